@@ -1,0 +1,1 @@
+"""Accounts: the API key is the account."""

@@ -1,0 +1,219 @@
+"""The HTTP surface: routes from `openapi.json`, auth, validation, errors as JSON.
+
+Every Meeting BaaS operation is registered from the contract by operationId and wrapped
+so that, before a handler runs, the caller is authenticated and the parameters and
+body have passed the compiled schemas. Handlers stay thin: call the engine, return data.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .accounts.models import API_KEY_HEADER, Account
+from .contract import Operation
+from .core import MockBaaS
+from .errors import Detail, MockError
+
+log = logging.getLogger("mockbaas.http")
+
+MOCK: web.AppKey[MockBaaS] = web.AppKey("mock", MockBaaS)
+
+STATUS = {
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "validation_error": 422,
+    "invalid_json": 400,
+    "rate_limited": 429,
+}
+
+
+@dataclass
+class Call:
+    """What a handler gets: the world, the caller, and input that already passed the
+    contract."""
+
+    mock: MockBaaS
+    account: Account
+    params: dict[str, Any]
+    body: Any
+    request: web.Request
+
+
+Reply = tuple[int, Any] | web.StreamResponse
+Handler = Callable[[Call], Reply | Awaitable[Reply]]
+
+
+def dumps(payload: Any) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> web.Response:
+    if payload is None:
+        return web.Response(status=status, headers=headers)
+    return web.Response(
+        status=status, body=dumps(payload), content_type="application/json", headers=headers
+    )
+
+
+def error_response(error: MockError) -> web.Response:
+    status = STATUS.get(error.code, 400)
+    if error.code == "validation_error" and error.details:
+        if error.details[0].location in ("query", "path", "header"):
+            status = 400
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+    return json_response(status, error.as_dict(), headers)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def read_body(request: web.Request, op: Operation, limit: int) -> Any:
+    if request.content_length is not None and request.content_length > limit:
+        raise MockError("payload_too_large", f"request body exceeds {limit} bytes")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise MockError("payload_too_large", f"request body exceeds {limit} bytes") from None
+    if not raw.strip():
+        if op.body_required:
+            raise MockError(
+                "validation_error",
+                "a JSON request body is required",
+                [Detail("body", "", "a JSON request body is required")],
+            )
+        return None
+    media = request.content_type
+    if media != "application/json" and not media.endswith("+json"):
+        got = request.headers.get("Content-Type") or "no Content-Type"
+        raise MockError(
+            "unsupported_media_type", f"send the body as application/json (got {got})"
+        )
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MockError("invalid_json", f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise MockError("invalid_json", "request body is nested too deeply") from None
+
+
+def endpoint(op: Operation, handler: Handler) -> Callable[[web.Request], Awaitable[Any]]:
+    is_async = inspect.iscoroutinefunction(handler)
+
+    async def run(request: web.Request) -> web.StreamResponse:
+        mock = request.app[MOCK]
+        account = None
+        if op.secured:
+            headers = request.headers
+            account = mock.accounts.authenticate(
+                headers.get(API_KEY_HEADER), headers.get("Authorization")
+            )
+        params = op.coerce_params({"query": request.query, "path": request.match_info})
+        body = None
+        if op.body_media is not None:
+            body = await read_body(request, op, mock.settings.max_body)
+            if body is not None:
+                op.validate_body(body)
+        call = Call(mock, account, params, body, request)  # type: ignore[arg-type]
+        result = await handler(call) if is_async else handler(call)  # type: ignore[misc]
+        response = result if isinstance(result, web.StreamResponse) else json_response(*result)
+        if mock.settings.strict:
+            check_response(mock, op, response)
+        return response
+
+    run.__name__ = op.operation_id
+    return run
+
+
+def check_response(mock: MockBaaS, op: Operation, response: web.StreamResponse) -> None:
+    body = response.body if isinstance(response, web.Response) else b""
+    problems = mock.contract.response_errors(op.operation_id, response.status, body or b"")
+    if problems:
+        log.error("%s answered outside the contract: %s", op.operation_id, problems)
+        raise web.HTTPInternalServerError(
+            text=json.dumps(
+                {
+                    "error": "contract_breach",
+                    "message": f"{op.operation_id} answered {response.status} outside "
+                    f"openapi.json: {'; '.join(problems[:5])}",
+                }
+            ),
+            content_type="application/json",
+        )
+
+
+@web.middleware
+async def errors_as_json(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except MockError as error:
+        return error_response(error)
+    except web.HTTPInternalServerError:
+        raise
+    except web.HTTPException as exc:
+        if exc.status == 404:
+            error = MockError("not_found", f"no route for {request.method} {request.path}")
+        elif exc.status == 405:
+            error = MockError(
+                "method_not_allowed", f"{request.method} is not allowed on {request.path}"
+            )
+        elif exc.status == 413:
+            error = MockError("payload_too_large", "request body is too large")
+        elif exc.status >= 400:
+            error = MockError("validation_error", exc.reason or "bad request")
+            return json_response(exc.status, error.as_dict())
+        else:
+            raise
+        return error_response(error)
+
+
+def register(app: web.Application, mock: MockBaaS, handlers: dict[str, Handler]) -> None:
+    """Route every contract operation to its handler; a missing handler is a bug."""
+    missing = sorted(set(mock.contract.operations) - set(handlers))
+    if missing:
+        raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
+    # static segments first, so /bots/meeting_data never matches /bots/{uuid}
+    ops = sorted(mock.contract.operations.values(), key=lambda o: ("{" in o.path, o.path))
+    for op in ops:
+        view = endpoint(op, handlers[op.operation_id])
+        app.router.add_route(op.method, op.path, view)
+        if op.path.endswith("/") and len(op.path) > 1:
+            app.router.add_route(op.method, op.path.rstrip("/"), view)
+
+
+def make_app(mock: MockBaaS) -> web.Application:
+    from .accounts.urls import HANDLERS as account_handlers
+    from .bots.urls import HANDLERS as bot_handlers
+    from .bots.urls import add_media_routes
+    from .calendars.urls import HANDLERS as calendar_handlers
+    from .control.urls import add_control_routes
+
+    app = web.Application(middlewares=[errors_as_json], client_max_size=mock.settings.max_body)
+    app[MOCK] = mock
+    add_control_routes(app)
+    add_media_routes(app)
+    register(app, mock, {**bot_handlers, **calendar_handlers, **account_handlers})
+
+    async def on_startup(_app: web.Application) -> None:
+        mock.start()
+
+    async def on_cleanup(_app: web.Application) -> None:
+        await mock.shutdown()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app

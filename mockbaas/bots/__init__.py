@@ -1,0 +1,1 @@
+"""Meeting bots: the engine (models), its HTTP handlers (responses) and routes (urls)."""

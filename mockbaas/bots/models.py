@@ -1,0 +1,699 @@
+"""The bot engine: bots living their scenario on the virtual clock.
+
+Knows nothing of HTTP. Every status change is a clock timer, so the same requests and
+seed give the same history, timestamps and webhooks, at any speed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..accounts.models import Account
+from ..clock import Clock, Timer, iso, parse_iso
+from ..errors import MockError, conflict, invalid, not_found
+from ..events import Outbox
+from ..ids import Ids
+from ..query import decode_cursor, encode_cursor, query_date
+from ..scenarios import SCENARIO_FIELD, Scenario, ScenarioBook, Step
+from . import lifecycle as lc
+from . import transcript as tx
+from .media import LINK_TTL_MS, Signer
+
+DEDUP_WINDOW_MS = 5 * 60 * 1000
+RESERVED_LEAD_MS = 4 * 60 * 1000  # reserved bots join 4 minutes before start_time
+DEFAULT_TIMEOUT_S = 600
+INVALID_URL_DELAY_MS = 2000
+RETRANSCRIBE_MS = 30_000
+DELETE_DATA_PER_MINUTE = 5
+SCREENSHOT_STATES = (lc.IN_CALL_NOT_RECORDING, lc.IN_CALL_RECORDING)
+
+
+@dataclass
+class Bot:
+    uuid: str
+    id: int
+    account: Account
+    params: dict[str, Any]
+    scenario: Scenario
+    seed: int
+    created_ms: int
+    join_ms: int
+    status: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    outcome: str | None = None  # complete | failed
+    ended_ms: int | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    end_reason: str | None = None
+    recorded_ms: int = 0
+    recording_since: int | None = None
+    recording_started: int | None = None
+    speakers: list[str] = field(default_factory=list)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    screenshots: list[int] = field(default_factory=list)
+    data_deleted: bool = False
+    retranscriptions: int = 0
+    plan: list[Step] = field(default_factory=list)
+    plan_index: int = 0
+    step_timer: Timer | None = None
+    guard_timer: Timer | None = None  # waiting-room or no-one-joined timeout
+    access_count: int = 0
+    last_accessed_ms: int | None = None
+
+    @property
+    def meeting_url(self) -> str:
+        return self.params["meeting_url"]
+
+    @property
+    def webhook_url(self) -> str | None:
+        return self.params.get("webhook_url") or None
+
+    @property
+    def wants_transcript(self) -> bool:
+        return bool(self.params.get("speech_to_text"))
+
+    @property
+    def audio_only(self) -> bool:
+        return self.params.get("recording_mode") == "audio_only"
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_ms is not None
+
+    def recorded_until(self, now_ms: int) -> int:
+        extra = now_ms - self.recording_since if self.recording_since is not None else 0
+        return self.recorded_ms + extra
+
+    def timeout(self, name: str) -> int:
+        leave = self.params.get("automatic_leave") or {}
+        value = leave.get(name)
+        return DEFAULT_TIMEOUT_S if value is None else int(value)
+
+
+class BotBackend:
+    """All bots of all accounts, and the rules of their lives."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        ids: Ids,
+        scenarios: ScenarioBook,
+        outbox: Outbox,
+        public_url: str,
+        signer: Signer,
+    ) -> None:
+        self.clock = clock
+        self.ids = ids
+        self.scenarios = scenarios
+        self.outbox = outbox
+        self.public_url = public_url.rstrip("/")
+        self.signer = signer
+        self.bots: dict[str, Bot] = {}
+
+    # -- lookups ------------------------------------------------------------------------
+    def get(self, account: Account, uuid: str) -> Bot:
+        bot = self.bots.get(uuid)
+        if bot is None or bot.account is not account:
+            raise not_found("bot", uuid)
+        return bot
+
+    def find(self, uuid: str) -> Bot:
+        bot = self.bots.get(uuid)
+        if bot is None:
+            raise not_found("bot", uuid)
+        return bot
+
+    # -- join / leave -------------------------------------------------------------------
+    def join(self, account: Account, params: dict[str, Any]) -> Bot:
+        now = self.clock.now()
+        url = params["meeting_url"]
+        key = params.get("deduplication_key")
+        for other in reversed(list(self.bots.values())):
+            if other.created_ms < now - DEDUP_WINDOW_MS:
+                break
+            if (
+                other.account is account
+                and other.meeting_url == url
+                and other.params.get("deduplication_key") == key
+            ):
+                raise conflict(
+                    f"a bot was already sent to {url} less than 5 minutes ago "
+                    "(set a different deduplication_key to send another)"
+                )
+        extra = params.get("extra")
+        requested = extra.get(SCENARIO_FIELD) if isinstance(extra, dict) else None
+        if requested is not None and not isinstance(requested, str):
+            raise invalid("body", f"extra.{SCENARIO_FIELD}", "must be a scenario name")
+        try:
+            scenario = self.scenarios.choose(
+                requested, {"meeting_url": url, "bot_name": params["bot_name"]}
+            )
+        except KeyError as exc:
+            raise invalid("body", f"extra.{SCENARIO_FIELD}", str(exc.args[0])) from None
+        join_ms = now
+        start_time = params.get("start_time")
+        if start_time is not None:
+            join_ms = max(now, int(start_time) - RESERVED_LEAD_MS)
+        elif params.get("reserved"):
+            join_ms = now + RESERVED_LEAD_MS
+        bot = Bot(
+            uuid=self.ids.uuid(),
+            id=self.ids.next_int("bot"),
+            account=account,
+            params=params,
+            scenario=scenario,
+            seed=self.ids.child_seed(),
+            created_ms=now,
+            join_ms=join_ms,
+        )
+        if lc.platform_of(url) is None:
+            bot.plan = [
+                Step(lc.JOINING_CALL),
+                Step(lc.INVALID_MEETING_URL, after_ms=INVALID_URL_DELAY_MS),
+            ]
+        else:
+            bot.plan = list(scenario.steps)
+        self.bots[bot.uuid] = bot
+        self._schedule_step(bot, base=join_ms)
+        return bot
+
+    def leave(self, account: Account, uuid: str) -> Bot:
+        bot = self.get(account, uuid)
+        if not bot.ended and bot.status not in (lc.BOT_REMOVED, lc.MEETING_ERROR):
+            self._drop_plan(bot)
+            self._apply(bot, lc.CALL_ENDED, end_reason="api_request")
+        return bot
+
+    # -- the state machine --------------------------------------------------------------
+    def _schedule_step(self, bot: Bot, base: int | None = None) -> None:
+        if bot.plan_index >= len(bot.plan) or bot.ended:
+            bot.step_timer = None
+            return
+        step = bot.plan[bot.plan_index]
+        due = (self.clock.now() if base is None else base) + step.after_ms
+
+        async def run() -> None:
+            bot.step_timer = None
+            bot.plan_index += 1
+            if not lc.is_legal(bot.status, step.status):
+                # a pushed transition moved the bot elsewhere: the plan no longer applies
+                self._drop_plan(bot)
+                return
+            self._apply(
+                bot,
+                step.status,
+                error_type=step.error_type,
+                error_message=step.error_message,
+                end_reason=step.end_reason,
+            )
+            self._schedule_step(bot)
+
+        bot.step_timer = self.clock.call_at(due, run, f"bot {bot.uuid} -> {step.status}")
+
+    def _drop_plan(self, bot: Bot) -> None:
+        if bot.step_timer is not None:
+            bot.step_timer.cancel()
+            bot.step_timer = None
+        bot.plan_index = len(bot.plan)
+
+    def _guard(self, bot: Bot, seconds: int, status: str, **data: Any) -> None:
+        if bot.guard_timer is not None:
+            bot.guard_timer.cancel()
+
+        async def fire() -> None:
+            bot.guard_timer = None
+            if lc.is_legal(bot.status, status) and not bot.ended:
+                self._drop_plan(bot)
+                self._apply(bot, status, **data)
+
+        bot.guard_timer = self.clock.call_later(seconds, fire, f"bot {bot.uuid} timeout")
+
+    def push(self, uuid: str, status: str, **data: Any) -> Bot:
+        """A transition asked for from outside the scenario (the control API).
+
+        The scenario resumes after its first remaining step with the same status, or is
+        dropped when it has none: the caller now drives this bot.
+        """
+        bot = self.find(uuid)
+        status = lc.ACTIONS.get(status, status)
+        if status not in lc.STATUS_CODES:
+            raise invalid("body", "status", f"unknown status or action {status!r}")
+        if bot.ended or not lc.is_legal(bot.status, status) or (
+            bot.status is None and status != lc.JOINING_CALL
+        ):
+            allowed = sorted(lc.LEGAL.get(bot.status, ())) if not bot.ended else []
+            raise conflict(
+                f"bot {uuid} is {bot.status or 'not joined yet'}"
+                + (f" ({bot.outcome})" if bot.ended else "")
+                + f"; {status} is not a legal next state (allowed: {', '.join(allowed) or 'none'})"
+            )
+        remaining = bot.plan[bot.plan_index :]
+        follow = next((i for i, s in enumerate(remaining) if s.status == status), None)
+        if bot.step_timer is not None:
+            bot.step_timer.cancel()
+            bot.step_timer = None
+        if follow is None:
+            bot.plan_index = len(bot.plan)
+        else:
+            step = remaining[follow]
+            data = {
+                "error_type": step.error_type,
+                "error_message": step.error_message,
+                "end_reason": step.end_reason,
+            } | {k: v for k, v in data.items() if v is not None}
+            bot.plan_index += follow + 1
+        if status == lc.JOINING_CALL:
+            bot.join_ms = self.clock.now()
+        self._apply(bot, status, **data)
+        self._schedule_step(bot)
+        return bot
+
+    def _apply(
+        self,
+        bot: Bot,
+        status: str,
+        error_type: str | None = None,
+        error_message: str | None = None,
+        end_reason: str | None = None,
+    ) -> None:
+        now = self.clock.now()
+        entry: dict[str, Any] = {"code": status, "created_at": now}
+        if status in (lc.IN_CALL_RECORDING, lc.RECORDING_RESUMED):
+            if bot.recording_since is None:
+                bot.recording_since = now
+            if bot.recording_started is None:
+                bot.recording_started = now
+            if status == lc.IN_CALL_RECORDING:
+                entry["start_time"] = now
+        elif bot.recording_since is not None:
+            bot.recorded_ms += now - bot.recording_since
+            bot.recording_since = None
+        if status == lc.MEETING_ERROR:
+            in_call = bot.status in lc.IN_CALL_STATES
+            error_type = error_type or ("InternalError" if in_call else "CannotJoinMeeting")
+            error_message = error_message or lc.ERROR_MESSAGES[error_type]
+            entry["error_type"] = error_type
+            entry["error_message"] = error_message
+        if status == lc.CALL_ENDED:
+            entry["end_reason"] = end_reason or "no_attendees"
+        bot.status = status
+        bot.history.append(entry)
+        self._send_status(bot, entry)
+        if status in SCREENSHOT_STATES:
+            bot.screenshots.append(now)
+
+        # what each state arms or ends
+        if status == lc.IN_WAITING_ROOM:
+            self._guard(bot, bot.timeout("waiting_room_timeout"), lc.WAITING_ROOM_TIMEOUT)
+        elif status == lc.IN_CALL_NOT_RECORDING:
+            self._guard(
+                bot, bot.timeout("noone_joined_timeout"), lc.CALL_ENDED, end_reason="no_attendees"
+            )
+        elif bot.guard_timer is not None:
+            bot.guard_timer.cancel()
+            bot.guard_timer = None
+
+        if status in lc.FAILURE_ERRORS:
+            self._fail(bot, lc.FAILURE_ERRORS[status])
+        elif status in (lc.BOT_REMOVED, lc.MEETING_ERROR):
+            reason = "bot_removed" if status == lc.BOT_REMOVED else "meeting_error"
+            if bot.recording_started is not None:
+                self._drop_plan(bot)
+                self._apply(bot, lc.CALL_ENDED, end_reason=reason)
+            else:
+                kind = "BotRemoved" if status == lc.BOT_REMOVED else (error_type or "InternalError")
+                bot.error_message = error_message
+                self._fail(bot, kind)
+        elif status == lc.CALL_ENDED:
+            bot.end_reason = entry["end_reason"]
+            self._end(bot)
+
+    def _end(self, bot: Bot) -> None:
+        now = self.clock.now()
+        bot.ended_ms = now
+        self._drop_plan(bot)
+        if bot.recording_started is None and bot.end_reason == "no_attendees":
+            self._fail(bot, "TimeoutWaitingToStart")
+            return
+
+        async def complete() -> None:
+            self._complete(bot)
+
+        self.clock.call_later(
+            bot.scenario.processing_ms / 1000, complete, f"bot {bot.uuid} complete"
+        )
+
+    def _fail(self, bot: Bot, error_type: str) -> None:
+        bot.ended_ms = bot.ended_ms or self.clock.now()
+        bot.outcome = "failed"
+        bot.error_type = error_type
+        bot.error_message = bot.error_message or lc.ERROR_MESSAGES[error_type]
+        self._drop_plan(bot)
+        if bot.guard_timer is not None:
+            bot.guard_timer.cancel()
+            bot.guard_timer = None
+        data = {"bot_id": bot.uuid, "error": error_type, "message": bot.error_message}
+        self.outbox.send(bot.account, "failed", data, url=bot.webhook_url, subject=bot.uuid)
+
+    def _complete(self, bot: Bot) -> None:
+        bot.outcome = "complete"
+        if bot.wants_transcript:
+            bot.speakers = tx.speakers_for(bot.seed, bot.scenario.speakers)
+            bot.transcript = tx.generate(
+                bot.seed, bot.recorded_ms / 1000, bot.speakers, bot.scenario.transcript
+            )
+        data: dict[str, Any] = {
+            "bot_id": bot.uuid,
+            "mp4": self.recording_url(bot) or "",
+            "speakers": list(bot.speakers),
+        }
+        if bot.wants_transcript:
+            data["transcript"] = bot.transcript
+        self.outbox.send(bot.account, "complete", data, url=bot.webhook_url, subject=bot.uuid)
+
+    def _send_status(self, bot: Bot, entry: dict[str, Any]) -> None:
+        status = {k: (iso(v) if k in ("created_at", "start_time") else v) for k, v in entry.items()}
+        self.outbox.send(
+            bot.account,
+            "bot.status_change",
+            {"bot_id": bot.uuid, "status": status},
+            url=bot.webhook_url,
+            subject=bot.uuid,
+        )
+
+    # -- what a bot produced ------------------------------------------------------------
+    def media_path(self, bot: Bot, name: str) -> str:
+        return f"/_mockbaas/media/{bot.uuid}/{name}"
+
+    def signed_url(self, bot: Bot, name: str) -> str:
+        path = self.media_path(bot, name)
+        expires = self.clock.now() + LINK_TTL_MS
+        signature = self.signer.sign(path, expires)
+        return f"{self.public_url}{path}?X-Amz-Expires={expires}&X-Amz-Signature={signature}"
+
+    def recording_name(self, bot: Bot) -> str:
+        return "recording.mp3" if bot.audio_only else "recording.mp4"
+
+    def recording_url(self, bot: Bot) -> str | None:
+        if bot.outcome != "complete" or bot.data_deleted:
+            return None
+        return self.signed_url(bot, self.recording_name(bot))
+
+    def screenshot_list(self, account: Account, uuid: str) -> list[dict[str, str]]:
+        bot = self.get(account, uuid)
+        if bot.data_deleted:
+            return []
+        return [
+            {"date": iso(at), "url": self.signed_url(bot, f"screenshot-{n}.png")}
+            for n, at in enumerate(bot.screenshots)
+        ]
+
+    def media(self, uuid: str, name: str, expires: int, signature: str) -> tuple[Bot, int | None]:
+        """The bot and screenshot index behind a signed link, or why it cannot be served."""
+        bot = self.bots.get(uuid)
+        if bot is None or bot.data_deleted:
+            raise not_found("media", name)
+        if not self.signer.verify(self.media_path(bot, name), expires, signature):
+            raise MockError("forbidden", "the signature of this link does not match")
+        if self.clock.now() > expires:
+            raise MockError("forbidden", "this link has expired (links last 2 hours)")
+        if name == self.recording_name(bot) and bot.outcome == "complete":
+            return bot, None
+        if name.startswith("screenshot-") and name.endswith(".png"):
+            index = name[len("screenshot-") : -len(".png")]
+            if index.isdigit() and int(index) < len(bot.screenshots):
+                return bot, int(index)
+        raise not_found("media", name)
+
+    # -- reads ----------------------------------------------------------------------------
+    def meeting_data(self, account: Account, uuid: str, include_transcripts: bool) -> dict:
+        bot = self.get(account, uuid)
+        bot.access_count += 1
+        bot.last_accessed_ms = self.clock.now()
+        transcripts = []
+        if include_transcripts and not bot.data_deleted:
+            transcripts = self._transcripts(bot)
+        return {
+            "bot_data": {"bot": self.bot_with_params(bot), "transcripts": transcripts},
+            "duration": bot.recorded_until(self.clock.now()) // 1000,
+            "mp4": self.recording_url(bot) or "",
+        }
+
+    def _transcripts(self, bot: Bot) -> list[dict[str, Any]]:
+        out = []
+        word_id = 0
+        for index, segment in enumerate(bot.transcript, start=1):
+            words = []
+            for word in segment["words"]:
+                word_id += 1
+                words.append(
+                    {
+                        "bot_id": bot.id,
+                        "id": word_id,
+                        "start_time": word["start"],
+                        "end_time": word["end"],
+                        "text": word["word"],
+                        "user_id": None,
+                    }
+                )
+            out.append(
+                {
+                    "bot_id": bot.id,
+                    "id": index,
+                    "speaker": segment["speaker"],
+                    "start_time": segment["offset"],
+                    "end_time": words[-1]["end_time"] if words else segment["offset"],
+                    "lang": "en",
+                    "user_id": None,
+                    "words": words,
+                }
+            )
+        return out
+
+    def bot_with_params(self, bot: Bot) -> dict[str, Any]:
+        p = bot.params
+        stt = p.get("speech_to_text")
+        if isinstance(stt, str):
+            stt = {"provider": stt}
+        streaming = p.get("streaming") or {}
+        leave = p.get("automatic_leave") or {}
+        return {
+            "account_id": bot.account.number,
+            "bot_image": p.get("bot_image"),
+            "bot_name": p["bot_name"],
+            "bot_param_id": bot.id,
+            "created_at": iso(bot.created_ms),
+            "deduplication_key": p.get("deduplication_key"),
+            "diarization_fails": None,
+            "diarization_v2": False,
+            "ended_at": iso(bot.ended_ms) if bot.ended_ms is not None else None,
+            "enter_message": p.get("entry_message"),
+            "errors": bot.error_type,
+            "event_id": p.get("_event_id"),
+            "extra": p.get("extra") if p.get("extra") is not None else {},
+            "id": bot.id,
+            "meeting_url": p["meeting_url"],
+            "mp4_s3_path": "" if bot.data_deleted else f"{bot.uuid}/{self.recording_name(bot)}",
+            "noone_joined_timeout": leave.get("noone_joined_timeout"),
+            "recording_mode": p.get("recording_mode"),
+            "reserved": bool(p.get("reserved")),
+            "scheduled_bot_id": None,
+            "session_id": None,
+            "speech_to_text_api_key": stt.get("api_key") if stt else None,
+            "speech_to_text_provider": stt.get("provider") if stt else None,
+            "streaming_audio_frequency": streaming.get("audio_frequency"),
+            "streaming_input": streaming.get("input"),
+            "streaming_output": streaming.get("output"),
+            "transcription_custom_parameters": p.get("transcription_custom_parameters") or {},
+            "transcription_fails": None,
+            "transcription_payloads": None,
+            "user_reported_error": None,
+            "uuid": bot.uuid,
+            "waiting_room_timeout": leave.get("waiting_room_timeout"),
+            "webhook_url": p.get("webhook_url") or bot.account.webhook_url or "",
+            "zoom_sdk_id": p.get("zoom_sdk_id"),
+            "zoom_sdk_pwd": p.get("zoom_sdk_pwd"),
+        }
+
+    def recent_entry(self, bot: Bot) -> dict[str, Any]:
+        return {
+            "access_count": bot.access_count,
+            "bot_name": bot.params["bot_name"],
+            "created_at": iso(bot.created_ms),
+            "duration": bot.recorded_until(self.clock.now()) // 1000,
+            "ended_at": iso(bot.ended_ms) if bot.ended_ms is not None else None,
+            "extra": bot.params.get("extra") if bot.params.get("extra") is not None else {},
+            "id": bot.id,
+            "last_accessed_at": (
+                iso(bot.last_accessed_ms) if bot.last_accessed_ms is not None else None
+            ),
+            "meeting_url": bot.meeting_url,
+            "session_id": None,
+            "speakers": list(bot.speakers),
+            "uuid": bot.uuid,
+        }
+
+    def list_bots(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
+        """bots_with_metadata: filters, extra-field sorting, opaque cursor pagination."""
+        bots = [b for b in self.bots.values() if b.account is account]
+        bots = [b for b in bots if _matches(b, query)]
+        bots.sort(key=lambda b: (b.created_ms, b.id), reverse=True)  # newest first
+        sort = query.get("sort_by_extra")
+        if sort:
+            field_name, _, direction = sort.partition(":")
+            present = [b for b in bots if _extra_value(b, field_name) is not None]
+            missing = [b for b in bots if _extra_value(b, field_name) is None]
+            present.sort(
+                key=lambda b: _sort_key(_extra_value(b, field_name)), reverse=direction == "desc"
+            )
+            bots = present + missing
+        offset = decode_cursor(query.get("cursor"))
+        limit = query.get("limit", 10)
+        page = bots[offset : offset + limit]
+        more = offset + limit < len(bots)
+        return {
+            "bots": [self.recent_entry(b) for b in page],
+            "last_updated": self.clock.now_iso(),
+            "next_cursor": encode_cursor(offset + limit) if more else None,
+        }
+
+    # -- writes on recorded data ----------------------------------------------------------
+    def delete_data(self, account: Account, uuid: str) -> str:
+        wait = account.take("delete_data", self.clock.now(), DELETE_DATA_PER_MINUTE)
+        if wait is not None:
+            raise MockError(
+                "rate_limited",
+                f"delete_data is limited to {DELETE_DATA_PER_MINUTE} requests a minute per "
+                f"API key; retry in {wait} s",
+                retry_after=wait,
+            )
+        bot = self.get(account, uuid)
+        if bot.data_deleted:
+            return "alreadyDeleted"
+        if bot.recording_started is None and bot.outcome != "complete":
+            return "noDataFound"
+        bot.data_deleted = True
+        bot.transcript = []
+        bot.speakers = []
+        bot.screenshots = []
+        return "deleted" if bot.ended else "partiallyDeleted"
+
+    def retranscribe(
+        self, account: Account, uuid: str, speech_to_text: Any, webhook_url: str | None
+    ) -> Bot:
+        bot = self.get(account, uuid)
+        if bot.outcome != "complete" or bot.data_deleted:
+            raise not_found("recording of bot", uuid)
+        bot.retranscriptions += 1
+        attempt = bot.retranscriptions
+
+        async def done() -> None:
+            if bot.data_deleted:
+                return
+            if speech_to_text:
+                bot.params = bot.params | {"speech_to_text": speech_to_text}
+            seed = bot.seed + attempt * 7919
+            bot.speakers = tx.speakers_for(bot.seed, bot.scenario.speakers)
+            bot.transcript = tx.generate(
+                seed, bot.recorded_ms / 1000, bot.speakers, bot.scenario.transcript
+            )
+            self.outbox.send(
+                bot.account,
+                "transcription_complete",
+                {"bot_id": bot.uuid},
+                url=webhook_url or bot.webhook_url,
+                subject=bot.uuid,
+            )
+
+        self.clock.call_later(RETRANSCRIBE_MS / 1000, done, f"bot {bot.uuid} retranscribe")
+        return bot
+
+    # -- control view -----------------------------------------------------------------------
+    def describe(self, bot: Bot) -> dict[str, Any]:
+        pending = []
+        if bot.step_timer is not None and not bot.step_timer.cancelled:
+            pending.append(
+                {"status": bot.plan[bot.plan_index].status, "due": iso(bot.step_timer.due)}
+            )
+        if bot.guard_timer is not None and not bot.guard_timer.cancelled:
+            pending.append({"status": "timeout", "due": iso(bot.guard_timer.due)})
+        return {
+            "bot_id": bot.uuid,
+            "account_id": bot.account.number,
+            "scenario": bot.scenario.name,
+            "status": bot.status,
+            "outcome": bot.outcome,
+            "error_type": bot.error_type,
+            "end_reason": bot.end_reason,
+            "created_at": iso(bot.created_ms),
+            "join_at": iso(bot.join_ms),
+            "ended_at": iso(bot.ended_ms) if bot.ended_ms is not None else None,
+            "recorded_seconds": bot.recorded_until(self.clock.now()) / 1000,
+            "data_deleted": bot.data_deleted,
+            "history": [
+                {k: (iso(v) if k in ("created_at", "start_time") else v) for k, v in e.items()}
+                for e in bot.history
+            ],
+            "pending": pending,
+            "allowed_next": sorted(lc.LEGAL.get(bot.status, ())) if not bot.ended else [],
+        }
+
+
+def _extra_value(bot: Bot, name: str) -> Any:
+    node: Any = bot.params.get("extra")
+    for part in name.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if isinstance(value, bool):
+        return (1, str(value).lower())
+    if isinstance(value, (int, float)):
+        return (0, value)
+    if isinstance(value, str):
+        return (1, value)
+    return (2, json.dumps(value, sort_keys=True))
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+def _matches(bot: Bot, query: dict[str, Any]) -> bool:
+    name = query.get("bot_name")
+    if name and name.lower() not in bot.params["bot_name"].lower():
+        return False
+    url = query.get("meeting_url")
+    if url and url.lower() not in bot.meeting_url.lower():
+        return False
+    speaker = query.get("speaker_name")
+    if speaker and not any(speaker.lower() in s.lower() for s in bot.speakers):
+        return False
+    after, before, ended_after = (
+        query_date(query, "created_after"),
+        query_date(query, "created_before"),
+        query_date(query, "ended_after"),
+    )
+    if after is not None and bot.created_ms < after:
+        return False
+    if before is not None and bot.created_ms > before:
+        return False
+    if ended_after is not None and (bot.ended_ms is None or bot.ended_ms < ended_after):
+        return False
+    conditions = query.get("filter_by_extra")
+    if conditions:
+        for condition in conditions.split(","):
+            key, _, expected = condition.partition(":")
+            value = _extra_value(bot, key.strip())
+            if value is None or _as_text(value) != expected.strip():
+                return False
+    return True

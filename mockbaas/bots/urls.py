@@ -1,0 +1,24 @@
+"""Bot operations by operationId (paths come from openapi.json), plus media links."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import responses as r
+
+HANDLERS = {
+    "join": r.join,
+    "leave": r.leave,
+    "get_meeting_data": r.get_meeting_data,
+    "delete_data": r.delete_data,
+    "bots_with_metadata": r.bots_with_metadata,
+    "retranscribe_bot": r.retranscribe_bot,
+    "get_screenshots": r.get_screenshots,
+    "webhook_documentation": r.webhook_documentation,
+    "bot_webhook_documentation": r.bot_webhook_documentation,
+    "calendar_webhook_documentation": r.calendar_webhook_documentation,
+}
+
+
+def add_media_routes(app: web.Application) -> None:
+    app.router.add_get("/_mockbaas/media/{uuid}/{name}", r.serve_media)

@@ -1,0 +1,1 @@
+"""Calendar sync: models, HTTP handlers (responses) and routes (urls)."""

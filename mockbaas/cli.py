@@ -1,0 +1,186 @@
+"""`mockbaas`: run the mock, or check scenario files before you rely on them."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .clock import CLOCK_MODES, MANUAL, REALTIME
+from .config import DEFAULT_MAX_BODY, Settings
+from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
+
+
+def _start_time(text: str) -> datetime:
+    value = text.strip()
+    try:
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 date-time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _schedule(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of seconds, e.g. 2,4,8") from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError("retry delays cannot be negative")
+    return values
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockbaas",
+        description="A local, deterministic fake of the Meeting BaaS API.",
+        epilog="Control API: /_mockbaas/* (see README). Contract: openapi.json.",
+    )
+    parser.add_argument("--version", action="version", version=f"mockbaas {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the mock API server",
+        description="Run the mock Meeting BaaS API. Point your app's base URL at it.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    net = serve.add_argument_group("network")
+    net.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    net.add_argument("--port", type=int, default=8080, help="port to listen on (0: any free)")
+    net.add_argument("--public-url", help="base URL for media links (default http://HOST:PORT)")
+    net.add_argument(
+        "--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body in bytes"
+    )
+    behaviour = serve.add_argument_group("behaviour")
+    behaviour.add_argument("--seed", type=int, default=0, help="seed for ids and generated data")
+    behaviour.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        dest="api_keys",
+        metavar="KEY",
+        help="accept only this key (repeatable); by default any non-empty key is an account",
+    )
+    behaviour.add_argument(
+        "--scenarios",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="also load scenario files from DIR (repeatable)",
+    )
+    behaviour.add_argument(
+        "--strict", action="store_true", help="validate every response against openapi.json"
+    )
+    time_group = serve.add_argument_group("time")
+    time_group.add_argument(
+        "--clock", choices=CLOCK_MODES, default=REALTIME, help="realtime, or manual (tests)"
+    )
+    time_group.add_argument(
+        "--speed", type=_positive, default=1.0, help="realtime clock runs N times faster"
+    )
+    time_group.add_argument(
+        "--start-time",
+        type=_start_time,
+        help="virtual epoch, ISO-8601 (default: now for realtime, 2025-01-06T09:00Z manual)",
+    )
+    hooks = serve.add_argument_group("webhooks")
+    hooks.add_argument("--webhook-url", help="where events go when neither bot nor account says")
+    hooks.add_argument(
+        "--webhook-retry-schedule",
+        type=_schedule,
+        default=DEFAULT_SCHEDULE,
+        metavar="S,S,...",
+        help="virtual seconds before each retry; attempts = 1 + entries",
+    )
+    hooks.add_argument(
+        "--webhook-timeout",
+        type=_positive,
+        default=DEFAULT_TIMEOUT,
+        help="seconds a receiver has to answer",
+    )
+    hooks.add_argument("--fault-duplicate", action="store_true", help="post every event twice")
+    hooks.add_argument(
+        "--fault-delay", type=float, default=0.0, metavar="S", help="delay every event S seconds"
+    )
+    hooks.add_argument(
+        "--fault-out-of-order", action="store_true", help="swap each bot's events in pairs"
+    )
+    serve.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+
+    check = sub.add_parser("check-scenarios", help="validate scenario files and list them")
+    check.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return Settings(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        api_keys=args.api_keys,
+        clock=args.clock,
+        speed=args.speed,
+        start_time=args.start_time,
+        scenario_dirs=args.scenarios,
+        webhook_url=args.webhook_url,
+        webhook_schedule=args.webhook_retry_schedule,
+        webhook_timeout=args.webhook_timeout,
+        faults=Faults(args.fault_duplicate, args.fault_delay, args.fault_out_of_order),
+        strict=args.strict,
+        max_body=args.max_body,
+        public_url=args.public_url,
+        log_level=args.log_level,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .scenarios import ScenarioBook, ScenarioError
+
+    if args.command == "check-scenarios":
+        try:
+            book = ScenarioBook.load(args.dirs)
+        except ScenarioError as exc:
+            print(f"mockbaas: {exc}", file=sys.stderr)
+            return 2
+        for scenario in book.by_name.values():
+            mark = " (default)" if scenario is book.default else ""
+            print(f"{scenario.name}{mark}: {scenario.source}")
+        return 0
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = settings_from(args)
+    if settings.clock == MANUAL and args.speed != 1.0:
+        print("mockbaas: --speed only applies to the realtime clock", file=sys.stderr)
+        return 2
+    from .server import serve
+
+    try:
+        serve(settings)
+    except ScenarioError as exc:
+        print(f"mockbaas: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"mockbaas: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""The one clock that owns time for a mock server.
+
+Everything time-dependent (bot transitions, webhook retries, URL expiry, rate limits)
+is a timer on this clock, so a test can move time by hours in milliseconds and a
+replay with the same inputs fires the same timers in the same order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+log = logging.getLogger("mockbaas.clock")
+
+MANUAL = "manual"
+REALTIME = "realtime"
+CLOCK_MODES = (MANUAL, REALTIME)
+
+#: The virtual epoch of a manual clock when none is given: fixed, so runs replay.
+DEFAULT_START = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+
+Callback = Callable[[], Awaitable[None]]
+
+
+def to_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(round(moment.timestamp() * 1000))
+
+
+def iso(ms: int) -> str:
+    """ISO-8601 UTC with milliseconds, the shape the real API's timestamps have."""
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def parse_iso(text: str) -> int:
+    """Milliseconds of an ISO-8601 date or date-time; naive values are UTC."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    return to_ms(datetime.fromisoformat(value))
+
+
+@dataclass(order=True)
+class Timer:
+    due: int
+    seq: int
+    label: str = field(compare=False)
+    callback: Callback | None = field(compare=False, repr=False)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.callback is None
+
+    def cancel(self) -> None:
+        self.callback = None
+
+
+class Clock:
+    """Virtual time in integer milliseconds plus a deterministic timer queue.
+
+    `manual`: time moves only through `advance`. `realtime`: time follows the wall
+    clock, `speed` times faster, from `start`. Timers run one at a time in (due, seq)
+    order; while one runs, `now()` is its due time, so what it stamps is exact.
+    """
+
+    def __init__(
+        self, mode: str = MANUAL, start: datetime | None = None, speed: float = 1.0
+    ) -> None:
+        if mode not in CLOCK_MODES:
+            raise ValueError(f"clock mode must be one of {CLOCK_MODES}, not {mode!r}")
+        if speed <= 0:
+            raise ValueError("clock speed must be positive")
+        self.mode = mode
+        self.speed = speed
+        if start is None:
+            start = DEFAULT_START if mode == MANUAL else datetime.now(timezone.utc)
+        self.start_ms = to_ms(start)
+        self._now = self.start_ms
+        self._skew = 0  # realtime: virtual ms added by advance()
+        self._wall0 = time.monotonic()
+        self._heap: list[Timer] = []
+        self._seq = itertools.count()
+        self._lock = asyncio.Lock()
+        self._running: int | None = None
+        self._wake = asyncio.Event()
+        self._driver: asyncio.Task[None] | None = None
+        self._pump: asyncio.Task[None] | None = None
+
+    # -- reading time ---------------------------------------------------------------
+    def now(self) -> int:
+        if self._running is not None:
+            return self._running
+        if self.mode == REALTIME:
+            elapsed = (time.monotonic() - self._wall0) * 1000 * self.speed
+            self._now = max(self._now, self.start_ms + self._skew + int(elapsed))
+        return self._now
+
+    def now_iso(self) -> str:
+        return iso(self.now())
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for t in self._heap if not t.cancelled)
+
+    def next_due(self) -> int | None:
+        while self._heap and self._heap[0].cancelled:
+            heapq.heappop(self._heap)
+        return self._heap[0].due if self._heap else None
+
+    # -- timers ---------------------------------------------------------------------
+    def call_at(self, due: int, callback: Callback, label: str = "") -> Timer:
+        timer = Timer(max(due, 0), next(self._seq), label, callback)
+        heapq.heappush(self._heap, timer)
+        self._kick()
+        return timer
+
+    def call_later(self, seconds: float, callback: Callback, label: str = "") -> Timer:
+        return self.call_at(self.now() + int(round(seconds * 1000)), callback, label)
+
+    def _kick(self) -> None:
+        """Make sure timers already due run soon, without waiting for an advance."""
+        if self.mode == REALTIME:
+            self._wake.set()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._pump is None or self._pump.done():
+            self._pump = loop.create_task(self.run_due())
+
+    async def _run_until(self, target: int) -> int:
+        fired = 0
+        while True:
+            due = self.next_due()
+            if due is None or due > target:
+                break
+            timer = heapq.heappop(self._heap)
+            callback = timer.callback
+            timer.cancel()
+            self._now = max(self._now, timer.due)
+            self._running = timer.due
+            try:
+                await callback()  # type: ignore[misc]
+            except Exception:  # a broken timer must not stop time for everyone else
+                log.exception("timer %s failed", timer.label)
+            finally:
+                self._running = None
+            fired += 1
+        return fired
+
+    async def run_due(self) -> int:
+        """Run every timer due by now; returns how many ran."""
+        async with self._lock:
+            return await self._run_until(self.now())
+
+    async def advance(self, seconds: float) -> int:
+        """Move time forward, running every timer that falls due, in order."""
+        if seconds < 0:
+            raise ValueError("time cannot go backwards")
+        async with self._lock:
+            target = self.now() + int(round(seconds * 1000))
+            fired = await self._run_until(target)
+            self._now = max(self._now, target)
+            if self.mode == REALTIME:
+                self._skew += int(round(seconds * 1000))
+            return fired
+
+    async def drain(self) -> None:
+        """Wait for an in-flight pump so callers see a settled state."""
+        async with self._lock:
+            pass
+
+    def clear(self) -> None:
+        for timer in self._heap:
+            timer.cancel()
+        self._heap.clear()
+
+    # -- realtime driver ------------------------------------------------------------
+    def start(self) -> None:
+        if self.mode == REALTIME and self._driver is None:
+            self._driver = asyncio.get_running_loop().create_task(self._drive())
+
+    async def stop(self) -> None:
+        for task in (self._driver, self._pump):
+            if task is not None and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+        self._driver = None
+        self._pump = None
+
+    async def _drive(self) -> None:
+        while True:
+            self._wake.clear()
+            due = self.next_due()
+            timeout = None
+            if due is not None:
+                timeout = max(0.0, (due - self.now()) / 1000 / self.speed)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+            await self.run_due()
+
+    def snapshot(self) -> dict[str, object]:
+        nxt = self.next_due()
+        return {
+            "mode": self.mode,
+            "speed": self.speed,
+            "now": self.now_iso(),
+            "now_ms": self.now(),
+            "start": iso(self.start_ms),
+            "pending_timers": self.pending,
+            "next_due": iso(nxt) if nxt is not None else None,
+        }

@@ -1,0 +1,42 @@
+"""Settings of one mock server: everything `mockbaas serve` and the fixture can set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .clock import MANUAL
+from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
+
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    seed: int = 0
+    api_keys: list[str] = field(default_factory=list)
+    clock: str = MANUAL
+    speed: float = 1.0
+    start_time: datetime | None = None
+    scenario_dirs: list[Path] = field(default_factory=list)
+    webhook_url: str | None = None
+    webhook_schedule: tuple[float, ...] = DEFAULT_SCHEDULE
+    webhook_timeout: float = DEFAULT_TIMEOUT
+    faults: Faults = field(default_factory=Faults)
+    #: validate every response against openapi.json and answer 500 on a breach
+    strict: bool = False
+    max_body: int = DEFAULT_MAX_BODY
+    #: the base URL that media links point at; defaults to http://host:port
+    public_url: str | None = None
+    log_level: str = "info"
+
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"

@@ -1,0 +1,309 @@
+"""`openapi.json`, compiled once: the single source of truth for every check.
+
+Request validation on the hot path, response validation (tests and `--strict`), webhook
+payload validation and the webhook documentation routes all read from one `Contract`.
+Schemas are compiled with jsonschema-rs at start-up; a request only runs compiled code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+
+from .errors import Detail, MockError
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def default_contract_path() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "openapi.json", here.parent / "openapi.json"):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError("openapi.json is not installed next to the mockbaas package")
+
+
+@dataclass
+class Param:
+    name: str
+    location: str
+    required: bool
+    schema: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        kind = self.schema.get("type", "string")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "string")
+        return kind
+
+
+@dataclass
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    secured: bool
+    params: list[Param]
+    body_required: bool
+    body_media: str | None
+    params_validator: Any = None
+    body_validator: Any = None
+    responses: dict[str, Any] = field(default_factory=dict)
+
+    def coerce_params(self, raw: dict[str, dict[str, str]]) -> dict[str, Any]:
+        """Turn query/path strings into the types the contract declares, then validate.
+
+        A value that cannot be converted is reported the same way a schema failure is:
+        400 with the parameter named.
+        """
+        values: dict[str, Any] = {}
+        for param in self.params:
+            text = raw.get(param.location, {}).get(param.name)
+            if text is None:
+                continue
+            values[param.name] = _convert(param, text)
+        if self.params_validator is not None:
+            errors = list(self.params_validator.iter_errors(values))
+            if errors:
+                raise _to_error(errors, self._param_location, "parameter")
+        return values
+
+    def _param_location(self, path: list[str | int]) -> str:
+        if path:
+            for param in self.params:
+                if param.name == path[0]:
+                    return param.location
+        return "query"
+
+    def validate_body(self, body: Any) -> None:
+        if self.body_validator is None:
+            return
+        errors = list(self.body_validator.iter_errors(body))
+        if errors:
+            raise _to_error(errors, lambda _path: "body", "body")
+
+
+def _convert(param: Param, text: str) -> Any:
+    kind = param.kind
+    if kind == "integer":
+        if re.fullmatch(r"[+-]?\d{1,18}", text.strip()):
+            return int(text)
+        raise MockError(
+            "validation_error",
+            f"{param.name}: {text!r} is not an integer",
+            [Detail(param.location, param.name, f"{text!r} is not an integer")],
+        )
+    if kind == "number":
+        try:
+            return float(text)
+        except ValueError:
+            raise MockError(
+                "validation_error",
+                f"{param.name}: {text!r} is not a number",
+                [Detail(param.location, param.name, f"{text!r} is not a number")],
+            ) from None
+    if kind == "boolean":
+        lowered = text.strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise MockError(
+            "validation_error",
+            f"{param.name}: {text!r} is not a boolean (use true or false)",
+            [Detail(param.location, param.name, f"{text!r} is not a boolean")],
+        )
+    return text
+
+
+def _dotted(path: list[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _to_error(errors: list[Any], locate: Any, what: str) -> MockError:
+    details = []
+    for err in errors[:10]:
+        path = list(err.instance_path)
+        details.append(Detail(locate(path), _dotted(path), err.message))
+    first = details[0]
+    where = first.path or what
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return MockError("validation_error", f"{where}: {first.message}{more}", details)
+
+
+class Contract:
+    """The compiled contract. Build once per process; it is read-only afterwards."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.components = document.get("components", {})
+        self.operations: dict[str, Operation] = {}
+        global_security = document.get("security", [])
+        for path, item in document.get("paths", {}).items():
+            shared = item.get("parameters", [])
+            for method in HTTP_METHODS:
+                spec = item.get(method)
+                if spec is None:
+                    continue
+                security = spec.get("security", global_security)
+                op = Operation(
+                    operation_id=spec["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    # `[]` or an empty requirement `{}` means anonymous access is allowed
+                    secured=bool(security) and all(security),
+                    params=[self._param(p) for p in [*shared, *spec.get("parameters", [])]],
+                    body_required=False,
+                    body_media=None,
+                )
+                self._compile_params(op)
+                self._compile_body(op, spec.get("requestBody"))
+                self._compile_responses(op, spec.get("responses", {}))
+                self.operations[op.operation_id] = op
+        self.webhooks: dict[str, dict[str, Any]] = {}
+        self._webhook_validators: dict[str, Any] = {}
+        for name, item in document.get("webhooks", {}).items():
+            spec = item.get("post", {})
+            schema = (
+                self.resolve(spec.get("requestBody", {}))
+                .get("content", {})
+                .get("application/json", {})
+                .get("schema")
+            )
+            if schema is None:
+                continue
+            self.webhooks[name] = {"description": spec.get("description", ""), "schema": schema}
+            self._webhook_validators[name] = self.compile(schema)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Contract:
+        return _load_cached(str(path or default_contract_path()))
+
+    # -- helpers ----------------------------------------------------------------------
+    def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
+        while isinstance(node, dict) and "$ref" in node and len(node) == 1:
+            node = self.pointer(node["$ref"])
+        return node
+
+    def pointer(self, ref: str) -> Any:
+        node: Any = self.document
+        for part in ref.lstrip("#/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def compile(self, schema: dict[str, Any]) -> Any:
+        wrapped = dict(schema)
+        wrapped["components"] = self.components
+        return jsonschema_rs.validator_for(wrapped, validate_formats=True)
+
+    def _param(self, raw: dict[str, Any]) -> Param:
+        raw = self.resolve(raw)
+        return Param(raw["name"], raw["in"], bool(raw.get("required")), raw.get("schema", {}))
+
+    def _compile_params(self, op: Operation) -> None:
+        checked = [p for p in op.params if p.location in ("query", "path")]
+        if not checked:
+            return
+        schema = {
+            "type": "object",
+            "properties": {p.name: p.schema for p in checked},
+            "required": [p.name for p in checked if p.required],
+        }
+        op.params_validator = self.compile(schema)
+
+    def _compile_body(self, op: Operation, body: dict[str, Any] | None) -> None:
+        if not body:
+            return
+        body = self.resolve(body)
+        content = body.get("content", {})
+        media = "application/json" if "application/json" in content else next(iter(content), None)
+        op.body_required = bool(body.get("required"))
+        op.body_media = media
+        schema = content.get(media, {}).get("schema") if media else None
+        if schema:
+            op.body_validator = self.compile(schema)
+
+    def _compile_responses(self, op: Operation, responses: dict[str, Any]) -> None:
+        for status, response in responses.items():
+            response = self.resolve(response)
+            schema = response.get("content", {}).get("application/json", {}).get("schema")
+            op.responses[status] = self.compile(schema) if schema else None
+
+    # -- public checks --------------------------------------------------------------------
+    def response_errors(self, operation_id: str, status: int, body: bytes) -> list[str]:
+        """Why a response breaks the contract (empty when it conforms)."""
+        op = self.operations[operation_id]
+        key = str(status)
+        if key not in op.responses:
+            key = f"{key[0]}XX"
+            if key not in op.responses:
+                if "default" not in op.responses:
+                    return [f"status {status} is not declared for {operation_id}"]
+                key = "default"
+        validator = op.responses[key]
+        if validator is None:
+            return [] if not body else [f"status {status} of {operation_id} declares no body"]
+        try:
+            payload = json.loads(body)
+        except ValueError as exc:
+            return [f"response body is not JSON: {exc}"]
+        return [
+            f"{_dotted(list(e.instance_path)) or '<root>'}: {e.message}"
+            for e in validator.iter_errors(payload)
+        ]
+
+    def webhook_errors(self, event: str, payload: Any) -> list[str]:
+        validator = self._webhook_validators.get(event)
+        if validator is None:
+            return [f"no webhook named {event!r} in the contract"]
+        return [
+            f"{_dotted(list(e.instance_path)) or '<root>'}: {e.message}"
+            for e in validator.iter_errors(payload)
+        ]
+
+    def webhook_documentation(self, events: list[str] | None = None) -> dict[str, Any]:
+        """The body of the /bots/webhooks* routes, built from the `webhooks` section."""
+        docs = []
+        for name, hook in self.webhooks.items():
+            if events is not None and name not in events:
+                continue
+            schema = self.resolve(hook["schema"])
+            docs.append(
+                {
+                    "event": name,
+                    "description": hook["description"] or schema.get("description", ""),
+                    "payload_schema": _inline(self, hook["schema"]),
+                }
+            )
+        return {"events": docs}
+
+
+def _inline(contract: Contract, node: Any, depth: int = 0) -> Any:
+    """A schema with its local refs replaced, so readers need no other document."""
+    if depth > 20:
+        return {}
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target = _inline(contract, contract.pointer(node["$ref"]), depth + 1)
+            rest = {k: _inline(contract, v, depth + 1) for k, v in node.items() if k != "$ref"}
+            return {**target, **rest} if rest else target
+        return {k: _inline(contract, v, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(contract, v, depth + 1) for v in node]
+    return node
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str) -> Contract:
+    with open(path, encoding="utf-8") as handle:
+        return Contract(json.load(handle))

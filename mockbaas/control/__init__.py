@@ -1,0 +1,1 @@
+"""The `/_mockbaas` control API: what tests and users script the mock with."""

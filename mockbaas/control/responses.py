@@ -1,0 +1,204 @@
+"""The control API: drive the clock, push transitions, read the webhook journal.
+
+Not part of the Meeting BaaS contract and not authenticated: it belongs to whoever runs
+the mock (a test, a CI job). Inputs are still checked and bad ones get a 4xx JSON error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from aiohttp import web
+
+from .. import __version__
+from ..app import MOCK, json_response
+from ..bots import lifecycle as lc
+from ..errors import MockError, invalid, not_found
+
+MAX_ADVANCE_S = 366 * 24 * 3600
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MockError("invalid_json", f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise invalid("body", "", "expected a JSON object")
+    return body
+
+
+def _number(body: dict[str, Any], name: str, default: float | None = None) -> float:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise invalid("body", name, "must be a finite number")
+    return float(value)
+
+
+def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise invalid("body", name, "must be a non-empty string")
+    return value
+
+
+async def health(request: web.Request) -> web.Response:
+    return json_response(200, {"ok": True, "version": __version__})
+
+
+async def reset(request: web.Request) -> web.Response:
+    mock = request.app[MOCK]
+    await mock.reset()
+    return json_response(200, {"ok": True, "clock": mock.clock.snapshot()})
+
+
+async def clock(request: web.Request) -> web.Response:
+    mock = request.app[MOCK]
+    await mock.clock.drain()
+    return json_response(200, mock.clock.snapshot())
+
+
+async def advance(request: web.Request) -> web.Response:
+    mock = request.app[MOCK]
+    body = await _body(request)
+    seconds = _number(body, "seconds")
+    if not 0 <= seconds <= MAX_ADVANCE_S:
+        raise invalid("body", "seconds", f"must be between 0 and {MAX_ADVANCE_S}")
+    fired = await mock.clock.advance(seconds)
+    return json_response(200, {"fired": fired, **mock.clock.snapshot()})
+
+
+async def list_bots(request: web.Request) -> web.Response:
+    mock = request.app[MOCK]
+    await mock.clock.drain()
+    return json_response(200, {"bots": [mock.bots.describe(b) for b in mock.bots.bots.values()]})
+
+
+async def get_bot(request: web.Request) -> web.Response:
+    mock = request.app[MOCK]
+    await mock.clock.drain()
+    bot = mock.bots.find(request.match_info["uuid"])
+    return json_response(200, mock.bots.describe(bot))
+
+
+async def push_transition(request: web.Request) -> web.Response:
+    mock = request.app[MOCK]
+    body = await _body(request)
+    status = _text(body, "status", required=True)
+    known = set(lc.STATUS_CODES) | set(lc.ACTIONS)
+    if status not in known:
+        raise invalid("body", "status", f"unknown status or action; one of {sorted(known)}")
+    error_type = _text(body, "error_type")
+    if error_type is not None and error_type not in lc.ERROR_TYPES:
+        raise invalid("body", "error_type", f"one of {list(lc.ERROR_TYPES)}")
+    end_reason = _text(body, "end_reason")
+    if end_reason is not None and end_reason not in lc.END_REASONS:
+        raise invalid("body", "end_reason", f"one of {list(lc.END_REASONS)}")
+    async with mock.clock.lock:
+        bot = mock.bots.push(
+            request.match_info["uuid"],
+            status,
+            error_type=error_type,
+            error_message=_text(body, "error_message"),
+            end_reason=end_reason,
+        )
+    await mock.clock.run_due()
+    return json_response(200, mock.bots.describe(bot))
+
+
+async def scenarios(request: web.Request) -> web.Response:
+    mock = request.app[MOCK]
+    book = mock.scenarios
+    return json_response(
+        200,
+        {
+            "default": book.default.name,
+            "scenarios": [s.summary() for s in book.by_name.values()],
+        },
+    )
+
+
+async def webhooks(request: web.Request) -> web.Response:
+    mock = request.app[MOCK]
+    await mock.clock.drain()
+    q = request.query
+    found = mock.webhooks.query(q.get("bot_id"), q.get("event"), q.get("state"))
+    return json_response(200, {"deliveries": [d.as_dict() for d in found]})
+
+
+def _delivery(request: web.Request) -> Any:
+    delivery = request.app[MOCK].webhooks.get(request.match_info["id"])
+    if delivery is None:
+        raise not_found("delivery", request.match_info["id"])
+    return delivery
+
+
+async def webhook(request: web.Request) -> web.Response:
+    await request.app[MOCK].clock.drain()
+    return json_response(200, _delivery(request).as_dict())
+
+
+async def redeliver(request: web.Request) -> web.Response:
+    mock = request.app[MOCK]
+    body = await _body(request)
+    delivery = _delivery(request)
+    url = _text(body, "url")
+    if delivery.url is None and url is None:
+        raise invalid("body", "url", "this delivery had no URL; give one to redeliver it")
+    async with mock.clock.lock:
+        await mock.webhooks.redeliver(delivery, url)
+    return json_response(200, delivery.as_dict())
+
+
+async def get_faults(request: web.Request) -> web.Response:
+    return json_response(200, request.app[MOCK].webhooks.faults.as_dict())
+
+
+async def set_faults(request: web.Request) -> web.Response:
+    faults = request.app[MOCK].webhooks.faults
+    body = await _body(request)
+    unknown = set(body) - {"duplicate", "delay_seconds", "out_of_order"}
+    if unknown:
+        raise invalid("body", sorted(unknown)[0], "unknown fault")
+    for name in ("duplicate", "out_of_order"):
+        if name in body:
+            if not isinstance(body[name], bool):
+                raise invalid("body", name, "must be true or false")
+            setattr(faults, name, body[name])
+    if "delay_seconds" in body:
+        delay = _number(body, "delay_seconds")
+        if not 0 <= delay <= MAX_ADVANCE_S:
+            raise invalid("body", "delay_seconds", "must be between 0 and one year")
+        faults.delay_seconds = delay
+    return json_response(200, faults.as_dict())
+
+
+async def calendar_sync(request: web.Request) -> web.Response:
+    mock = request.app[MOCK]
+    body = await _body(request)
+    calendar = mock.calendars.calendars.get(request.match_info["uuid"])
+    if calendar is None:
+        raise not_found("calendar", request.match_info["uuid"])
+    changes: dict[str, Any] = {}
+    for name in ("add", "move"):
+        if name in body:
+            value = body[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+                raise invalid("body", name, "must be an integer from 0 to 100")
+            changes[name] = value
+    if "delete" in body:
+        gone = body["delete"]
+        if not isinstance(gone, list) or not all(isinstance(u, str) for u in gone):
+            raise invalid("body", "delete", "must be a list of event uuids")
+        changes["delete"] = gone
+    async with mock.clock.lock:
+        affected = mock.calendars.sync(calendar, changes)
+    await mock.clock.run_due()
+    return json_response(200, {"calendar_id": calendar.uuid, "affected_event_uuids": affected})

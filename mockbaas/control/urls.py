@@ -1,0 +1,27 @@
+"""Routes of the control API, all under /_mockbaas."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import responses as r
+
+PREFIX = "/_mockbaas"
+
+
+def add_control_routes(app: web.Application) -> None:
+    add = app.router.add_route
+    add("GET", f"{PREFIX}/health", r.health)
+    add("POST", f"{PREFIX}/reset", r.reset)
+    add("GET", f"{PREFIX}/clock", r.clock)
+    add("POST", f"{PREFIX}/clock/advance", r.advance)
+    add("GET", f"{PREFIX}/bots", r.list_bots)
+    add("GET", f"{PREFIX}/bots/{{uuid}}", r.get_bot)
+    add("POST", f"{PREFIX}/bots/{{uuid}}/transition", r.push_transition)
+    add("GET", f"{PREFIX}/scenarios", r.scenarios)
+    add("GET", f"{PREFIX}/webhooks", r.webhooks)
+    add("GET", f"{PREFIX}/webhooks/faults", r.get_faults)
+    add("PUT", f"{PREFIX}/webhooks/faults", r.set_faults)
+    add("GET", f"{PREFIX}/webhooks/{{id}}", r.webhook)
+    add("POST", f"{PREFIX}/webhooks/{{id}}/redeliver", r.redeliver)
+    add("POST", f"{PREFIX}/calendars/{{uuid}}/sync", r.calendar_sync)

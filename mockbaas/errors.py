@@ -1,0 +1,50 @@
+"""Domain errors: what went wrong, in terms a caller can act on.
+
+The engine raises these without knowing about HTTP; the HTTP surface maps each `code`
+to a status and renders the shared `Error` schema of `openapi.json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Detail:
+    location: str  # body | query | path | header
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"location": self.location, "path": self.path, "message": self.message}
+
+
+@dataclass
+class MockError(Exception):
+    code: str
+    message: str
+    details: list[Detail] = field(default_factory=list)
+    retry_after: int | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    def as_dict(self) -> dict[str, object]:
+        body: dict[str, object] = {"error": self.code, "message": self.message}
+        if self.details:
+            body["details"] = [d.as_dict() for d in self.details]
+        return body
+
+
+def not_found(what: str, ident: str) -> MockError:
+    return MockError("not_found", f"{what} {ident} not found")
+
+
+def conflict(message: str) -> MockError:
+    return MockError("conflict", message)
+
+
+def invalid(location: str, path: str, message: str) -> MockError:
+    """A request that is well-formed JSON but breaks a rule: 422 for bodies, 400 else."""
+    code = "validation_error"
+    return MockError(code, f"{path or location}: {message}", [Detail(location, path, message)])
