@@ -1,0 +1,33 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8080
+ARGS ?=
+
+.PHONY: run test lint bench contract clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## start the mock on $(HOST):$(PORT)
+	$(BIN)/mockbaas serve --host $(HOST) --port $(PORT) $(ARGS)
+
+test: $(STAMP)  ## install what the tests need and run the whole suite
+	$(BIN)/ruff check mockbaas tests
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check mockbaas tests
+	$(BIN)/ruff format --check mockbaas tests
+
+bench: $(STAMP)  ## throughput of the mock against a bare aiohttp baseline, same run
+	$(BIN)/python -m mockbaas.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

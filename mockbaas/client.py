@@ -1,0 +1,115 @@
+"""A small synchronous client for a running mock: the API with a key, and the control
+API. Works against the in-process fixture and a `mockbaas serve` process alike."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from .accounts.models import API_KEY_HEADER
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class MockClient:
+    def __init__(self, base_url: str, api_key: str = "test-key", timeout: float = 60) -> None:
+        self.url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout
+
+    # -- plain HTTP -------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        api_key: str | None = None,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+    ) -> Response:
+        url = self.url + path
+        if params:
+            url += "?" + urllib.parse.urlencode(
+                {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items()}
+            )
+        sent = dict(headers or {})
+        key = self.api_key if api_key is None else api_key
+        if key and not path.startswith("/_mockbaas"):
+            sent.setdefault(API_KEY_HEADER, key)
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            sent.setdefault("content-type", "application/json")
+        req = urllib.request.Request(url, data=data, method=method, headers=sent)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return Response(resp.status, dict(resp.headers), resp.read())
+        except urllib.error.HTTPError as err:
+            return Response(err.code, dict(err.headers), err.read())
+
+    def _control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        clean = {k: v for k, v in params.items() if v is not None}
+        resp = self.request(method, "/_mockbaas" + path, json_body=body, params=clean or None)
+        if resp.status >= 400:
+            raise RuntimeError(f"{method} /_mockbaas{path} -> {resp.status}: {resp.body!r}")
+        return resp.json()
+
+    # -- the API, for convenience ---------------------------------------------------------
+    def join(self, meeting_url: str = "https://meet.google.com/abc-defg-hij", **fields: Any) -> str:
+        body = {"meeting_url": meeting_url, "bot_name": "mockbaas bot", "reserved": False}
+        body.update(fields)
+        resp = self.request("POST", "/bots/", json_body=body)
+        if resp.status != 200:
+            raise RuntimeError(f"POST /bots/ -> {resp.status}: {resp.body!r}")
+        return resp.json()["bot_id"]
+
+    # -- the control API --------------------------------------------------------------------
+    def reset(self) -> Any:
+        return self._control("POST", "/reset")
+
+    def clock(self) -> Any:
+        return self._control("GET", "/clock")
+
+    def advance(self, seconds: float) -> Any:
+        return self._control("POST", "/clock/advance", {"seconds": seconds})
+
+    def bot(self, bot_id: str) -> Any:
+        return self._control("GET", f"/bots/{bot_id}")
+
+    def statuses(self, bot_id: str) -> list[str]:
+        return [entry["code"] for entry in self.bot(bot_id)["history"]]
+
+    def push(self, bot_id: str, status: str, **fields: Any) -> Any:
+        return self._control("POST", f"/bots/{bot_id}/transition", {"status": status, **fields})
+
+    def scenarios(self) -> Any:
+        return self._control("GET", "/scenarios")
+
+    def webhooks(
+        self, bot_id: str | None = None, event: str | None = None, state: str | None = None
+    ) -> list[dict[str, Any]]:
+        found = self._control("GET", "/webhooks", bot_id=bot_id, event=event, state=state)
+        return found["deliveries"]
+
+    def redeliver(self, delivery_id: str, url: str | None = None) -> Any:
+        body = {"url": url} if url else {}
+        return self._control("POST", f"/webhooks/{delivery_id}/redeliver", body)
+
+    def set_faults(self, **faults: Any) -> Any:
+        return self._control("PUT", "/webhooks/faults", faults)
+
+    def sync_calendar(self, calendar_id: str, **changes: Any) -> Any:
+        return self._control("POST", f"/calendars/{calendar_id}/sync", changes)

@@ -1,0 +1,115 @@
+"""A webhook receiver on loopback that records what it is sent and answers as told.
+
+For tests of webhook delivery (ours) and of receivers' expectations (users'): make it
+fail the first N posts, stay down, or answer slowly, then read back exactly what
+arrived, in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    answered: int
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class WebhookReceiver:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.url = ""
+        self.received: list[Received] = []
+        self._fail_next = 0
+        self._fail_status = 500
+        self._down = False
+        self._delay = 0.0
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    # -- behaviour ------------------------------------------------------------------------
+    def fail_next(self, count: int, status: int = 500) -> None:
+        with self._lock:
+            self._fail_next, self._fail_status = count, status
+
+    def go_down(self, status: int = 503) -> None:
+        with self._lock:
+            self._down, self._fail_status = True, status
+
+    def come_back(self) -> None:
+        with self._lock:
+            self._down = False
+            self._fail_next = 0
+
+    def answer_after(self, seconds: float) -> None:
+        with self._lock:
+            self._delay = seconds
+
+    def clear(self) -> None:
+        with self._lock:
+            self.received.clear()
+            self._fail_next, self._down, self._delay = 0, False, 0.0
+
+    def events(self) -> list[dict[str, Any]]:
+        """Payloads that were acknowledged (2xx), in arrival order."""
+        with self._lock:
+            return [r.json() for r in self.received if 200 <= r.answered < 300]
+
+    # -- server ---------------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        with self._lock:
+            delay = self._delay
+            if self._down:
+                status = self._fail_status
+            elif self._fail_next > 0:
+                self._fail_next -= 1
+                status = self._fail_status
+            else:
+                status = 200
+            self.received.append(Received(request.path, dict(request.headers), body, status))
+        if delay:
+            await asyncio.sleep(delay)
+        return web.json_response({"received": status == 200}, status=status)
+
+    async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_route("POST", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://{self.host}:{port}/webhooks"
+
+    def start(self) -> WebhookReceiver:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(30)
+        return self
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
+            self._runner = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> WebhookReceiver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
