@@ -98,9 +98,7 @@ async def read_body(request: web.Request, op: Operation, limit: int) -> Any:
     media = request.content_type
     if media != "application/json" and not media.endswith("+json"):
         got = request.headers.get("Content-Type") or "no Content-Type"
-        raise MockError(
-            "unsupported_media_type", f"send the body as application/json (got {got})"
-        )
+        raise MockError("unsupported_media_type", f"send the body as application/json (got {got})")
     try:
         return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:

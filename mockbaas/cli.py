@@ -117,9 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     hooks.add_argument(
         "--fault-out-of-order", action="store_true", help="swap each bot's events in pairs"
     )
-    serve.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
-    )
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     check = sub.add_parser("check-scenarios", help="validate scenario files and list them")
     check.add_argument("dirs", nargs="*", type=Path, metavar="DIR")

@@ -165,11 +165,12 @@ class ScenarioBook:
         if not defaults:
             raise ScenarioError("no scenario is marked `default: true`")
         # a user's directory may replace the built-in default, but one folder holds one
-        folders = [str(Path(s.source).parent) if ":" not in s.source[:8] else "builtin"
-                   for s in defaults]
+        folders = [
+            str(Path(s.source).parent) if ":" not in s.source[:8] else "builtin" for s in defaults
+        ]
         last = folders[-1]
         if folders.count(last) > 1:
-            names = ", ".join(s.name for s, f in zip(defaults, folders) if f == last)
+            names = ", ".join(s.name for s, f in zip(defaults, folders, strict=True) if f == last)
             raise ScenarioError(f"{last}: more than one default scenario ({names})")
         self.default = defaults[-1]
 

@@ -36,9 +36,19 @@ PUBLIC_OPERATIONS = {
 }
 # Operations addressing one resource by id: they document 404.
 BY_ID_OPERATIONS = {
-    "leave", "get_meeting_data", "delete_data", "retranscribe_bot", "get_screenshots",
-    "get_calendar", "delete_calendar", "update_calendar", "get_event",
-    "schedule_record_event", "unschedule_record_event", "patch_bot", "list_events",
+    "leave",
+    "get_meeting_data",
+    "delete_data",
+    "retranscribe_bot",
+    "get_screenshots",
+    "get_calendar",
+    "delete_calendar",
+    "update_calendar",
+    "get_event",
+    "schedule_record_event",
+    "unschedule_record_event",
+    "patch_bot",
+    "list_events",
 }
 EXTRA_ERRORS = {"join": {"409"}, "delete_data": {"403", "429"}}
 
@@ -77,15 +87,47 @@ SUCCESS: dict[str, tuple[str, dict[str, Any] | None]] = {
 }
 
 UPSTREAM_SCHEMA_NAMES = (
-    "JoinRequest", "JoinResponse", "LeaveResponse", "Metadata", "BotData", "BotWithParams",
-    "Transcript", "Word", "DeleteResponse", "DeleteStatus", "ListRecentBotsResponse",
-    "RecentBotEntry", "RetranscribeBody", "ScreenshotsList", "ScreenshotWrapper",
-    "ResyncAllResponse", "ListRawCalendarsParams", "ListRawCalendarsResponse",
-    "CalendarListEntry", "Calendar", "CreateCalendarParams", "CreateCalendarResponse",
-    "UpdateCalendarParams", "Event", "Attendee", "BotParam", "BotParam2", "BotParam3",
-    "ListEventResponse", "AutomaticLeaveRequest", "Extra", "RecordingMode", "SpeechToText",
-    "SpeechToTextApiParameter", "SpeechToTextProvider", "StreamingApiParameter",
-    "AudioFrequency", "Provider", "DateTime", "OptionalDateTime", "GetWebhookUrlResponse",
+    "JoinRequest",
+    "JoinResponse",
+    "LeaveResponse",
+    "Metadata",
+    "BotData",
+    "BotWithParams",
+    "Transcript",
+    "Word",
+    "DeleteResponse",
+    "DeleteStatus",
+    "ListRecentBotsResponse",
+    "RecentBotEntry",
+    "RetranscribeBody",
+    "ScreenshotsList",
+    "ScreenshotWrapper",
+    "ResyncAllResponse",
+    "ListRawCalendarsParams",
+    "ListRawCalendarsResponse",
+    "CalendarListEntry",
+    "Calendar",
+    "CreateCalendarParams",
+    "CreateCalendarResponse",
+    "UpdateCalendarParams",
+    "Event",
+    "Attendee",
+    "BotParam",
+    "BotParam2",
+    "BotParam3",
+    "ListEventResponse",
+    "AutomaticLeaveRequest",
+    "Extra",
+    "RecordingMode",
+    "SpeechToText",
+    "SpeechToTextApiParameter",
+    "SpeechToTextProvider",
+    "StreamingApiParameter",
+    "AudioFrequency",
+    "Provider",
+    "DateTime",
+    "OptionalDateTime",
+    "GetWebhookUrlResponse",
     "PostWebhookUrlRequest",
 )
 
@@ -97,9 +139,18 @@ WEBHOOK_SCHEMAS = {
     "calendar.sync_events": "CalendarSyncEventsWebhook",
 }
 STATUS_CODES = [
-    "joining_call", "in_waiting_room", "in_call_not_recording", "in_call_recording",
-    "recording_paused", "recording_resumed", "call_ended", "bot_rejected", "bot_removed",
-    "waiting_room_timeout", "invalid_meeting_url", "meeting_error",
+    "joining_call",
+    "in_waiting_room",
+    "in_call_not_recording",
+    "in_call_recording",
+    "recording_paused",
+    "recording_resumed",
+    "call_ended",
+    "bot_rejected",
+    "bot_removed",
+    "waiting_room_timeout",
+    "invalid_meeting_url",
+    "meeting_error",
 ]
 # Fields each status code must carry (and that no other code may carry).
 STATUS_EXTRAS: dict[str, dict[str, str]] = {
@@ -245,7 +296,10 @@ def test_top_level(doc: dict[str, Any]) -> None:
     assert doc["security"] == SECURED
     scheme = doc["components"]["securitySchemes"]["ApiKeyAuth"]
     assert (scheme["type"], scheme["in"], scheme["name"]) == (
-        "apiKey", "header", "x-meeting-baas-api-key")
+        "apiKey",
+        "header",
+        "x-meeting-baas-api-key",
+    )
     assert not any(path.startswith("/_mockbaas") for path in doc["paths"])
 
 
@@ -365,8 +419,16 @@ def test_every_content_has_schema(doc: dict[str, Any]) -> None:
 def test_reusable_error_responses(doc: dict[str, Any]) -> None:
     """The shared error responses all carry the Error schema; 429 says when to retry."""
     responses = doc["components"]["responses"]
-    for name in ("BadRequest", "Unauthorized", "NotFound", "Conflict", "PayloadTooLarge",
-                 "UnsupportedMediaType", "UnprocessableEntity", "TooManyRequests"):
+    for name in (
+        "BadRequest",
+        "Unauthorized",
+        "NotFound",
+        "Conflict",
+        "PayloadTooLarge",
+        "UnsupportedMediaType",
+        "UnprocessableEntity",
+        "TooManyRequests",
+    ):
         assert responses[name]["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}
         assert responses[name]["description"]
     header = responses["TooManyRequests"]["headers"]["Retry-After"]
@@ -378,17 +440,22 @@ def test_error_schema(doc: dict[str, Any]) -> None:
     """The single error body shape the server emits for every failure."""
     validator = component_validator("Error")
     validator.validate({"error": "not_found", "message": "No bot with this id."})
-    validator.validate({
-        "error": "validation_error",
-        "message": "Invalid body.",
-        "details": [{"location": "body", "path": "/meeting_url", "message": "too short"}],
-    })
+    validator.validate(
+        {
+            "error": "validation_error",
+            "message": "Invalid body.",
+            "details": [{"location": "body", "path": "/meeting_url", "message": "too short"}],
+        }
+    )
     for bad in (
         {"error": "teapot", "message": "x"},
         {"error": "conflict"},
         {"error": "conflict", "message": "x", "extra": 1},
-        {"error": "validation_error", "message": "x",
-         "details": [{"location": "cookie", "path": "a", "message": "b"}]},
+        {
+            "error": "validation_error",
+            "message": "x",
+            "details": [{"location": "cookie", "path": "a", "message": "b"}],
+        },
     ):
         assert not validator.is_valid(bad), bad
 
@@ -407,7 +474,9 @@ def test_parameters(doc: dict[str, Any]) -> None:
                 assert schema["type"] in ("string", "integer", "boolean"), f"{method} {path}"
     assert param_schema(doc, "get_meeting_data", "bot_id")["format"] == "uuid"
     assert param_schema(doc, "get_meeting_data", "include_transcripts") == {
-        "type": "boolean", "default": True}
+        "type": "boolean",
+        "default": True,
+    }
     limit = param_schema(doc, "bots_with_metadata", "limit")
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 50, 10)
     assert param_schema(doc, "list_events", "calendar_id")["format"] == "uuid"
@@ -419,19 +488,41 @@ def test_parameters(doc: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("op_id", "name", "good", "bad"),
     [
-        ("bots_with_metadata", "created_after",
-         ["2023-05-01", "2023-05-01T00:00", "2023-05-01T00:00:00", "2023-05-01T00:00:00Z",
-          "2023-05-01T00:00:00.123456+02:00", "2023-05-31T23:59:59-05:30"],
-         ["yesterday", "2023-5-1", "2023-05-01 00:00:00", "2023-13-01", "2023-05-01T25:00",
-          "2023-05-01T00:00:00+0200", "", "\u0661\u0662\u0663\u0664-05-01"]),
-        ("list_events", "start_date_gte",
-         ["2023-01-01T00:00:00Z"], ["2023-01-01T00:00:00ZZ"]),
-        ("bots_with_metadata", "filter_by_extra",
-         ["customer_id:12345", "status:active,project:sales", "a.b-c_d:x y:z"],
-         ["customer_id", ":12345", "a:b,", "a:b,,c:d", "bad key:1"]),
-        ("bots_with_metadata", "sort_by_extra",
-         ["customer_id", "priority:desc", "priority:asc"],
-         ["priority:down", "a,b", "", "a:asc:desc"]),
+        (
+            "bots_with_metadata",
+            "created_after",
+            [
+                "2023-05-01",
+                "2023-05-01T00:00",
+                "2023-05-01T00:00:00",
+                "2023-05-01T00:00:00Z",
+                "2023-05-01T00:00:00.123456+02:00",
+                "2023-05-31T23:59:59-05:30",
+            ],
+            [
+                "yesterday",
+                "2023-5-1",
+                "2023-05-01 00:00:00",
+                "2023-13-01",
+                "2023-05-01T25:00",
+                "2023-05-01T00:00:00+0200",
+                "",
+                "\u0661\u0662\u0663\u0664-05-01",
+            ],
+        ),
+        ("list_events", "start_date_gte", ["2023-01-01T00:00:00Z"], ["2023-01-01T00:00:00ZZ"]),
+        (
+            "bots_with_metadata",
+            "filter_by_extra",
+            ["customer_id:12345", "status:active,project:sales", "a.b-c_d:x y:z"],
+            ["customer_id", ":12345", "a:b,", "a:b,,c:d", "bad key:1"],
+        ),
+        (
+            "bots_with_metadata",
+            "sort_by_extra",
+            ["customer_id", "priority:desc", "priority:asc"],
+            ["priority:down", "a,b", "", "a:asc:desc"],
+        ),
     ],
 )
 def test_query_patterns(
@@ -559,37 +650,79 @@ def test_status_codes_exact(doc: dict[str, Any]) -> None:
 
 VALID_PAYLOADS: list[tuple[str, dict[str, Any]]] = [
     *[("BotStatusChangeWebhook", status_change(code)) for code in STATUS_CODES],
-    ("CompleteWebhook", {
-        "event": "complete",
-        "data": {
-            "bot_id": BOT_ID,
-            "mp4": "https://bots-videos.s3.eu-west-3.amazonaws.com/rec.mp4?X-Amz-Signature=a",
-            "speakers": ["Alice", "Bob"],
-            "transcript": [
-                {"speaker": "Alice", "words": [
-                    {"start": 1.3348110430839002, "end": 1.4549110430839003, "word": "Hi"},
-                    {"start": 1.4549110430839003, "end": 1.5750110430839004, "word": "Bob!"}]},
-                {"speaker": "Bob", "offset": 2.65, "words": [
-                    {"start": 2.6583010430839, "end": 2.778401043083901, "word": "Hello"}]},
-            ],
+    (
+        "CompleteWebhook",
+        {
+            "event": "complete",
+            "data": {
+                "bot_id": BOT_ID,
+                "mp4": "https://bots-videos.s3.eu-west-3.amazonaws.com/rec.mp4?X-Amz-Signature=a",
+                "speakers": ["Alice", "Bob"],
+                "transcript": [
+                    {
+                        "speaker": "Alice",
+                        "words": [
+                            {"start": 1.3348110430839002, "end": 1.4549110430839003, "word": "Hi"},
+                            {
+                                "start": 1.4549110430839003,
+                                "end": 1.5750110430839004,
+                                "word": "Bob!",
+                            },
+                        ],
+                    },
+                    {
+                        "speaker": "Bob",
+                        "offset": 2.65,
+                        "words": [
+                            {"start": 2.6583010430839, "end": 2.778401043083901, "word": "Hello"}
+                        ],
+                    },
+                ],
+            },
         },
-    }),
-    ("CompleteWebhook", {
-        "event": "complete",
-        "data": {"bot_id": BOT_ID, "mp4": "https://storage.example.com/v.mp4", "speakers": [],
-                 "event": "complete"},
-    }),
+    ),
+    (
+        "CompleteWebhook",
+        {
+            "event": "complete",
+            "data": {
+                "bot_id": BOT_ID,
+                "mp4": "https://storage.example.com/v.mp4",
+                "speakers": [],
+                "event": "complete",
+            },
+        },
+    ),
     ("FailedWebhook", {"event": "failed", "data": {"bot_id": BOT_ID, "error": "BotRemoved"}}),
-    ("FailedWebhook", {"event": "failed", "data": {
-        "bot_id": BOT_ID, "error": "TimeoutWaitingToStart",
-        "message": "Nobody admitted the bot within 600 seconds."}}),
-    ("TranscriptionCompleteWebhook",
-     {"event": "transcription_complete", "data": {"bot_id": BOT_ID}}),
-    ("CalendarSyncEventsWebhook", {"event": "calendar.sync_events", "data": {
-        "calendar_id": CALENDAR_ID,
-        "last_updated_ts": "2023-09-01T15:30:45Z",
-        "affected_event_uuids": ["123e4567-e89b-12d3-a456-426614174001",
-                                 "123e4567-e89b-12d3-a456-426614174002"]}}),
+    (
+        "FailedWebhook",
+        {
+            "event": "failed",
+            "data": {
+                "bot_id": BOT_ID,
+                "error": "TimeoutWaitingToStart",
+                "message": "Nobody admitted the bot within 600 seconds.",
+            },
+        },
+    ),
+    (
+        "TranscriptionCompleteWebhook",
+        {"event": "transcription_complete", "data": {"bot_id": BOT_ID}},
+    ),
+    (
+        "CalendarSyncEventsWebhook",
+        {
+            "event": "calendar.sync_events",
+            "data": {
+                "calendar_id": CALENDAR_ID,
+                "last_updated_ts": "2023-09-01T15:30:45Z",
+                "affected_event_uuids": [
+                    "123e4567-e89b-12d3-a456-426614174001",
+                    "123e4567-e89b-12d3-a456-426614174002",
+                ],
+            },
+        },
+    ),
 ]
 
 
@@ -622,48 +755,111 @@ INVALID_PAYLOADS: list[tuple[str, str, Any]] = [
     ("meeting_error without error_type", "BotStatusChangeWebhook", _MEETING_ERROR),
     ("call_ended without end_reason", "BotStatusChangeWebhook", _CALL_ENDED),
     ("in_call_recording without start_time", "BotStatusChangeWebhook", _RECORDING),
-    ("start_time on joining_call", "BotStatusChangeWebhook",
-     status_change("joining_call", start_time="2024-01-01T12:00:00Z")),
-    ("error fields on bot_removed", "BotStatusChangeWebhook",
-     status_change("bot_removed", error_message="x", error_type="BotRemoved")),
-    ("end_reason on recording_paused", "BotStatusChangeWebhook",
-     status_change("recording_paused", end_reason="api_request")),
-    ("unknown end_reason", "BotStatusChangeWebhook",
-     status_change("call_ended", end_reason="bored")),
-    ("created_at not a date-time", "BotStatusChangeWebhook",
-     status_change("joining_call", created_at="yesterday")),
-    ("bot_id not a uuid", "BotStatusChangeWebhook",
-     {**status_change("joining_call"), "data": {"bot_id": "42",
-                                                "status": status("joining_call")}}),
-    ("extra field on the envelope", "BotStatusChangeWebhook",
-     {**status_change("joining_call"), "extra": 1}),
-    ("extra field in status", "BotStatusChangeWebhook",
-     status_change("joining_call", colour="blue")),
+    (
+        "start_time on joining_call",
+        "BotStatusChangeWebhook",
+        status_change("joining_call", start_time="2024-01-01T12:00:00Z"),
+    ),
+    (
+        "error fields on bot_removed",
+        "BotStatusChangeWebhook",
+        status_change("bot_removed", error_message="x", error_type="BotRemoved"),
+    ),
+    (
+        "end_reason on recording_paused",
+        "BotStatusChangeWebhook",
+        status_change("recording_paused", end_reason="api_request"),
+    ),
+    (
+        "unknown end_reason",
+        "BotStatusChangeWebhook",
+        status_change("call_ended", end_reason="bored"),
+    ),
+    (
+        "created_at not a date-time",
+        "BotStatusChangeWebhook",
+        status_change("joining_call", created_at="yesterday"),
+    ),
+    (
+        "bot_id not a uuid",
+        "BotStatusChangeWebhook",
+        {
+            **status_change("joining_call"),
+            "data": {"bot_id": "42", "status": status("joining_call")},
+        },
+    ),
+    (
+        "extra field on the envelope",
+        "BotStatusChangeWebhook",
+        {**status_change("joining_call"), "extra": 1},
+    ),
+    (
+        "extra field in status",
+        "BotStatusChangeWebhook",
+        status_change("joining_call", colour="blue"),
+    ),
     ("wrong event name", "CompleteWebhook", {**_COMPLETE, "event": "completed"}),
     ("missing bot_id", "CompleteWebhook", _without_bot_id(_COMPLETE)),
-    ("missing mp4", "CompleteWebhook",
-     {"event": "complete", "data": {"bot_id": BOT_ID, "speakers": []}}),
-    ("word without end", "CompleteWebhook", {"event": "complete", "data": {
-        "bot_id": BOT_ID, "mp4": "https://x.example/v.mp4", "speakers": ["A"],
-        "transcript": [{"speaker": "A", "words": [{"start": 1.0, "word": "Hi"}]}]}}),
-    ("extra field in data", "CompleteWebhook",
-     {**_COMPLETE, "data": {**_COMPLETE["data"], "duration": 12}}),
+    (
+        "missing mp4",
+        "CompleteWebhook",
+        {"event": "complete", "data": {"bot_id": BOT_ID, "speakers": []}},
+    ),
+    (
+        "word without end",
+        "CompleteWebhook",
+        {
+            "event": "complete",
+            "data": {
+                "bot_id": BOT_ID,
+                "mp4": "https://x.example/v.mp4",
+                "speakers": ["A"],
+                "transcript": [{"speaker": "A", "words": [{"start": 1.0, "word": "Hi"}]}],
+            },
+        },
+    ),
+    (
+        "extra field in data",
+        "CompleteWebhook",
+        {**_COMPLETE, "data": {**_COMPLETE["data"], "duration": 12}},
+    ),
     ("missing bot_id", "FailedWebhook", _without_bot_id(_FAILED)),
-    ("unknown error type", "FailedWebhook",
-     {"event": "failed", "data": {"bot_id": BOT_ID, "error": "meeting_not_found"}}),
+    (
+        "unknown error type",
+        "FailedWebhook",
+        {"event": "failed", "data": {"bot_id": BOT_ID, "error": "meeting_not_found"}},
+    ),
     ("missing error", "FailedWebhook", {"event": "failed", "data": {"bot_id": BOT_ID}}),
-    ("extra field in data", "FailedWebhook",
-     {"event": "failed", "data": {**_FAILED["data"], "code": 500}}),
-    ("missing bot_id", "TranscriptionCompleteWebhook",
-     {"event": "transcription_complete", "data": {}}),
-    ("extra field in data", "TranscriptionCompleteWebhook",
-     {"event": "transcription_complete", "data": {"bot_id": BOT_ID, "mp4": "x"}}),
-    ("bad timestamp", "CalendarSyncEventsWebhook",
-     {**_SYNC, "data": {**_SYNC["data"], "last_updated_ts": "yesterday"}}),
-    ("event ids not uuids", "CalendarSyncEventsWebhook",
-     {**_SYNC, "data": {**_SYNC["data"], "affected_event_uuids": ["evt_67890fghij"]}}),
-    ("missing calendar_id", "CalendarSyncEventsWebhook",
-     {**_SYNC, "data": {k: v for k, v in _SYNC["data"].items() if k != "calendar_id"}}),
+    (
+        "extra field in data",
+        "FailedWebhook",
+        {"event": "failed", "data": {**_FAILED["data"], "code": 500}},
+    ),
+    (
+        "missing bot_id",
+        "TranscriptionCompleteWebhook",
+        {"event": "transcription_complete", "data": {}},
+    ),
+    (
+        "extra field in data",
+        "TranscriptionCompleteWebhook",
+        {"event": "transcription_complete", "data": {"bot_id": BOT_ID, "mp4": "x"}},
+    ),
+    (
+        "bad timestamp",
+        "CalendarSyncEventsWebhook",
+        {**_SYNC, "data": {**_SYNC["data"], "last_updated_ts": "yesterday"}},
+    ),
+    (
+        "event ids not uuids",
+        "CalendarSyncEventsWebhook",
+        {**_SYNC, "data": {**_SYNC["data"], "affected_event_uuids": ["evt_67890fghij"]}},
+    ),
+    (
+        "missing calendar_id",
+        "CalendarSyncEventsWebhook",
+        {**_SYNC, "data": {k: v for k, v in _SYNC["data"].items() if k != "calendar_id"}},
+    ),
     ("status change sent as complete", "CompleteWebhook", status_change("joining_call")),
 ]
 
@@ -682,11 +878,13 @@ def test_webhook_documentation_from_webhooks(doc: dict[str, Any]) -> None:
     events = []
     for event, item in doc["webhooks"].items():
         body_schema = item["post"]["requestBody"]["content"]["application/json"]["schema"]
-        events.append({
-            "event": event,
-            "description": item["post"]["description"],
-            "payload_schema": resolve(doc, body_schema),
-        })
+        events.append(
+            {
+                "event": event,
+                "description": item["post"]["description"],
+                "payload_schema": resolve(doc, body_schema),
+            }
+        )
     validator = component_validator("WebhookDocumentation")
     validator.validate({"events": events})
     assert not validator.is_valid({"events": [{"event": "complete"}]})
@@ -767,8 +965,13 @@ def types_compatible(ours: set[str], theirs: set[str]) -> bool:
 
 
 def compare_schemas(
-    up_doc: dict[str, Any], our_doc: dict[str, Any], up: Any, ours: Any, where: str,
-    problems: list[str], depth: int = 0,
+    up_doc: dict[str, Any],
+    our_doc: dict[str, Any],
+    up: Any,
+    ours: Any,
+    where: str,
+    problems: list[str],
+    depth: int = 0,
 ) -> None:
     """Recursively check that our schema keeps upstream's fields, requireds, types, enums."""
     if depth > 16:
@@ -800,8 +1003,15 @@ def compare_schemas(
             if name not in our_obj["properties"]:
                 problems.append(f"{where}.{name}: missing")
             else:
-                compare_schemas(up_doc, our_doc, sub, our_obj["properties"][name],
-                                f"{where}.{name}", problems, depth + 1)
+                compare_schemas(
+                    up_doc,
+                    our_doc,
+                    sub,
+                    our_obj["properties"][name],
+                    f"{where}.{name}",
+                    problems,
+                    depth + 1,
+                )
 
     up_arr = find_node(up_doc, up, ("items", "prefixItems"))
     if up_arr is not None:
@@ -817,8 +1027,9 @@ def compare_schemas(
             for index, (u, o) in enumerate(zip(up_items, our_items, strict=False)):
                 compare_schemas(up_doc, our_doc, u, o, f"{where}[{index}]", problems, depth + 1)
         elif isinstance(up_items, dict):
-            compare_schemas(up_doc, our_doc, up_items, our_arr.get("items"), f"{where}[]",
-                            problems, depth + 1)
+            compare_schemas(
+                up_doc, our_doc, up_items, our_arr.get("items"), f"{where}[]", problems, depth + 1
+            )
 
 
 def json_schema_of(document: dict[str, Any], holder: Any) -> Any:
@@ -852,23 +1063,37 @@ def upstream_problems(up_doc: dict[str, Any], our_doc: dict[str, Any]) -> list[s
             problems.append(f"{label}: missing")
             continue
         if our_op.get("operationId") != up_op.get("operationId"):
-            problems.append(f"{label}: operationId {our_op.get('operationId')!r} != "
-                            f"{up_op.get('operationId')!r}")
+            problems.append(
+                f"{label}: operationId {our_op.get('operationId')!r} != "
+                f"{up_op.get('operationId')!r}"
+            )
 
         up_params, our_params = params_by_key(up_doc, up_op), params_by_key(our_doc, our_op)
         if set(up_params) != set(our_params):
             problems.append(f"{label}: parameters {sorted(our_params)} != {sorted(up_params)}")
         for key in set(up_params) & set(our_params):
-            compare_schemas(up_doc, our_doc, up_params[key].get("schema", {}),
-                            our_params[key].get("schema", {}), f"{label} ?{key[0]}", problems)
+            compare_schemas(
+                up_doc,
+                our_doc,
+                up_params[key].get("schema", {}),
+                our_params[key].get("schema", {}),
+                f"{label} ?{key[0]}",
+                problems,
+            )
 
         if "requestBody" in up_op:
             up_body = resolve(up_doc, up_op["requestBody"])
             our_body = resolve(our_doc, our_op.get("requestBody", {}))
             if bool(up_body.get("required")) != bool(our_body.get("required")):
                 problems.append(f"{label}: requestBody.required differs")
-            compare_schemas(up_doc, our_doc, json_schema_of(up_doc, up_body) or {},
-                            json_schema_of(our_doc, our_body) or {}, f"{label} body", problems)
+            compare_schemas(
+                up_doc,
+                our_doc,
+                json_schema_of(up_doc, up_body) or {},
+                json_schema_of(our_doc, our_body) or {},
+                f"{label} body",
+                problems,
+            )
         elif "requestBody" in our_op:
             problems.append(f"{label}: ours has a request body, upstream has none")
 
@@ -906,7 +1131,12 @@ def test_upstream_comparison_detects_breakage(
     broken["paths"]["/bots/meeting_data"]["get"]["parameters"][0]["required"] = False
     broken["paths"]["/calendars/{uuid}"]["get"]["operationId"] = "fetch_calendar"
     problems = "\n".join(upstream_problems(upstream, broken))
-    for needle in ("JoinRequest.bot_name: missing", "Event: required",
-                   "AudioFrequency: enum", "Metadata.duration: types",
-                   "GET /bots/meeting_data: parameters", "'fetch_calendar'"):
+    for needle in (
+        "JoinRequest.bot_name: missing",
+        "Event: required",
+        "AudioFrequency: enum",
+        "Metadata.duration: types",
+        "GET /bots/meeting_data: parameters",
+        "'fetch_calendar'",
+    ):
         assert needle in problems, needle

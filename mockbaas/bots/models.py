@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..accounts.models import Account
-from ..clock import Clock, Timer, iso, parse_iso
+from ..clock import Clock, Timer, iso
 from ..errors import MockError, conflict, invalid, not_found
 from ..events import Outbox
 from ..ids import Ids
@@ -240,8 +240,10 @@ class BotBackend:
         status = lc.ACTIONS.get(status, status)
         if status not in lc.STATUS_CODES:
             raise invalid("body", "status", f"unknown status or action {status!r}")
-        if bot.ended or not lc.is_legal(bot.status, status) or (
-            bot.status is None and status != lc.JOINING_CALL
+        if (
+            bot.ended
+            or not lc.is_legal(bot.status, status)
+            or (bot.status is None and status != lc.JOINING_CALL)
         ):
             allowed = sorted(lc.LEGAL.get(bot.status, ())) if not bot.ended else []
             raise conflict(

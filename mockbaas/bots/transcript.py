@@ -76,8 +76,8 @@ def generate(
         while words and words[-1]["end"] > recorded_seconds:
             words.pop()
         if words:
-            speaker = speakers[index % len(speakers)] if index < len(speakers) else rng.choice(
-                speakers
+            speaker = (
+                speakers[index % len(speakers)] if index < len(speakers) else rng.choice(speakers)
             )
             segments.append({"speaker": speaker, "offset": offset, "words": words})
     return segments

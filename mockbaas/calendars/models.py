@@ -9,7 +9,6 @@ it starts, through the same bot engine as POST /bots/.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,7 +118,9 @@ class CalendarBackend:
             if chosen is None:
                 ids = ", ".join(c.id for c in found)
                 raise invalid(
-                    "body", "raw_calendar_id", f"no calendar {wanted!r} for these credentials ({ids})"
+                    "body",
+                    "raw_calendar_id",
+                    f"no calendar {wanted!r} for these credentials ({ids})",
                 )
         else:
             chosen = found[0]
@@ -168,7 +169,9 @@ class CalendarBackend:
         day0 = now - now % DAY_MS
         for index in range(12):
             day = rng.randint(-3, 10)
-            start = day0 + day * DAY_MS + rng.randint(8, 17) * 3_600_000 + rng.choice((0, 30)) * 60_000
+            start = (
+                day0 + day * DAY_MS + rng.randint(8, 17) * 3_600_000 + rng.choice((0, 30)) * 60_000
+            )
             recurring = index % 4 == 0
             series = f"series-{fake.lexify('????????')}" if recurring else None
             occurrences = 3 if recurring else 1
@@ -189,7 +192,9 @@ class CalendarBackend:
         elif platform == "meet":
             url = "https://meet.google.com/" + fake.lexify("???-????-???")
         else:
-            url = "https://teams.microsoft.com/l/meetup-join/" + fake.lexify("19%3ameeting_" + "?" * 24)
+            url = "https://teams.microsoft.com/l/meetup-join/" + fake.lexify(
+                "19%3ameeting_" + "?" * 24
+            )
         organizer = rng.random() < 0.5
         attendees = [{"email": calendar.raw.email, "name": None}]
         for _ in range(rng.randint(1, 4)):
@@ -273,7 +278,9 @@ class CalendarBackend:
         calendar = self.get(account, query["calendar_id"])
         now = self.clock.now()
         status = query.get("status", "upcoming")
-        bounds = {k: query_date(query, k) for k in ("start_date_gte", "start_date_lte", "updated_at_gte")}
+        bounds = {
+            k: query_date(query, k) for k in ("start_date_gte", "start_date_lte", "updated_at_gte")
+        }
         attendee = (query.get("attendee_email") or "").lower()
         organizer = (query.get("organizer_email") or "").lower()
         selected = []
@@ -439,9 +446,7 @@ def _join_request(event: dict[str, Any], param: dict[str, Any]) -> dict[str, Any
             "provider": param["speech_to_text_provider"],
             "api_key": param.get("speech_to_text_api_key"),
         }
-    leave = {
-        k: param[k] for k in ("waiting_room_timeout", "noone_joined_timeout") if param.get(k)
-    }
+    leave = {k: param[k] for k in ("waiting_room_timeout", "noone_joined_timeout") if param.get(k)}
     if leave:
         request["automatic_leave"] = leave
     return request
