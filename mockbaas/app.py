@@ -80,6 +80,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+#: An absent body, as opposed to a JSON `null` (which is validated like any other value).
+NO_BODY: Any = object()
+
+
 async def read_body(request: web.Request, op: Operation, limit: int) -> Any:
     if request.content_length is not None and request.content_length > limit:
         raise MockError("payload_too_large", f"request body exceeds {limit} bytes")
@@ -94,7 +98,7 @@ async def read_body(request: web.Request, op: Operation, limit: int) -> Any:
                 "a JSON request body is required",
                 [Detail("body", "", "a JSON request body is required")],
             )
-        return None
+        return NO_BODY
     media = request.content_type
     if media != "application/json" and not media.endswith("+json"):
         got = request.headers.get("Content-Type") or "no Content-Type"
@@ -122,7 +126,9 @@ def endpoint(op: Operation, handler: Handler) -> Callable[[web.Request], Awaitab
         body = None
         if op.body_media is not None:
             body = await read_body(request, op, mock.settings.max_body)
-            if body is not None:
+            if body is NO_BODY:
+                body = None
+            else:
                 op.validate_body(body)
         call = Call(mock, account, params, body, request)  # type: ignore[arg-type]
         result = await handler(call) if is_async else handler(call)  # type: ignore[misc]
@@ -162,13 +168,17 @@ async def errors_as_json(
         return error_response(error)
     except web.HTTPInternalServerError:
         raise
+    except web.HTTPMethodNotAllowed as exc:
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        error = MockError(
+            "method_not_allowed",
+            f"{request.method} is not allowed on {request.path} (allowed: {allowed})",
+        )
+        # RFC 9110: a 405 lists the methods the resource does support
+        return json_response(405, error.as_dict(), {"Allow": allowed})
     except web.HTTPException as exc:
         if exc.status == 404:
             error = MockError("not_found", f"no route for {request.method} {request.path}")
-        elif exc.status == 405:
-            error = MockError(
-                "method_not_allowed", f"{request.method} is not allowed on {request.path}"
-            )
         elif exc.status == 413:
             error = MockError("payload_too_large", "request body is too large")
         elif exc.status >= 400:
@@ -177,6 +187,14 @@ async def errors_as_json(
         else:
             raise
         return error_response(error)
+    except Exception:
+        # a bug in the mock: say so in JSON (and the log) instead of a bare text 500
+        log.exception("%s %s failed", request.method, request.path)
+        return json_response(
+            500,
+            {"error": "internal_error", "message": f"mockbaas failed on {request.method} "
+             f"{request.path}; this is a bug in the mock (see its log)"},
+        )
 
 
 def register(app: web.Application, mock: MockBaaS, handlers: dict[str, Handler]) -> None:

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
+from . import __version__, contract_runner
 from .clock import CLOCK_MODES, MANUAL, REALTIME
 from .config import DEFAULT_MAX_BODY, Settings
 from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
@@ -119,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
+    contract_runner.add_parser(sub)
+
     check = sub.add_parser("check-scenarios", help="validate scenario files and list them")
     check.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
     return parser
@@ -149,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .scenarios import ScenarioBook, ScenarioError
 
+    if args.command == "contract":
+        return int(args.run(args))
     if args.command == "check-scenarios":
         try:
             book = ScenarioBook.load(args.dirs)

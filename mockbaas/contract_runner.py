@@ -1,0 +1,222 @@
+"""Contract suites for any server and any webhook receiver, driven by `openapi.json`.
+
+- `api`: schemathesis against a base URL (the mock, a staging proxy of the real API,
+  your own fake) with our contract and every check. Schemathesis is the engine: it
+  already turns an OpenAPI document into property-based tests far better than
+  anything hand-written here would.
+- `receiver`: your webhook receiver against what Meeting BaaS really sends. A mock runs
+  in-process with your receiver as its webhook URL; hypothesis draws scenarios (every
+  built-in life of a bot), transcription on or off and delivery faults (duplicates,
+  out-of-order), and every delivery must be acknowledged with a 2xx on first attempt.
+  With `--expect-key-check`, a delivery signed with a wrong API key must be refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from .accounts.models import API_KEY_HEADER
+from .contract import default_contract_path
+
+RECEIVER_KEY = "mockbaas-contract-key"
+
+
+def schemathesis_command(args: argparse.Namespace) -> list[str]:
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from schemathesis.cli import schemathesis; "
+        "sys.argv[0] = 'schemathesis'; sys.exit(schemathesis())",
+        "run",
+        str(args.contract or default_contract_path()),
+        "--url",
+        args.url,
+        "--header",
+        f"{API_KEY_HEADER}: {args.api_key}",
+        "--checks",
+        args.checks,
+        "--max-examples",
+        str(args.max_examples),
+        "--seed",
+        str(args.seed),
+        "--generation-deterministic",
+    ]
+    if args.phases:
+        command += ["--phases", args.phases]
+    if args.read_only:
+        command += ["--include-method", "GET"]
+    return command + list(args.extra)
+
+
+def run_api(args: argparse.Namespace) -> int:
+    command = schemathesis_command(args)
+    print("mockbaas contract api:", " ".join(command[3:]), flush=True)
+    return subprocess.call(command)
+
+
+@dataclass
+class ReceiverReport:
+    bots: int = 0
+    deliveries: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return f"{self.bots} bots, {self.deliveries} deliveries, {len(self.problems)} problems"
+
+
+def _check_bot(client: Any, bot_id: str, drawn: str, report: ReceiverReport) -> None:
+    for delivery in client.webhooks(bot_id=bot_id):
+        report.deliveries += 1
+        first = delivery["attempts"][0] if delivery["attempts"] else None
+        if first is None:
+            why = "was never attempted"
+        elif first["status_code"] is None:
+            why = f"could not be delivered: {first['error']}"
+        elif not 200 <= first["status_code"] < 300:
+            why = f"receiver answered {first['status_code']}"
+        else:
+            continue
+        problem = (
+            f"{drawn}: {delivery['event']} {why}; payload {json.dumps(delivery['payload'])[:240]}"
+        )
+        if problem not in report.problems:
+            report.problems.append(problem)
+
+
+def _wrong_key_refused(url: str) -> str | None:
+    bot_id = "00000000-0000-4000-8000-000000000000"
+    payload = {"event": "transcription_complete", "data": {"bot_id": bot_id}}
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        method="POST",
+        headers={"content-type": "application/json", API_KEY_HEADER: "not-your-key"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return f"a delivery with a wrong {API_KEY_HEADER} was accepted ({response.status})"
+    except urllib.error.HTTPError as err:
+        if err.code in (401, 403):
+            return None
+        return f"a delivery with a wrong {API_KEY_HEADER} got {err.code}, expected 401 or 403"
+    except OSError as exc:
+        return f"receiver unreachable: {exc}"
+
+
+def run_receiver(args: argparse.Namespace) -> int:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from .client import MockClient
+    from .config import Settings
+    from .server import BackgroundServer
+    from .webhooks import Faults
+
+    report = ReceiverReport()
+    server = BackgroundServer(
+        Settings(
+            port=0,
+            seed=args.seed,
+            strict=True,
+            webhook_url=args.url,
+            webhook_schedule=(),  # a receiver must take every valid event first time
+            webhook_timeout=args.timeout,
+            faults=Faults(),
+        )
+    ).start()
+    try:
+        client = MockClient(server.url, api_key=args.api_key)
+        names = sorted(s["name"] for s in client.scenarios()["scenarios"])
+
+        @settings(
+            max_examples=args.examples,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(
+            scenario=st.sampled_from(names),
+            transcript=st.booleans(),
+            duplicate=st.booleans(),
+            out_of_order=st.booleans(),
+        )
+        def exercise(scenario: str, transcript: bool, duplicate: bool, out_of_order: bool) -> None:
+            client.reset()
+            client.set_faults(duplicate=duplicate, out_of_order=out_of_order)
+            fields: dict[str, Any] = {"extra": {"mockbaas_scenario": scenario}}
+            if transcript:
+                fields["speech_to_text"] = {"provider": "Default"}
+            bot_id = client.join(**fields)
+            client.advance(6 * 3600)
+            report.bots += 1
+            drawn = (
+                f"scenario {scenario} (transcript={transcript}, duplicate={duplicate}, "
+                f"out_of_order={out_of_order})"
+            )
+            _check_bot(client, bot_id, drawn, report)
+
+        exercise()
+        if args.expect_key_check:
+            problem = _wrong_key_refused(args.url)
+            if problem:
+                report.problems.append(problem)
+    finally:
+        server.stop()
+    print(f"mockbaas contract receiver: {report.line()}")
+    for problem in report.problems[:50]:
+        print(f"  - {problem}")
+    return 1 if report.problems else 0
+
+
+def add_parser(sub: Any) -> None:
+    contract = sub.add_parser(
+        "contract",
+        help="run the contract suites against a server or a webhook receiver",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    kinds = contract.add_subparsers(dest="suite", required=True, metavar="SUITE")
+    api = kinds.add_parser(
+        "api",
+        help="schemathesis against a server with openapi.json",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    api.add_argument("--url", required=True, help="base URL of the server under test")
+    api.add_argument("--api-key", default="contract-test-key", help="key sent on every call")
+    api.add_argument("--contract", help="another OpenAPI file (default: the bundled one)")
+    api.add_argument("--checks", default="all", help="schemathesis checks to run")
+    api.add_argument("--max-examples", type=int, default=25, help="examples per operation")
+    api.add_argument("--phases", help="schemathesis phases, e.g. examples,coverage,fuzzing")
+    api.add_argument("--seed", type=int, default=0, help="generation seed (replayable runs)")
+    api.add_argument(
+        "--read-only", action="store_true", help="only GET operations (safe on a live account)"
+    )
+    api.add_argument("extra", nargs=argparse.REMAINDER, help="more schemathesis options")
+    api.set_defaults(run=run_api)
+
+    receiver = kinds.add_parser(
+        "receiver",
+        help="check a webhook receiver against realistic deliveries",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    receiver.add_argument("--url", required=True, help="the receiver's URL")
+    receiver.add_argument(
+        "--api-key", default=RECEIVER_KEY, help="the key deliveries are signed with"
+    )
+    receiver.add_argument("--examples", type=int, default=30, help="bots to send")
+    receiver.add_argument("--seed", type=int, default=0, help="mock seed")
+    receiver.add_argument("--timeout", type=float, default=10.0, help="seconds to answer")
+    receiver.add_argument(
+        "--expect-key-check",
+        action="store_true",
+        help=f"also require that a wrong {API_KEY_HEADER} is refused (401/403)",
+    )
+    receiver.set_defaults(run=run_receiver)
