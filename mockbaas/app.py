@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from .accounts.models import API_KEY_HEADER, Account
@@ -56,7 +57,13 @@ Handler = Callable[[Call], Reply | Awaitable[Reply]]
 
 
 def dumps(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact JSON. orjson is ~10x faster on the hot path and byte-identical to the
+    stdlib's compact output for what we send; the stdlib handles what orjson refuses
+    (integers beyond 64 bits that a caller put in `extra`)."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> web.Response:
@@ -203,12 +210,26 @@ def register(app: web.Application, mock: MockBaaS, handlers: dict[str, Handler])
     if missing:
         raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
     # static segments first, so /bots/meeting_data never matches /bots/{uuid}
-    ops = sorted(mock.contract.operations.values(), key=lambda o: ("{" in o.path, o.path))
-    for op in ops:
-        view = endpoint(op, handlers[op.operation_id])
-        app.router.add_route(op.method, op.path, view)
-        if op.path.endswith("/") and len(op.path) > 1:
-            app.router.add_route(op.method, op.path.rstrip("/"), view)
+    by_path: dict[str, list[Operation]] = {}
+    for op in mock.contract.operations.values():
+        by_path.setdefault(op.path, []).append(op)
+    for path in sorted(by_path, key=lambda p: ("{" in p, p)):
+        variants = [path]
+        if path.endswith("/") and len(path) > 1:
+            variants.append(path.rstrip("/"))
+        for variant in variants:
+            for op in by_path[path]:
+                app.router.add_route(op.method, variant, endpoint(op, handlers[op.operation_id]))
+            # Any other method ends here with 405 and this path's own methods in Allow;
+            # without it, DELETE /bots/meeting_data would fall through to DELETE /bots/{uuid}.
+            app.router.add_route("*", variant, _refuse(sorted(o.method for o in by_path[path])))
+
+
+def _refuse(allowed: list[str]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def refuse(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPMethodNotAllowed(request.method, allowed)
+
+    return refuse
 
 
 def make_app(mock: MockBaaS) -> web.Application:

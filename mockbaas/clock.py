@@ -11,10 +11,12 @@ import asyncio
 import heapq
 import itertools
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 
 log = logging.getLogger("mockbaas.clock")
 
@@ -34,6 +36,7 @@ def to_ms(moment: datetime) -> int:
     return int(round(moment.timestamp() * 1000))
 
 
+@lru_cache(maxsize=4096)  # the same few timestamps are rendered on every read
 def iso(ms: int) -> str:
     """ISO-8601 UTC with milliseconds, the shape the real API's timestamps have."""
     moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
@@ -68,7 +71,9 @@ class Clock:
 
     `manual`: time moves only through `advance`. `realtime`: time follows the wall
     clock, `speed` times faster, from `start`. Timers run one at a time in (due, seq)
-    order; while one runs, `now()` is its due time, so what it stamps is exact.
+    order; while one runs, `now()` is its due time, so what it stamps is exact. Time
+    read outside a timer never passes a timer that has not fired yet, so nothing can
+    be stamped later than an event that is still due before it (realtime lag included).
     """
 
     def __init__(
@@ -95,12 +100,26 @@ class Clock:
         self._pump: asyncio.Task[None] | None = None
 
     # -- reading time ---------------------------------------------------------------
+    @property
+    def lock(self) -> asyncio.Lock:
+        """Held while timers run; take it to change the world between two timers."""
+        return self._lock
+
+    def _target(self) -> int:
+        """Where time would be if every due timer had run (realtime: the wall clock)."""
+        if self.mode == REALTIME:
+            elapsed = (time.monotonic() - self._wall0) * 1000 * self.speed
+            return max(self._now, self.start_ms + self._skew + int(elapsed))
+        return self._now
+
     def now(self) -> int:
         if self._running is not None:
             return self._running
         if self.mode == REALTIME:
-            elapsed = (time.monotonic() - self._wall0) * 1000 * self.speed
-            self._now = max(self._now, self.start_ms + self._skew + int(elapsed))
+            target = self._target()
+            due = self.next_due()
+            # a timer still waiting to run holds time back: stamps stay in order
+            self._now = target if due is None else max(self._now, min(target, due))
         return self._now
 
     def now_iso(self) -> str:
@@ -117,7 +136,8 @@ class Clock:
 
     # -- timers ---------------------------------------------------------------------
     def call_at(self, due: int, callback: Callback, label: str = "") -> Timer:
-        timer = Timer(max(due, 0), next(self._seq), label, callback)
+        """Run `callback` at virtual time `due` (never earlier than now)."""
+        timer = Timer(max(due, self.now()), next(self._seq), label, callback)
         heapq.heappush(self._heap, timer)
         self._kick()
         return timer
@@ -160,24 +180,25 @@ class Clock:
     async def run_due(self) -> int:
         """Run every timer due by now; returns how many ran."""
         async with self._lock:
-            return await self._run_until(self.now())
+            return await self._run_until(self._target())
 
     async def advance(self, seconds: float) -> int:
-        """Move time forward, running every timer that falls due, in order."""
-        if seconds < 0:
-            raise ValueError("time cannot go backwards")
+        """Move time forward, running every timer that falls due, in order (timers
+        those timers schedule inside the window included); returns how many ran."""
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("seconds must be a finite number >= 0 (time cannot go back)")
+        step = int(round(seconds * 1000))
         async with self._lock:
-            target = self.now() + int(round(seconds * 1000))
+            target = self._target() + step
             fired = await self._run_until(target)
             self._now = max(self._now, target)
             if self.mode == REALTIME:
-                self._skew += int(round(seconds * 1000))
+                self._skew += step
             return fired
 
-    async def drain(self) -> None:
-        """Wait for an in-flight pump so callers see a settled state."""
-        async with self._lock:
-            pass
+    async def drain(self) -> int:
+        """Settle: run whatever is already due, so callers read a consistent state."""
+        return await self.run_due()
 
     def clear(self) -> None:
         for timer in self._heap:

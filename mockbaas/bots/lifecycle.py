@@ -101,6 +101,21 @@ FAILURE_ERRORS = {
     INVALID_MEETING_URL: "InvalidMeetingUrl",
 }
 
+#: A call that ends before anything was recorded fails, by end reason. Other reasons
+#: (api_request, no_speaker, recording_timeout) complete with the (empty) data so far.
+UNRECORDED_FAILURES = {
+    "no_attendees": "TimeoutWaitingToStart",
+    "bot_removed": "BotRemoved",
+    "meeting_error": "InternalError",
+}
+
+#: Optional data of a step (scenario file or control push) and the statuses it fits.
+STEP_DATA = {
+    "error_type": (MEETING_ERROR,),
+    "error_message": (MEETING_ERROR,),
+    "end_reason": (CALL_ENDED,),
+}
+
 RECORDING_STATES = frozenset({IN_CALL_RECORDING, RECORDING_RESUMED})
 IN_CALL_STATES = frozenset(
     {IN_CALL_NOT_RECORDING, IN_CALL_RECORDING, RECORDING_PAUSED, RECORDING_RESUMED}

@@ -131,7 +131,7 @@ class BotBackend:
         url = params["meeting_url"]
         key = params.get("deduplication_key")
         for other in reversed(list(self.bots.values())):
-            if other.created_ms < now - DEDUP_WINDOW_MS:
+            if other.created_ms <= now - DEDUP_WINDOW_MS:
                 break
             if (
                 other.account is account
@@ -240,16 +240,17 @@ class BotBackend:
         status = lc.ACTIONS.get(status, status)
         if status not in lc.STATUS_CODES:
             raise invalid("body", "status", f"unknown status or action {status!r}")
-        if (
-            bot.ended
-            or not lc.is_legal(bot.status, status)
-            or (bot.status is None and status != lc.JOINING_CALL)
-        ):
-            allowed = sorted(lc.LEGAL.get(bot.status, ())) if not bot.ended else []
+        for name, applies_to in lc.STEP_DATA.items():
+            if data.get(name) is not None and status not in applies_to:
+                raise invalid("body", name, f"only applies to {' and '.join(applies_to)}")
+        allowed = self.allowed_pushes(bot)
+        if status not in allowed:
+            state = bot.status or "not joined yet"
+            if bot.ended:
+                state += f", ended ({bot.outcome or 'processing'})"
             raise conflict(
-                f"bot {uuid} is {bot.status or 'not joined yet'}"
-                + (f" ({bot.outcome})" if bot.ended else "")
-                + f"; {status} is not a legal next state (allowed: {', '.join(allowed) or 'none'})"
+                f"bot {uuid} is {state}; {status} is not a legal next state "
+                f"(allowed: {', '.join(allowed) or 'none'})"
             )
         remaining = bot.plan[bot.plan_index :]
         follow = next((i for i, s in enumerate(remaining) if s.status == status), None)
@@ -271,6 +272,15 @@ class BotBackend:
         self._apply(bot, status, **data)
         self._schedule_step(bot)
         return bot
+
+    def allowed_pushes(self, bot: Bot) -> list[str]:
+        """What the control API may push now: LEGAL moves of a live bot. A bot that has
+        not joined yet may only be made to join (DELETE /bots/{uuid} cancels it)."""
+        if bot.ended:
+            return []
+        if bot.status is None:
+            return [lc.JOINING_CALL]
+        return sorted(lc.LEGAL[bot.status])
 
     def _apply(
         self,
@@ -336,8 +346,9 @@ class BotBackend:
         now = self.clock.now()
         bot.ended_ms = now
         self._drop_plan(bot)
-        if bot.recording_started is None and bot.end_reason == "no_attendees":
-            self._fail(bot, "TimeoutWaitingToStart")
+        failure = lc.UNRECORDED_FAILURES.get(bot.end_reason or "")
+        if bot.recording_started is None and failure is not None:
+            self._fail(bot, failure)
             return
 
         async def complete() -> None:
@@ -361,14 +372,15 @@ class BotBackend:
 
     def _complete(self, bot: Bot) -> None:
         bot.outcome = "complete"
-        if bot.wants_transcript:
+        if bot.wants_transcript and not bot.data_deleted:
             bot.speakers = tx.speakers_for(bot.seed, bot.scenario.speakers)
             bot.transcript = tx.generate(
                 bot.seed, bot.recorded_ms / 1000, bot.speakers, bot.scenario.transcript
             )
         data: dict[str, Any] = {
+            # data deleted while processing: still a well-formed link, which answers 404
             "bot_id": bot.uuid,
-            "mp4": self.recording_url(bot) or "",
+            "mp4": self.signed_url(bot, self.recording_name(bot)),
             "speakers": list(bot.speakers),
         }
         if bot.wants_transcript:
@@ -594,8 +606,9 @@ class BotBackend:
         async def done() -> None:
             if bot.data_deleted:
                 return
-            if speech_to_text:
-                bot.params = bot.params | {"speech_to_text": speech_to_text}
+            if speech_to_text or not bot.params.get("speech_to_text"):
+                provider = speech_to_text or {"provider": "Default"}
+                bot.params = bot.params | {"speech_to_text": provider}
             seed = bot.seed + attempt * 7919
             bot.speakers = tx.speakers_for(bot.seed, bot.scenario.speakers)
             bot.transcript = tx.generate(
@@ -639,7 +652,7 @@ class BotBackend:
                 for e in bot.history
             ],
             "pending": pending,
-            "allowed_next": sorted(lc.LEGAL.get(bot.status, ())) if not bot.ended else [],
+            "allowed_next": self.allowed_pushes(bot),
         }
 
 
