@@ -89,6 +89,20 @@ def _reject_constant(name: str) -> Any:
 
 #: An absent body, as opposed to a JSON `null` (which is validated like any other value).
 NO_BODY: Any = object()
+#: Deeper bodies are refused: no real payload needs them, and re-encoding one later (a
+#: response, a webhook) could exhaust the stack long after the request was accepted.
+MAX_JSON_DEPTH = 64
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
 
 
 async def read_body(request: web.Request, op: Operation, limit: int) -> Any:
@@ -111,11 +125,20 @@ async def read_body(request: web.Request, op: Operation, limit: int) -> Any:
         got = request.headers.get("Content-Type") or "no Content-Type"
         raise MockError("unsupported_media_type", f"send the body as application/json (got {got})")
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MockError("invalid_json", f"request body is not valid JSON: {exc}") from None
     except RecursionError:
-        raise MockError("invalid_json", "request body is nested too deeply") from None
+        body = raw  # nested far too deeply even to parse
+    # counting brackets is cheap and spares the walk for every ordinary body
+    if (
+        raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH
+        and (body is raw or _deeper_than(body, MAX_JSON_DEPTH))
+    ):
+        raise MockError(
+            "invalid_json", f"request body is nested deeper than {MAX_JSON_DEPTH} levels"
+        )
+    return body
 
 
 def endpoint(op: Operation, handler: Handler) -> Callable[[web.Request], Awaitable[Any]]:

@@ -68,9 +68,17 @@ class MockClient:
         return resp.json()
 
     # -- the API, for convenience ---------------------------------------------------------
-    def join(self, meeting_url: str = "https://meet.google.com/abc-defg-hij", **fields: Any) -> str:
+    def join(
+        self,
+        meeting_url: str = "https://meet.google.com/abc-defg-hij",
+        scenario: str | None = None,
+        **fields: Any,
+    ) -> str:
+        """Send a bot; `scenario` names the life it lives (`extra.mockbaas_scenario`)."""
         body = {"meeting_url": meeting_url, "bot_name": "mockbaas bot", "reserved": False}
         body.update(fields)
+        if scenario is not None:
+            body["extra"] = {**(body.get("extra") or {}), "mockbaas_scenario": scenario}
         resp = self.request("POST", "/bots/", json_body=body)
         if resp.status != 200:
             raise RuntimeError(f"POST /bots/ -> {resp.status}: {resp.body!r}")

@@ -73,7 +73,9 @@ class Clock:
     clock, `speed` times faster, from `start`. Timers run one at a time in (due, seq)
     order; while one runs, `now()` is its due time, so what it stamps is exact. Time
     read outside a timer never passes a timer that has not fired yet, so nothing can
-    be stamped later than an event that is still due before it (realtime lag included).
+    be stamped later than an event that is still due before it (realtime lag included),
+    and in realtime it only moves between event-loop steps, so one request (a join and
+    the timers it schedules) happens at one instant.
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class Clock:
         self._seq = itertools.count()
         self._lock = asyncio.Lock()
         self._running: int | None = None
+        self._pinned = False  # realtime: now() is fixed until the event loop moves on
         self._wake = asyncio.Event()
         self._driver: asyncio.Task[None] | None = None
         self._pump: asyncio.Task[None] | None = None
@@ -115,12 +118,24 @@ class Clock:
     def now(self) -> int:
         if self._running is not None:
             return self._running
-        if self.mode == REALTIME:
+        if self.mode == REALTIME and not self._pinned:
             target = self._target()
             due = self.next_due()
             # a timer still waiting to run holds time back: stamps stay in order
             self._now = target if due is None else max(self._now, min(target, due))
+            self._pin()
         return self._now
+
+    def _pin(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # read from outside the loop (another thread): not pinned
+            return
+        self._pinned = True
+        loop.call_soon(self._unpin)
+
+    def _unpin(self) -> None:
+        self._pinned = False
 
     def now_iso(self) -> str:
         return iso(self.now())

@@ -130,11 +130,27 @@ def _dotted(path: list[str | int]) -> str:
     return out
 
 
+def _named_paths(err: Any) -> list[tuple[list[str | int], str]]:
+    """Where an error points, down to the field it names.
+
+    A missing or an unexpected property is reported at its parent object by the schema
+    engine; the caller wants the field itself (`bot_name`, not the whole body).
+    """
+    path = list(err.instance_path)
+    kind = err.kind
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+        return [([*path, kind.property], "is required")]
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+        unknown = "is not a field of this object (unknown fields are rejected)"
+        return [([*path, name], unknown) for name in kind.unexpected] or [(path, err.message)]
+    return [(path, err.message)]
+
+
 def _to_error(errors: list[Any], locate: Any, what: str) -> MockError:
     details = []
     for err in errors[:10]:
-        path = list(err.instance_path)
-        details.append(Detail(locate(path), _dotted(path), err.message))
+        for path, message in _named_paths(err):
+            details.append(Detail(locate(path), _dotted(path), message))
     first = details[0]
     where = first.path or what
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

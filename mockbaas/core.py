@@ -3,6 +3,8 @@ webhooks. HTTP-free, so it can be embedded, reset, and reasoned about on its own
 
 from __future__ import annotations
 
+import logging
+
 from .accounts.models import AccountBackend
 from .bots.media import Signer
 from .bots.models import BotBackend
@@ -12,7 +14,9 @@ from .config import Settings
 from .contract import Contract
 from .ids import Ids
 from .scenarios import ScenarioBook
-from .webhooks import WebhookDispatcher
+from .webhooks import Delivery, WebhookDispatcher
+
+log = logging.getLogger("mockbaas")
 
 #: Deliveries draw ids from their own stream, so bot ids do not depend on webhooks.
 WEBHOOK_ID_STREAM = 0x5EB
@@ -42,7 +46,7 @@ class MockBaaS:
             default_url=s.webhook_url,
             schedule=s.webhook_schedule,
             timeout=s.webhook_timeout,
-            faults=s.faults,
+            faults=s.faults.copy(),  # runtime changes must not outlive a reset
             strict=s.strict,
         )
         self.bots = BotBackend(
@@ -57,18 +61,25 @@ class MockBaaS:
         self.clock.start()
 
     async def reset(self) -> None:
-        """Back to the state right after start-up: same seed, same epoch, nothing else."""
+        """Back to the state right after start-up: same seed, same epoch, configured
+        faults, nothing else. Pending webhooks are dropped (logged): a reset is explicit."""
         public_url = self.bots.public_url
-        await self.clock.stop()
-        self.clock.clear()
+        async with self.clock.lock:  # let a timer in flight (a webhook POST) finish
+            await self.clock.stop()
+            self.clock.clear()
+        dropped = self.webhooks.pending()
+        if dropped:
+            log.info("reset dropped %d pending webhook deliveries", len(dropped))
         await self.webhooks.close()
         self._build()
         self.set_public_url(public_url)
         self.clock.start()
 
-    async def shutdown(self) -> list:
-        """Stop time, then give every pending webhook its last chance (journaled)."""
-        await self.clock.stop()
+    async def shutdown(self) -> list[Delivery]:
+        """Stop time, then give every pending webhook its last chance; what is still not
+        delivered is journaled and logged (see `WebhookDispatcher.drain`)."""
+        async with self.clock.lock:  # let a timer in flight (a webhook POST) finish
+            await self.clock.stop()
         lost = await self.webhooks.drain()
         await self.webhooks.close()
         return lost

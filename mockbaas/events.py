@@ -21,7 +21,9 @@ class Outbox(Protocol):
         url: str | None,
         subject: str,
     ) -> None:
-        """Queue one webhook event. `url` overrides the account's; `subject` orders."""
+        """Queue one webhook event. `url` overrides the account's; `subject` (a bot or
+        calendar uuid) orders: one subject's events reach the receiver in send order.
+        Must not raise: the engine calls it in the middle of a state change."""
 
 
 class ListOutbox:

@@ -2,29 +2,38 @@
 
 For tests of webhook delivery (ours) and of receivers' expectations (users'): make it
 fail the first N posts, stay down, or answer slowly, then read back exactly what
-arrived, in arrival order.
+arrived, in arrival order. Header names are recorded in lower case. Every request is
+recorded, whatever it was answered; `events()` keeps the acknowledged (2xx) ones.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+log = logging.getLogger("mockbaas.receiver")
+
 
 @dataclass
 class Received:
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-case names
     body: bytes
     answered: int
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    @property
+    def delivery_id(self) -> str | None:
+        return self.headers.get("x-mockbaas-delivery-id")
 
 
 class WebhookReceiver:
@@ -36,6 +45,7 @@ class WebhookReceiver:
         self._fail_status = 500
         self._down = False
         self._delay = 0.0
+        self._handler: Callable[[Received], object] | None = None
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -56,13 +66,23 @@ class WebhookReceiver:
             self._fail_next = 0
 
     def answer_after(self, seconds: float) -> None:
+        """Answer every request `seconds` (real) late, e.g. after the sender's timeout."""
         with self._lock:
             self._delay = seconds
 
+    def on_receive(self, handler: Callable[[Received], object] | None) -> None:
+        """Process each request it would acknowledge with `handler(received)`, in a
+        worker thread, before answering, as an app that handles webhooks synchronously
+        would (it may call the mock's API). If the handler raises, the answer is 500."""
+        with self._lock:
+            self._handler = handler
+
     def clear(self) -> None:
+        """Forget what was received and every behaviour set: a fresh, healthy receiver."""
         with self._lock:
             self.received.clear()
             self._fail_next, self._down, self._delay = 0, False, 0.0
+            self._handler = None
 
     def events(self) -> list[dict[str, Any]]:
         """Payloads that were acknowledged (2xx), in arrival order."""
@@ -81,7 +101,17 @@ class WebhookReceiver:
                 status = self._fail_status
             else:
                 status = 200
-            self.received.append(Received(request.path, dict(request.headers), body, status))
+            handler = self._handler if status == 200 else None
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            received = Received(request.path, headers, body, status)
+            self.received.append(received)
+        if handler is not None:
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, handler, received)
+            except Exception:
+                log.exception("webhook receiver handler failed; answering 500")
+                with self._lock:
+                    received.answered = status = 500
         if delay:
             await asyncio.sleep(delay)
         return web.json_response({"received": status == 200}, status=status)
@@ -89,7 +119,8 @@ class WebhookReceiver:
     async def _start(self) -> None:
         app = web.Application()
         app.router.add_route("POST", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # short shutdown grace: a handler told to answer late must not delay stop()
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
@@ -101,10 +132,19 @@ class WebhookReceiver:
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(30)
         return self
 
-    def stop(self) -> None:
+    async def _stop(self) -> None:
         if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(30)
+            await self._runner.cleanup()
             self._runner = None
+        # handlers still answering late: end them, so none is destroyed while pending
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 

@@ -60,6 +60,7 @@ class Scenario:
             "source": self.source,
             "default": self.default,
             "match": {k: rx.pattern for k, rx in self.match.items()},
+            "processing_seconds": self.processing_ms / 1000,
             "steps": [
                 {"status": s.status, "after": s.after_ms / 1000}
                 | ({"error_type": s.error_type} if s.error_type else {})
@@ -96,6 +97,25 @@ def _where(source: str, tree: yaml.Node | None, path: list[Any]) -> str:
     return f"{source}:{line}" + (f" ({dotted})" if dotted else "") if line else source
 
 
+def _duplicate_key(node: yaml.Node | None) -> yaml.Node | None:
+    """The first key that appears twice in one mapping (YAML would keep the last)."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key, value in node.value:
+            if key.value in seen:
+                return key
+            seen.add(key.value)
+            found = _duplicate_key(value)
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found = _duplicate_key(item)
+            if found is not None:
+                return found
+    return None
+
+
 def parse(text: str, source: str = "<scenario>") -> Scenario:
     try:
         tree = yaml.compose(text)
@@ -103,11 +123,26 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{source}{line}: not valid YAML: {exc}") from None
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+        detail = str(exc).replace('"<unicode string>"', source)
+        raise ScenarioError(f"{source}{line}: not valid YAML: {detail}") from None
+    if tree is None:
+        raise ScenarioError(f"{source}:1: empty file; a scenario needs a name and steps")
+    twice = _duplicate_key(tree)
+    if twice is not None:
+        raise ScenarioError(
+            f"{source}:{twice.start_mark.line + 1}: key {twice.value!r} is given twice"
+        )
+    errors = sorted(
+        _validator().iter_errors(data),
+        key=lambda e: [(isinstance(p, str), p) for p in e.absolute_path],
+    )
     if errors:
         err = errors[0]
-        raise ScenarioError(f"{_where(source, tree, list(err.absolute_path))}: {err.message}")
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            known = err.schema.get("properties", {})
+            path.append(sorted(str(k) for k in err.instance if k not in known)[0])  # its line
+        raise ScenarioError(f"{_where(source, tree, path)}: {err.message}")
     steps = [
         Step(
             status=raw["status"],
@@ -147,32 +182,67 @@ def _check_path(steps: list[Step], source: str, tree: yaml.Node | None) -> None:
                 f"{where}: {current or 'start'} -> {step.status} is not a legal transition "
                 f"(allowed: {allowed})"
             )
-        if step.error_type and step.status not in (lc.MEETING_ERROR, lc.BOT_REMOVED):
-            raise ScenarioError(f"{where}: error_type only applies to meeting_error steps")
-        if step.end_reason and step.status != lc.CALL_ENDED:
-            raise ScenarioError(f"{where}: end_reason only applies to call_ended steps")
+        for name, applies_to in lc.STEP_DATA.items():
+            if getattr(step, name) is not None and step.status not in applies_to:
+                at = _where(source, tree, ["steps", index, name])
+                raise ScenarioError(f"{at}: {name} only applies to {' and '.join(applies_to)}")
         current = step.status
 
 
+def _line_of(scenario: Scenario, key: str) -> str:
+    """`source:line` of a top-level key of a loaded scenario file, for messages."""
+    path = _source_path(scenario.source)
+    if path is not None:
+        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if text.startswith(f"{key}:"):
+                return f"{scenario.source}:{number}"
+    return scenario.source
+
+
+def _source_path(source: str) -> Path | None:
+    if source.startswith("builtin:"):
+        return BUILTIN_DIR / source[len("builtin:") :]
+    path = Path(source)
+    return path if path.is_file() else None
+
+
+def check_folder(scenarios: list[Scenario]) -> None:
+    """One folder: names are unique and at most one scenario is the default."""
+    names: dict[str, Scenario] = {}
+    default: Scenario | None = None
+    for scenario in scenarios:
+        if scenario.name in names:
+            raise ScenarioError(
+                f"{_line_of(scenario, 'name')}: scenario name {scenario.name!r} is already "
+                f"used by {names[scenario.name].source}"
+            )
+        names[scenario.name] = scenario
+        if scenario.default:
+            if default is not None:
+                raise ScenarioError(
+                    f"{_line_of(scenario, 'default')}: more than one default scenario in this "
+                    f"folder ({default.name} in {default.source}, and {scenario.name})"
+                )
+            default = scenario
+
+
 class ScenarioBook:
-    """Every loaded scenario, and the rule that picks one for a new bot."""
+    """Every loaded scenario, and the rule that picks one for a new bot.
+
+    Later folders win: a scenario replaces an earlier one of the same name, and a
+    folder's `default: true` scenario replaces the earlier default.
+    """
 
     def __init__(self, scenarios: list[Scenario]) -> None:
         self.by_name: dict[str, Scenario] = {}
+        default_name: str | None = None
         for scenario in scenarios:
-            self.by_name[scenario.name] = scenario  # later directories override
-        defaults = [s for s in self.by_name.values() if s.default]
-        if not defaults:
+            self.by_name[scenario.name] = scenario
+            if scenario.default:
+                default_name = scenario.name
+        if default_name is None:
             raise ScenarioError("no scenario is marked `default: true`")
-        # a user's directory may replace the built-in default, but one folder holds one
-        folders = [
-            str(Path(s.source).parent) if ":" not in s.source[:8] else "builtin" for s in defaults
-        ]
-        last = folders[-1]
-        if folders.count(last) > 1:
-            names = ", ".join(s.name for s, f in zip(defaults, folders, strict=True) if f == last)
-            raise ScenarioError(f"{last}: more than one default scenario ({names})")
-        self.default = defaults[-1]
+        self.default = self.by_name[default_name]
 
     @classmethod
     def load(cls, extra_dirs: list[Path] | None = None) -> ScenarioBook:
@@ -181,9 +251,12 @@ class ScenarioBook:
             directory = Path(directory)
             if not directory.is_dir():
                 raise ScenarioError(f"{directory}: not a directory of scenario files")
+            folder = []
             for path in sorted(directory.glob("*.y*ml")):
                 source = f"builtin:{path.name}" if directory == BUILTIN_DIR else str(path)
-                found.append(parse(path.read_text(encoding="utf-8"), source))
+                folder.append(parse(path.read_text(encoding="utf-8"), source))
+            check_folder(folder)
+            found.extend(folder)
         return cls(found)
 
     def choose(self, requested: str | None, fields: dict[str, str]) -> Scenario:

@@ -50,7 +50,7 @@ BY_ID_OPERATIONS = {
     "patch_bot",
     "list_events",
 }
-EXTRA_ERRORS = {"join": {"409"}, "delete_data": {"403", "429"}}
+EXTRA_ERRORS = {"join": {"409"}, "delete_data": {"403", "429"}, "create_calendar": {"404"}}
 
 
 def _s(name: str) -> dict[str, str]:

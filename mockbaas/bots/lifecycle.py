@@ -147,20 +147,24 @@ MEETING_HOSTS = ("zoom.us", "meet.google.com", "teams.microsoft.com", "teams.liv
 
 
 def platform_of(meeting_url: str) -> str | None:
-    """`zoom`, `meet` or `teams` for a URL the real bots can join; None otherwise."""
+    """`zoom`, `meet` or `teams` for a URL the real bots can join; None otherwise.
+
+    An http(s) URL on a Zoom, Google Meet or Teams host (`teams.live.com` included, as
+    the changelog says) that names a meeting: a bare host has no meeting to join.
+    """
     from urllib.parse import urlsplit
 
     try:
         parts = urlsplit(meeting_url.strip())
+        host = (parts.hostname or "").lower()
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme.lower() not in ("http", "https") or not host or not parts.path.strip("/"):
         return None
-    host = parts.hostname.lower()
     if host == "zoom.us" or host.endswith(".zoom.us"):
         return "zoom"
     if host == "meet.google.com":
-        return "meet" if parts.path.strip("/") else None
+        return "meet"
     if host in ("teams.microsoft.com", "teams.live.com"):
         return "teams"
     return None

@@ -176,7 +176,12 @@ class BotBackend:
         else:
             bot.plan = list(scenario.steps)
         self.bots[bot.uuid] = bot
-        self._schedule_step(bot, base=join_ms)
+        if join_ms == now and bot.plan[0].after_ms == 0:
+            # joining_call happens within the request: a DELETE or a push that follows
+            # at once finds the bot joining, whatever the event loop did in between
+            self._run_step(bot, bot.plan[0])
+        else:
+            self._schedule_step(bot, base=join_ms)
         return bot
 
     def leave(self, account: Account, uuid: str) -> Bot:
@@ -195,22 +200,25 @@ class BotBackend:
         due = (self.clock.now() if base is None else base) + step.after_ms
 
         async def run() -> None:
-            bot.step_timer = None
-            bot.plan_index += 1
-            if not lc.is_legal(bot.status, step.status):
-                # a pushed transition moved the bot elsewhere: the plan no longer applies
-                self._drop_plan(bot)
-                return
-            self._apply(
-                bot,
-                step.status,
-                error_type=step.error_type,
-                error_message=step.error_message,
-                end_reason=step.end_reason,
-            )
-            self._schedule_step(bot)
+            self._run_step(bot, step)
 
         bot.step_timer = self.clock.call_at(due, run, f"bot {bot.uuid} -> {step.status}")
+
+    def _run_step(self, bot: Bot, step: Step) -> None:
+        bot.step_timer = None
+        bot.plan_index += 1
+        if not lc.is_legal(bot.status, step.status):
+            # a pushed transition moved the bot elsewhere: the plan no longer applies
+            self._drop_plan(bot)
+            return
+        self._apply(
+            bot,
+            step.status,
+            error_type=step.error_type,
+            error_message=step.error_message,
+            end_reason=step.end_reason,
+        )
+        self._schedule_step(bot)
 
     def _drop_plan(self, bot: Bot) -> None:
         if bot.step_timer is not None:

@@ -18,7 +18,7 @@ from faker import Faker
 from ..accounts.models import Account
 from ..bots.models import RESERVED_LEAD_MS, BotBackend
 from ..clock import Clock, Timer, iso, parse_iso
-from ..errors import MockError, invalid, not_found
+from ..errors import MockError, not_found
 from ..events import Outbox
 from ..ids import Ids
 from ..query import decode_cursor, encode_cursor, query_date
@@ -116,11 +116,12 @@ class CalendarBackend:
         if wanted:
             chosen = next((c for c in found if c.id == wanted), None)
             if chosen is None:
+                # a well-formed reference to something that does not exist: 404, like an id
                 ids = ", ".join(c.id for c in found)
-                raise invalid(
-                    "body",
-                    "raw_calendar_id",
-                    f"no calendar {wanted!r} for these credentials ({ids})",
+                raise MockError(
+                    "not_found",
+                    f"raw_calendar_id: no calendar {wanted!r} for these credentials "
+                    f"(they have: {ids})",
                 )
         else:
             chosen = found[0]

@@ -16,6 +16,7 @@ from .. import __version__
 from ..app import MOCK, json_response
 from ..bots import lifecycle as lc
 from ..errors import MockError, invalid, not_found
+from ..webhooks import STATES
 
 MAX_ADVANCE_S = 366 * 24 * 3600
 
@@ -101,12 +102,17 @@ async def push_transition(request: web.Request) -> web.Response:
     end_reason = _text(body, "end_reason")
     if end_reason is not None and end_reason not in lc.END_REASONS:
         raise invalid("body", "end_reason", f"one of {list(lc.END_REASONS)}")
+    error_message = _text(body, "error_message")
+    unknown = set(body) - {"status", "error_type", "error_message", "end_reason"}
+    if unknown:
+        raise invalid("body", sorted(unknown)[0], "unknown field")
+    await mock.clock.run_due()  # whatever was due happens first, then the push
     async with mock.clock.lock:
         bot = mock.bots.push(
             request.match_info["uuid"],
             status,
             error_type=error_type,
-            error_message=_text(body, "error_message"),
+            error_message=error_message,
             end_reason=end_reason,
         )
     await mock.clock.run_due()
@@ -129,6 +135,11 @@ async def webhooks(request: web.Request) -> web.Response:
     mock = request.app[MOCK]
     await mock.clock.drain()
     q = request.query
+    # a typo in a filter must not look like "no deliveries"
+    if q.get("state") is not None and q["state"] not in STATES:
+        raise invalid("query", "state", f"one of {list(STATES)}")
+    if q.get("event") is not None and q["event"] not in mock.contract.webhooks:
+        raise invalid("query", "event", f"one of {sorted(mock.contract.webhooks)}")
     found = mock.webhooks.query(q.get("bot_id"), q.get("event"), q.get("state"))
     return json_response(200, {"deliveries": [d.as_dict() for d in found]})
 
