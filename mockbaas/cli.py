@@ -40,11 +40,45 @@ def _positive(text: str) -> float:
     return value
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults where they say something (not "None" or "[]"); epilogs keep their lines."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        default = action.default
+        if default is None or default is False or default == [] or default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+TOP_EPILOG = """\
+examples:
+  mockbaas serve                          # http://127.0.0.1:8080, any API key
+  mockbaas serve --port 9000 --seed 7 --api-key secret
+  mockbaas serve --clock manual           # time moves only via POST /_mockbaas/clock/advance
+  mockbaas check-scenarios ./scenarios    # validate your own scenario files
+  mockbaas COMMAND --help                 # every option of a command
+
+Control API: /_mockbaas/* (see README). Contract: openapi.json.
+"""
+
+SERVE_EPILOG = """\
+try it:
+  curl -s -X POST http://127.0.0.1:8080/bots/ \\
+    -H 'x-meeting-baas-api-key: any-key' -H 'content-type: application/json' \\
+    -d '{"meeting_url": "https://meet.google.com/abc-defg-hij", "bot_name": "Notes",
+         "reserved": false}'
+
+exit status: 0 after Ctrl-C or SIGTERM (pending webhooks get a last attempt first),
+2 when it cannot start (bad flag, bad scenario file, port in use).
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockbaas",
         description="A local, deterministic fake of the Meeting BaaS API.",
-        epilog="Control API: /_mockbaas/* (see README). Contract: openapi.json.",
+        epilog=TOP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mockbaas {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -53,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the mock API server",
         description="Run the mock Meeting BaaS API. Point your app's base URL at it.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog=SERVE_EPILOG,
+        formatter_class=_Help,
     )
     net = serve.add_argument_group("network")
     net.add_argument("--host", default="127.0.0.1", help="interface to listen on")
@@ -117,7 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     hooks.add_argument(
         "--fault-out-of-order", action="store_true", help="swap each bot's events in pairs"
     )
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="how much to log on stderr (debug adds an access log)",
+    )
 
     contract_runner.add_parser(sub)
 

@@ -130,20 +130,59 @@ def _dotted(path: list[str | int]) -> str:
     return out
 
 
+_KIND = jsonschema_rs.ValidationErrorKind
+
+
 def _named_paths(err: Any) -> list[tuple[list[str | int], str]]:
-    """Where an error points, down to the field it names.
+    """Where an error points, down to the field it names, and what is wrong there.
 
     A missing or an unexpected property is reported at its parent object by the schema
-    engine; the caller wants the field itself (`bot_name`, not the whole body).
+    engine; the caller wants the field itself (`bot_name`, not the whole body). An
+    `anyOf` (how the contract spells "X or null") is explained by the one branch the
+    value could have meant, so `automatic_leave.noone_joined_timeout` is named rather
+    than "not valid under any of the schemas" at `automatic_leave`.
     """
     path = list(err.instance_path)
     kind = err.kind
-    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+    if isinstance(kind, _KIND.Required):
         return [([*path, kind.property], "is required")]
-    if isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+    if isinstance(kind, _KIND.AdditionalProperties):
         unknown = "is not a field of this object (unknown fields are rejected)"
         return [([*path, name], unknown) for name in kind.unexpected] or [(path, err.message)]
+    if isinstance(kind, (_KIND.AnyOf, _KIND.OneOfNotValid)):
+        meant = [b for b in kind.context if not _wrong_type_only(b, path)]
+        if len(meant) == 1:
+            return [named for sub in meant[0] for named in _named_paths(sub)]
+        if not meant:
+            types = [
+                t for b in kind.context for x in b if isinstance(x.kind, _KIND.Type)
+                for t in x.kind.types
+            ]
+            allowed = " or ".join(dict.fromkeys(f'"{t}"' for t in types))
+            return [(path, f"{err.message.split(' is not ')[0]} is not of type {allowed}")]
     return [(path, err.message)]
+
+
+def _wrong_type_only(branch: list[Any], path: list[str | int]) -> bool:
+    """Whether a branch failed only because the value has another type than it wants
+    (an enum of strings does not want an object either)."""
+    for e in branch:
+        if list(e.instance_path) != path:
+            return False
+        if isinstance(e.kind, _KIND.Enum):
+            if any(_json_type(o) == _json_type(e.instance) for o in e.kind.options):
+                return False
+        elif not isinstance(e.kind, _KIND.Type):
+            return False
+    return True
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return "number"
+    return type(value).__name__
 
 
 def _to_error(errors: list[Any], locate: Any, what: str) -> MockError:

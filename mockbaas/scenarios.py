@@ -254,7 +254,11 @@ class ScenarioBook:
             folder = []
             for path in sorted(directory.glob("*.y*ml")):
                 source = f"builtin:{path.name}" if directory == BUILTIN_DIR else str(path)
-                folder.append(parse(path.read_text(encoding="utf-8"), source))
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise ScenarioError(f"{source}: cannot be read as UTF-8 text: {exc}") from None
+                folder.append(parse(text, source))
             check_folder(folder)
             found.extend(folder)
         return cls(found)

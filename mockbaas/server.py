@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 from typing import Any
 
@@ -18,8 +19,15 @@ log = logging.getLogger("mockbaas")
 
 
 def serve(settings: Settings) -> None:
-    """Serve until Ctrl-C or SIGTERM; pending webhooks get a last attempt on the way out."""
-    mock = MockBaaS(settings)
+    """Serve until Ctrl-C or SIGTERM; pending webhooks get a last attempt on the way out.
+
+    The socket is bound here, before the loop starts, so `--port 0` learns its real port
+    and both the log line and media links name the address that actually answers.
+    """
+    mock = MockBaaS(settings)  # bad scenario files fail here, before anything listens
+    sock = _bind(settings.host, settings.port)
+    settings.port = sock.getsockname()[1]
+    mock.set_public_url(settings.base_url())
     app = make_app(mock)
     log.info(
         "mockbaas listening on %s (seed %s, %s clock)",
@@ -29,12 +37,27 @@ def serve(settings: Settings) -> None:
     )
     web.run_app(
         app,
-        host=settings.host,
-        port=settings.port,
+        sock=sock,
         print=None,
         access_log=log.getChild("access") if settings.log_level == "debug" else None,
         shutdown_timeout=5,
     )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)  # connections wait in the backlog until the loop accepts them
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
 
 
 class BackgroundServer:

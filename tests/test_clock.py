@@ -147,8 +147,13 @@ def test_advance_validation_and_construction() -> None:
 def test_snapshot() -> None:
     clock = Clock()
     assert clock.snapshot() == {
-        "mode": "manual", "speed": 1.0, "now": iso(T0), "now_ms": T0, "start": iso(T0),
-        "pending_timers": 0, "next_due": None,
+        "mode": "manual",
+        "speed": 1.0,
+        "now": iso(T0),
+        "now_ms": T0,
+        "start": iso(T0),
+        "pending_timers": 0,
+        "next_due": None,
     }
 
 
@@ -225,7 +230,9 @@ def test_realtime_server_lives_scenarios_without_advancing() -> None:
         start = parse_iso(view["created_at"])
         offsets = [(e["code"], parse_iso(e["created_at"]) - start) for e in view["history"]]
         assert offsets == [
-            ("joining_call", 0), ("in_call_not_recording", 8000), ("in_call_recording", 10_000),
+            ("joining_call", 0),
+            ("in_call_not_recording", 8000),
+            ("in_call_recording", 10_000),
             ("call_ended", 1_810_000),
         ]
         complete = api.webhooks(bot_id=bot_id, event="complete")[0]

@@ -46,8 +46,13 @@ def test_reset_forgets_everything_and_replays(api: MockClient) -> None:
 
 def test_clock_snapshot(api: MockClient) -> None:
     assert api.clock() == {
-        "mode": "manual", "speed": 1.0, "now": at(0), "now_ms": T0, "start": at(0),
-        "pending_timers": 0, "next_due": None,
+        "mode": "manual",
+        "speed": 1.0,
+        "now": at(0),
+        "now_ms": T0,
+        "start": at(0),
+        "pending_timers": 0,
+        "next_due": None,
     }
     api.join(MEET_URL)
     snap = api.clock()
@@ -105,19 +110,35 @@ def test_bot_view_and_unknown_bot(api: MockClient) -> None:
     bot_id = api.join(MEET_URL, bot_name="Scribe")
     view = api.bot(bot_id)
     assert view == {
-        "bot_id": bot_id, "account_id": 1, "scenario": "happy_path", "status": "joining_call",
-        "outcome": None, "error_type": None, "end_reason": None, "created_at": at(0),
-        "join_at": at(0), "ended_at": None, "recorded_seconds": 0.0, "data_deleted": False,
+        "bot_id": bot_id,
+        "account_id": 1,
+        "scenario": "happy_path",
+        "status": "joining_call",
+        "outcome": None,
+        "error_type": None,
+        "end_reason": None,
+        "created_at": at(0),
+        "join_at": at(0),
+        "ended_at": None,
+        "recorded_seconds": 0.0,
+        "data_deleted": False,
         "history": [{"code": "joining_call", "created_at": at(0)}],
         "pending": [{"status": "in_call_not_recording", "due": at(8)}],
         "allowed_next": sorted(
-            ["in_waiting_room", "in_call_not_recording", "bot_rejected", "invalid_meeting_url",
-             "meeting_error", "call_ended"]
+            [
+                "in_waiting_room",
+                "in_call_not_recording",
+                "bot_rejected",
+                "invalid_meeting_url",
+                "meeting_error",
+                "call_ended",
+            ]
         ),
     }
     api.advance(8)
     assert api.bot(bot_id)["pending"] == [
-        {"status": REC, "due": at(10)}, {"status": "timeout", "due": at(608)}
+        {"status": REC, "due": at(10)},
+        {"status": "timeout", "due": at(608)},
     ]
     resp = api.request("GET", "/_mockbaas/bots/00000000-0000-4000-8000-000000000000")
     assert resp.status == 404 and resp.json()["error"] == "not_found"
@@ -133,8 +154,11 @@ def test_admit_resumes_the_scenario_after_that_step(api: MockClient) -> None:
     assert view["pending"][0] == {"status": REC, "due": at(22)}
     api.advance(DAY)
     assert timeline(api, bot_id) == [
-        ("joining_call", at(0)), ("in_waiting_room", at(5)), ("in_call_not_recording", at(20)),
-        (REC, at(22)), ("call_ended", at(1222)),
+        ("joining_call", at(0)),
+        ("in_waiting_room", at(5)),
+        ("in_call_not_recording", at(20)),
+        (REC, at(22)),
+        ("call_ended", at(1222)),
     ]
     assert api.bot(bot_id)["outcome"] == "complete"
 
@@ -150,8 +174,12 @@ def test_pause_and_resume_not_in_the_plan(api: MockClient) -> None:
     api.request("DELETE", f"/bots/{bot_id}")
     api.advance(DAY)
     assert timeline(api, bot_id) == [
-        ("joining_call", at(0)), ("in_call_not_recording", at(8)), (REC, at(10)),
-        ("recording_paused", at(100)), ("recording_resumed", at(150)), ("call_ended", at(190)),
+        ("joining_call", at(0)),
+        ("in_call_not_recording", at(8)),
+        (REC, at(10)),
+        ("recording_paused", at(100)),
+        ("recording_resumed", at(150)),
+        ("call_ended", at(190)),
     ]
     meeting = api.request("GET", "/bots/meeting_data", params={"bot_id": bot_id}).json()
     assert meeting["duration"] == 130
@@ -182,35 +210,107 @@ def test_remove_while_recording_completes_with_bot_removed(api: MockClient) -> N
 @pytest.mark.parametrize(
     ("scenario", "when", "push", "entry", "outcome", "error"),
     [
-        ("waiting_room_timeout", 30, {"status": "reject"},
-         {"code": "bot_rejected"}, "failed", "BotNotAccepted"),
-        ("waiting_room_timeout", 30, {"status": "timeout"},
-         {"code": "waiting_room_timeout"}, "failed", "TimeoutWaitingToStart"),
-        ("happy_path", 0, {"status": "error"},
-         {"code": "meeting_error", "error_type": "CannotJoinMeeting",
-          "error_message": "The bot could not join the meeting URL provided."},
-         "failed", "CannotJoinMeeting"),
-        ("happy_path", 9, {"status": "error"},
-         {"code": "meeting_error", "error_type": "InternalError",
-          "error_message": "An unexpected error occurred."}, "failed", "InternalError"),
+        (
+            "waiting_room_timeout",
+            30,
+            {"status": "reject"},
+            {"code": "bot_rejected"},
+            "failed",
+            "BotNotAccepted",
+        ),
+        (
+            "waiting_room_timeout",
+            30,
+            {"status": "timeout"},
+            {"code": "waiting_room_timeout"},
+            "failed",
+            "TimeoutWaitingToStart",
+        ),
+        (
+            "happy_path",
+            0,
+            {"status": "error"},
+            {
+                "code": "meeting_error",
+                "error_type": "CannotJoinMeeting",
+                "error_message": "The bot could not join the meeting URL provided.",
+            },
+            "failed",
+            "CannotJoinMeeting",
+        ),
+        (
+            "happy_path",
+            9,
+            {"status": "error"},
+            {
+                "code": "meeting_error",
+                "error_type": "InternalError",
+                "error_message": "An unexpected error occurred.",
+            },
+            "failed",
+            "InternalError",
+        ),
         ("happy_path", 9, {"status": "remove"}, {"code": "bot_removed"}, "failed", "BotRemoved"),
-        ("happy_path", 9, {"status": "end", "end_reason": "bot_removed"},
-         {"code": "call_ended", "end_reason": "bot_removed"}, "failed", "BotRemoved"),
-        ("happy_path", 9, {"status": "end", "end_reason": "meeting_error"},
-         {"code": "call_ended", "end_reason": "meeting_error"}, "failed", "InternalError"),
-        ("happy_path", 9, {"status": "end"},
-         {"code": "call_ended", "end_reason": "no_attendees"}, "failed", "TimeoutWaitingToStart"),
-        ("happy_path", 9, {"status": "end", "end_reason": "api_request"},
-         {"code": "call_ended", "end_reason": "api_request"}, "complete", None),
-        ("happy_path", 60, {"status": "end", "end_reason": "recording_timeout"},
-         {"code": "call_ended", "end_reason": "recording_timeout"}, "complete", None),
-        ("happy_path", 60, {"status": "error", "error_type": "CannotJoinMeeting",
-                            "error_message": "Lost it"},
-         {"code": "meeting_error", "error_type": "CannotJoinMeeting", "error_message": "Lost it"},
-         "complete", None),
-        ("cannot_join", 3, {"status": "meeting_error", "error_message": "Custom"},
-         {"code": "meeting_error", "error_type": "CannotJoinMeeting", "error_message": "Custom"},
-         "failed", "CannotJoinMeeting"),
+        (
+            "happy_path",
+            9,
+            {"status": "end", "end_reason": "bot_removed"},
+            {"code": "call_ended", "end_reason": "bot_removed"},
+            "failed",
+            "BotRemoved",
+        ),
+        (
+            "happy_path",
+            9,
+            {"status": "end", "end_reason": "meeting_error"},
+            {"code": "call_ended", "end_reason": "meeting_error"},
+            "failed",
+            "InternalError",
+        ),
+        (
+            "happy_path",
+            9,
+            {"status": "end"},
+            {"code": "call_ended", "end_reason": "no_attendees"},
+            "failed",
+            "TimeoutWaitingToStart",
+        ),
+        (
+            "happy_path",
+            9,
+            {"status": "end", "end_reason": "api_request"},
+            {"code": "call_ended", "end_reason": "api_request"},
+            "complete",
+            None,
+        ),
+        (
+            "happy_path",
+            60,
+            {"status": "end", "end_reason": "recording_timeout"},
+            {"code": "call_ended", "end_reason": "recording_timeout"},
+            "complete",
+            None,
+        ),
+        (
+            "happy_path",
+            60,
+            {"status": "error", "error_type": "CannotJoinMeeting", "error_message": "Lost it"},
+            {
+                "code": "meeting_error",
+                "error_type": "CannotJoinMeeting",
+                "error_message": "Lost it",
+            },
+            "complete",
+            None,
+        ),
+        (
+            "cannot_join",
+            3,
+            {"status": "meeting_error", "error_message": "Custom"},
+            {"code": "meeting_error", "error_type": "CannotJoinMeeting", "error_message": "Custom"},
+            "failed",
+            "CannotJoinMeeting",
+        ),
     ],
 )
 def test_pushed_endings(
@@ -242,8 +342,11 @@ def _frozen(api: MockClient, bot_id: str) -> tuple[Any, Any, Any]:
     ("body", "status", "needle"),
     [
         ({"status": "resume"}, 409, "in_call_recording; recording_resumed is not a legal"),
-        ({"status": "admit"}, 409, "allowed: bot_removed, call_ended, meeting_error, "
-                                   "recording_paused"),
+        (
+            {"status": "admit"},
+            409,
+            "allowed: bot_removed, call_ended, meeting_error, recording_paused",
+        ),
         ({"status": "joining_call"}, 409, "not a legal next state"),
         ({"status": "invalid_meeting_url"}, 409, "not a legal next state"),
         ({"status": "nope"}, 422, "unknown status or action"),
@@ -288,8 +391,12 @@ def test_push_to_an_ended_or_unknown_bot(api: MockClient) -> None:
     assert _frozen(api, bot_id) == before
     resp = transition(api, "00000000-0000-4000-8000-000000000000", {"status": "admit"})
     assert resp.status == 404 and resp.json()["error"] == "not_found"
-    bad = api.request("POST", "/_mockbaas/bots/x/transition", data=b"{",
-                      headers={"content-type": "application/json"})
+    bad = api.request(
+        "POST",
+        "/_mockbaas/bots/x/transition",
+        data=b"{",
+        headers={"content-type": "application/json"},
+    )
     assert bad.status == 400
 
 
@@ -313,7 +420,9 @@ def test_push_on_a_bot_that_has_not_joined_yet(api: MockClient) -> None:
     assert view["join_at"] == at(30)
     api.advance(DAY)
     assert timeline(api, bot_id)[:3] == [
-        ("joining_call", at(30)), ("in_call_not_recording", at(38)), (REC, at(40))
+        ("joining_call", at(30)),
+        ("in_call_not_recording", at(38)),
+        (REC, at(40)),
     ]
 
 
@@ -347,8 +456,7 @@ def test_scenarios_are_listed(api: MockClient) -> None:
     happy = next(s for s in listed["scenarios"] if s["name"] == "happy_path")
     assert happy == {
         "name": "happy_path",
-        "description": "Joins straight in, records 30 minutes, ends when the last attendee "
-                       "leaves.",
+        "description": "Joins straight in, records 30 minutes, ends when the last attendee leaves.",
         "source": "builtin:happy_path.yaml",
         "default": True,
         "match": {},

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -64,89 +64,198 @@ def _delete_at_3600(api: MockClient, bot_id: str) -> None:
 REC = "in_call_recording"
 EXPECTED: dict[str, Walk] = {
     "happy_path": Walk(
-        [("joining_call", 0), ("in_call_not_recording", 8), (REC, 10),
-         ("call_ended", 1810, {"end_reason": "no_attendees"})],
-        "complete", 1815, 1800, end_reason="no_attendees",
+        [
+            ("joining_call", 0),
+            ("in_call_not_recording", 8),
+            (REC, 10),
+            ("call_ended", 1810, {"end_reason": "no_attendees"}),
+        ],
+        "complete",
+        1815,
+        1800,
+        end_reason="no_attendees",
     ),
     "waiting_room_admitted": Walk(
-        [("joining_call", 0), ("in_waiting_room", 5), ("in_call_not_recording", 50), (REC, 52),
-         ("call_ended", 1252, {"end_reason": "no_attendees"})],
-        "complete", 1257, 1200, end_reason="no_attendees",
+        [
+            ("joining_call", 0),
+            ("in_waiting_room", 5),
+            ("in_call_not_recording", 50),
+            (REC, 52),
+            ("call_ended", 1252, {"end_reason": "no_attendees"}),
+        ],
+        "complete",
+        1257,
+        1200,
+        end_reason="no_attendees",
     ),
     "waiting_room_timeout": Walk(
         [("joining_call", 0), ("in_waiting_room", 5), ("waiting_room_timeout", 605)],
-        "failed", 605, 0, error_type="TimeoutWaitingToStart",
+        "failed",
+        605,
+        0,
+        error_type="TimeoutWaitingToStart",
         message="The bot has quit after waiting to be accepted.",
     ),
     "rejected": Walk(
         [("joining_call", 0), ("in_waiting_room", 5), ("bot_rejected", 25)],
-        "failed", 25, 0, error_type="BotNotAccepted",
+        "failed",
+        25,
+        0,
+        error_type="BotNotAccepted",
         message="The bot has been refused in the meeting.",
     ),
     "removed_by_participant": Walk(
-        [("joining_call", 0), ("in_call_not_recording", 8), (REC, 10), ("bot_removed", 610),
-         ("call_ended", 610, {"end_reason": "bot_removed"})],
-        "complete", 615, 600, end_reason="bot_removed",
+        [
+            ("joining_call", 0),
+            ("in_call_not_recording", 8),
+            (REC, 10),
+            ("bot_removed", 610),
+            ("call_ended", 610, {"end_reason": "bot_removed"}),
+        ],
+        "complete",
+        615,
+        600,
+        end_reason="bot_removed",
     ),
     "removed_before_recording": Walk(
         [("joining_call", 0), ("in_call_not_recording", 8), ("bot_removed", 38)],
-        "failed", 38, 0, error_type="BotRemoved",
+        "failed",
+        38,
+        0,
+        error_type="BotRemoved",
         message="The bot was removed from the meeting by a participant.",
     ),
     "invalid_url": Walk(
         [("joining_call", 0), ("invalid_meeting_url", 2)],
-        "failed", 2, 0, error_type="InvalidMeetingUrl",
+        "failed",
+        2,
+        0,
+        error_type="InvalidMeetingUrl",
         message="The meeting URL provided is not a valid (Zoom, Meet, Teams) URL.",
     ),
     "cannot_join": Walk(
-        [("joining_call", 0),
-         ("meeting_error", 15, {"error_type": "CannotJoinMeeting",
-                                "error_message": "The meeting is only open to signed-in users "
-                                                 "invited to it."})],
-        "failed", 15, 0, error_type="CannotJoinMeeting",
+        [
+            ("joining_call", 0),
+            (
+                "meeting_error",
+                15,
+                {
+                    "error_type": "CannotJoinMeeting",
+                    "error_message": "The meeting is only open to signed-in users invited to it.",
+                },
+            ),
+        ],
+        "failed",
+        15,
+        0,
+        error_type="CannotJoinMeeting",
         message="The meeting is only open to signed-in users invited to it.",
     ),
     "internal_error": Walk(
-        [("joining_call", 0), ("in_call_not_recording", 8),
-         ("meeting_error", 28, {"error_type": "InternalError",
-                                "error_message": "The recorder crashed before the recording "
-                                                 "started."})],
-        "failed", 28, 0, error_type="InternalError",
+        [
+            ("joining_call", 0),
+            ("in_call_not_recording", 8),
+            (
+                "meeting_error",
+                28,
+                {
+                    "error_type": "InternalError",
+                    "error_message": "The recorder crashed before the recording started.",
+                },
+            ),
+        ],
+        "failed",
+        28,
+        0,
+        error_type="InternalError",
         message="The recorder crashed before the recording started.",
     ),
     "meeting_error": Walk(
-        [("joining_call", 0), ("in_call_not_recording", 8), (REC, 10),
-         ("meeting_error", 910, {"error_type": "InternalError",
-                                 "error_message": "The connection to the meeting was lost."}),
-         ("call_ended", 910, {"end_reason": "meeting_error"})],
-        "complete", 915, 900, end_reason="meeting_error",
+        [
+            ("joining_call", 0),
+            ("in_call_not_recording", 8),
+            (REC, 10),
+            (
+                "meeting_error",
+                910,
+                {
+                    "error_type": "InternalError",
+                    "error_message": "The connection to the meeting was lost.",
+                },
+            ),
+            ("call_ended", 910, {"end_reason": "meeting_error"}),
+        ],
+        "complete",
+        915,
+        900,
+        end_reason="meeting_error",
     ),
     "pause_resume": Walk(
-        [("joining_call", 0), ("in_call_not_recording", 8), (REC, 10),
-         ("recording_paused", 610), ("recording_resumed", 910), ("recording_paused", 1210),
-         ("recording_resumed", 1270), ("call_ended", 1510, {"end_reason": "no_attendees"})],
-        "complete", 1515, 600 + 300 + 240, end_reason="no_attendees",
+        [
+            ("joining_call", 0),
+            ("in_call_not_recording", 8),
+            (REC, 10),
+            ("recording_paused", 610),
+            ("recording_resumed", 910),
+            ("recording_paused", 1210),
+            ("recording_resumed", 1270),
+            ("call_ended", 1510, {"end_reason": "no_attendees"}),
+        ],
+        "complete",
+        1515,
+        600 + 300 + 240,
+        end_reason="no_attendees",
     ),
     "no_attendees": Walk(
-        [("joining_call", 0), ("in_call_not_recording", 8),
-         ("call_ended", 608, {"end_reason": "no_attendees"})],
-        "failed", 608, 0, error_type="TimeoutWaitingToStart", end_reason="no_attendees",
+        [
+            ("joining_call", 0),
+            ("in_call_not_recording", 8),
+            ("call_ended", 608, {"end_reason": "no_attendees"}),
+        ],
+        "failed",
+        608,
+        0,
+        error_type="TimeoutWaitingToStart",
+        end_reason="no_attendees",
         message="The bot has quit after waiting to be accepted.",
     ),
     "no_speaker": Walk(
-        [("joining_call", 0), ("in_call_not_recording", 8), (REC, 10),
-         ("call_ended", 910, {"end_reason": "no_speaker"})],
-        "complete", 915, 900, end_reason="no_speaker",
+        [
+            ("joining_call", 0),
+            ("in_call_not_recording", 8),
+            (REC, 10),
+            ("call_ended", 910, {"end_reason": "no_speaker"}),
+        ],
+        "complete",
+        915,
+        900,
+        end_reason="no_speaker",
     ),
     "long_meeting": Walk(
-        [("joining_call", 0), ("in_waiting_room", 5), ("in_call_not_recording", 35), (REC, 37),
-         ("call_ended", 14437, {"end_reason": "recording_timeout"})],
-        "complete", 14497, 14400, end_reason="recording_timeout",
+        [
+            ("joining_call", 0),
+            ("in_waiting_room", 5),
+            ("in_call_not_recording", 35),
+            (REC, 37),
+            ("call_ended", 14437, {"end_reason": "recording_timeout"}),
+        ],
+        "complete",
+        14497,
+        14400,
+        end_reason="recording_timeout",
     ),
     "until_removed": Walk(
-        [("joining_call", 0), ("in_call_not_recording", 8), (REC, 10),
-         ("call_ended", 3600, {"end_reason": "api_request"})],
-        "complete", 3605, 3590, end_reason="api_request", script=_delete_at_3600,
+        [
+            ("joining_call", 0),
+            ("in_call_not_recording", 8),
+            (REC, 10),
+            ("call_ended", 3600, {"end_reason": "api_request"}),
+        ],
+        "complete",
+        3605,
+        3590,
+        end_reason="api_request",
+        script=_delete_at_3600,
     ),
 }
 
@@ -203,7 +312,9 @@ def test_builtin_scenario_end_to_end(api: MockClient, contract, path) -> None:
     assert view["history"] == expected
     assert view["pending"] == [] and view["allowed_next"] == []
     assert (view["outcome"], view["error_type"], view["end_reason"]) == (
-        walk.outcome, walk.error_type, walk.end_reason
+        walk.outcome,
+        walk.error_type,
+        walk.end_reason,
     )
     ended_at = next(
         (e["created_at"] for e in expected if e["code"] == "call_ended"), at(walk.final_at)
@@ -289,7 +400,9 @@ def test_waiting_room_timeout_preempts_a_later_admission(api: MockClient) -> Non
     api.advance(DAY)
     view = api.bot(bot_id)
     assert [(e["code"], e["created_at"]) for e in view["history"]] == [
-        ("joining_call", at(0)), ("in_waiting_room", at(5)), ("waiting_room_timeout", at(35))
+        ("joining_call", at(0)),
+        ("in_waiting_room", at(5)),
+        ("waiting_room_timeout", at(35)),
     ]
     assert view["error_type"] == "TimeoutWaitingToStart"
 
@@ -314,12 +427,12 @@ def test_custom_noone_joined_timeout(api: MockClient) -> None:
     api.advance(0.001)
     view = api.bot(bot_id)
     assert view["history"][-1] == {
-        "code": "call_ended", "created_at": at(128), "end_reason": "no_attendees"
+        "code": "call_ended",
+        "created_at": at(128),
+        "end_reason": "no_attendees",
     }
     assert (view["outcome"], view["error_type"]) == ("failed", "TimeoutWaitingToStart")
-    assert [d["event"] for d in api.webhooks(bot_id=bot_id)][-2:] == [
-        "bot.status_change", "failed"
-    ]
+    assert [d["event"] for d in api.webhooks(bot_id=bot_id)][-2:] == ["bot.status_change", "failed"]
 
 
 def test_noone_joined_timeout_shorter_than_the_scenario(api: MockClient) -> None:
@@ -327,7 +440,9 @@ def test_noone_joined_timeout_shorter_than_the_scenario(api: MockClient) -> None
     api.advance(DAY)
     view = api.bot(bot_id)
     assert [(e["code"], e["created_at"]) for e in view["history"]] == [
-        ("joining_call", at(0)), ("in_call_not_recording", at(8)), ("call_ended", at(9))
+        ("joining_call", at(0)),
+        ("in_call_not_recording", at(8)),
+        ("call_ended", at(9)),
     ]
     assert view["error_type"] == "TimeoutWaitingToStart"
 
@@ -357,7 +472,9 @@ def test_reserved_bot_joins_four_minutes_later(api: MockClient) -> None:
     api.advance(DAY)
     hist = api.bot(bot_id)["history"]
     assert [(e["code"], e["created_at"]) for e in hist] == [
-        ("joining_call", at(240)), ("in_call_not_recording", at(248)), (REC, at(250)),
+        ("joining_call", at(240)),
+        ("in_call_not_recording", at(248)),
+        (REC, at(250)),
         ("call_ended", at(2050)),
     ]
 
@@ -402,7 +519,9 @@ def test_delete_leaves_at_once_and_delivers_data_so_far(api: MockClient, contrac
     assert_conforms(contract, "leave", resp)
     view = api.bot(bot_id)
     assert view["history"][-1] == {
-        "code": "call_ended", "created_at": at(100), "end_reason": "api_request"
+        "code": "call_ended",
+        "created_at": at(100),
+        "end_reason": "api_request",
     }
     assert view["outcome"] is None and view["ended_at"] == at(100)  # processing
     api.advance(4.999)
@@ -423,8 +542,12 @@ def test_delete_leaves_at_once_and_delivers_data_so_far(api: MockClient, contrac
 
 @pytest.mark.parametrize(
     ("scenario", "when", "duration"),
-    [("waiting_room_admitted", 20, 0), ("pause_resume", 700, 600), ("happy_path", 9, 0),
-     ("happy_path", 0, 0)],
+    [
+        ("waiting_room_admitted", 20, 0),
+        ("pause_resume", 700, 600),
+        ("happy_path", 9, 0),
+        ("happy_path", 0, 0),
+    ],
     ids=["waiting-room", "paused", "before-recording", "at-join"],
 )
 def test_delete_in_any_live_state_completes(
@@ -439,7 +562,9 @@ def test_delete_in_any_live_state_completes(
     view = api.bot(bot_id)
     assert view["history"][:-1] == before
     assert view["history"][-1] == {
-        "code": "call_ended", "created_at": at(when), "end_reason": "api_request"
+        "code": "call_ended",
+        "created_at": at(when),
+        "end_reason": "api_request",
     }
     assert view["outcome"] == "complete" and view["end_reason"] == "api_request"
     meeting = api.request("GET", "/bots/meeting_data", params={"bot_id": bot_id}).json()
@@ -457,8 +582,10 @@ def test_delete_of_an_ended_bot_changes_nothing(api: MockClient) -> None:
 
 def test_delete_unknown_or_other_accounts_bot_is_404(api: MockClient) -> None:
     bot_id = api.join(MEET_URL)
-    for path, key in [(f"/bots/{bot_id}", "someone-else"),
-                      ("/bots/00000000-0000-4000-8000-000000000000", None)]:
+    for path, key in [
+        (f"/bots/{bot_id}", "someone-else"),
+        ("/bots/00000000-0000-4000-8000-000000000000", None),
+    ]:
         resp = api.request("DELETE", path, api_key=key)
         assert resp.status == 404 and resp.json()["error"] == "not_found"
     api.advance(20)
@@ -485,10 +612,19 @@ def test_second_bot_to_same_meeting_is_refused_for_five_minutes(api: MockClient,
 
 def test_dedup_bypass(api: MockClient) -> None:
     api.join(MEET_URL, deduplication_key="a")
-    assert api.request(
-        "POST", "/bots/", json_body={"meeting_url": MEET_URL, "bot_name": "b", "reserved": False,
-                                     "deduplication_key": "a"}
-    ).status == 409
+    assert (
+        api.request(
+            "POST",
+            "/bots/",
+            json_body={
+                "meeting_url": MEET_URL,
+                "bot_name": "b",
+                "reserved": False,
+                "deduplication_key": "a",
+            },
+        ).status
+        == 409
+    )
     api.join(MEET_URL, deduplication_key="b")
     api.join(MEET_URL)  # no key differs from "a" and "b"
     api.join("https://meet.google.com/xyz-wxyz-xyz")  # another meeting
@@ -548,9 +684,9 @@ def test_zoom_meet_and_teams_urls_join(api: MockClient, url: str) -> None:
 def test_unknown_scenario_is_422_and_creates_nothing(api: MockClient, contract) -> None:
     for extra in ({"mockbaas_scenario": "nope"}, {"mockbaas_scenario": 3}):
         resp = api.request(
-            "POST", "/bots/",
-            json_body={"meeting_url": MEET_URL, "bot_name": "b", "reserved": False,
-                       "extra": extra},
+            "POST",
+            "/bots/",
+            json_body={"meeting_url": MEET_URL, "bot_name": "b", "reserved": False, "extra": extra},
         )
         assert resp.status == 422
         assert_conforms(contract, "join", resp)
@@ -569,8 +705,11 @@ def test_default_scenario_is_happy_path(api: MockClient) -> None:
 def _script(url: str) -> dict[str, Any]:
     api = MockClient(url)
     bots = [
-        api.join(f"https://meet.google.com/d-{name}", scenario=name,
-                 speech_to_text={"provider": "Default"})
+        api.join(
+            f"https://meet.google.com/d-{name}",
+            scenario=name,
+            speech_to_text={"provider": "Default"},
+        )
         for name in ("happy_path", "pause_resume", "until_removed", "meeting_error", "rejected")
     ]
     api.advance(30)
@@ -606,10 +745,14 @@ def test_another_seed_gives_other_ids_and_transcripts() -> None:
     first, other = _run(7), _run(8)
     ids = {b["bot_id"] for b in first["bots"]}
     assert ids.isdisjoint({b["bot_id"] for b in other["bots"]})
-    words = [[w["text"] for t in m["bot_data"]["transcripts"] for w in t["words"]]
-             for m in first["meeting_data"]]
-    other_words = [[w["text"] for t in m["bot_data"]["transcripts"] for w in t["words"]]
-                   for m in other["meeting_data"]]
+    words = [
+        [w["text"] for t in m["bot_data"]["transcripts"] for w in t["words"]]
+        for m in first["meeting_data"]
+    ]
+    other_words = [
+        [w["text"] for t in m["bot_data"]["transcripts"] for w in t["words"]]
+        for m in other["meeting_data"]
+    ]
     assert words != other_words
     # same script, same lives: only ids and generated content differ
     assert [[(e["code"], e["created_at"]) for e in b["history"]] for b in first["bots"]] == [

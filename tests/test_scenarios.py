@@ -38,56 +38,78 @@ def refusal(tmp_path: Path, text: str, name: str = "bad.yaml") -> str:
 BAD_FILES = [
     pytest.param(
         "name: bad\nsteps:\n  - {status: joining_call\n  - {status: call_ended}\n",
-        4, "not valid YAML", id="invalid-yaml",
+        4,
+        "not valid YAML",
+        id="invalid-yaml",
     ),
     pytest.param("name: bad\nsteps: [\n", 3, "not valid YAML", id="unterminated"),
     pytest.param("---\nname: a\n---\nname: b\n", 3, "not valid YAML", id="two-documents"),
     pytest.param(
         "name: bad\nsteps:\n  - status: joining_call\n  - status: dancing\n    after: 3\n",
-        "4 (steps[1].status)", "'dancing' is not one of", id="unknown-status",
+        "4 (steps[1].status)",
+        "'dancing' is not one of",
+        id="unknown-status",
     ),
     pytest.param(
-        "name: bad\nsteps:\n  - status: joining_call\n  - status: in_waiting_room\n"
-        "    after: -3\n",
-        "5 (steps[1].after)", "-3 is less than the minimum of 0", id="negative-after",
+        "name: bad\nsteps:\n  - status: joining_call\n  - status: in_waiting_room\n    after: -3\n",
+        "5 (steps[1].after)",
+        "-3 is less than the minimum of 0",
+        id="negative-after",
     ),
     pytest.param(
         "name: bad\nsteps:\n  - status: joining_call\n    after: soon\n",
-        "4 (steps[0].after)", "'soon' is not of type 'number'", id="after-not-a-number",
+        "4 (steps[0].after)",
+        "'soon' is not of type 'number'",
+        id="after-not-a-number",
     ),
     pytest.param(
         "name: bad\ncolour: red\nsteps:\n  - {status: joining_call}\n",
-        "2 (colour)", "Additional properties are not allowed ('colour' was unexpected)",
+        "2 (colour)",
+        "Additional properties are not allowed ('colour' was unexpected)",
         id="unknown-top-level-key",
     ),
     pytest.param(
-        "name: bad\nsteps:\n  - status: joining_call\n  - status: in_waiting_room\n"
-        "    wait: 3\n",
-        "5 (steps[1].wait)", "('wait' was unexpected)", id="unknown-step-key",
+        "name: bad\nsteps:\n  - status: joining_call\n  - status: in_waiting_room\n    wait: 3\n",
+        "5 (steps[1].wait)",
+        "('wait' was unexpected)",
+        id="unknown-step-key",
     ),
     pytest.param(
         "name: bad\nsteps:\n  - status: joining_call\n  - status: meeting_error\n"
         "    error_type: Oops\n",
-        "5 (steps[1].error_type)", "'Oops' is not one of", id="unknown-error-type",
+        "5 (steps[1].error_type)",
+        "'Oops' is not one of",
+        id="unknown-error-type",
     ),
-    pytest.param("name: Bad Name\nsteps:\n  - {status: joining_call}\n",
-                 "1 (name)", "does not match", id="bad-name"),
-    pytest.param("steps:\n  - {status: joining_call}\n",
-                 1, "'name' is a required property", id="no-name"),
+    pytest.param(
+        "name: Bad Name\nsteps:\n  - {status: joining_call}\n",
+        "1 (name)",
+        "does not match",
+        id="bad-name",
+    ),
+    pytest.param(
+        "steps:\n  - {status: joining_call}\n", 1, "'name' is a required property", id="no-name"
+    ),
     pytest.param("name: bad\nsteps: []\n", "2 (steps)", "should be non-empty", id="no-steps"),
     pytest.param("- just\n- a list\n", 1, "is not of type 'object'", id="not-a-mapping"),
     pytest.param("", 1, "empty file", id="empty"),
     pytest.param(
         "name: bad\nmatch:\n  meeting_url: '(unclosed'\nsteps:\n  - {status: joining_call}\n",
-        "3 (match.meeting_url)", "is not a 'regex'", id="bad-regex",
+        "3 (match.meeting_url)",
+        "is not a 'regex'",
+        id="bad-regex",
     ),
     pytest.param(
         "name: bad\nmatch:\n  host: zoom\nsteps:\n  - {status: joining_call}\n",
-        "3 (match.host)", "('host' was unexpected)", id="unknown-match-field",
+        "3 (match.host)",
+        "('host' was unexpected)",
+        id="unknown-match-field",
     ),
     pytest.param(
         "name: bad\nname: again\nsteps:\n  - {status: joining_call}\n",
-        2, "key 'name' is given twice", id="duplicate-key",
+        2,
+        "key 'name' is given twice",
+        id="duplicate-key",
     ),
     pytest.param(
         "name: bad\nsteps:\n  - {status: joining_call}\n  - {status: in_call_recording}\n",
@@ -99,45 +121,56 @@ BAD_FILES = [
     pytest.param(
         "name: bad\nsteps:\n  - {status: joining_call}\n  - {status: in_call_not_recording}\n"
         "  - {status: recording_paused}\n",
-        "5 (steps[2].status)", "in_call_not_recording -> recording_paused is not a legal",
+        "5 (steps[2].status)",
+        "in_call_not_recording -> recording_paused is not a legal",
         id="pause-before-recording",
     ),
     pytest.param(
         "name: bad\nsteps:\n  - {status: joining_call}\n  - {status: bot_rejected}\n"
         "  - {status: in_call_not_recording}\n",
-        "5 (steps[2].status)", "no step may follow 'bot_rejected', which ends the bot",
+        "5 (steps[2].status)",
+        "no step may follow 'bot_rejected', which ends the bot",
         id="after-terminal",
     ),
     pytest.param(
         "name: bad\nsteps:\n  - {status: joining_call}\n  - {status: call_ended}\n"
         "  - {status: call_ended}\n",
-        "5 (steps[2].status)", "no step may follow 'call_ended'", id="after-call-ended",
+        "5 (steps[2].status)",
+        "no step may follow 'call_ended'",
+        id="after-call-ended",
     ),
     pytest.param(
         "name: bad\nsteps:\n  - {status: joining_call}\n  - {status: in_call_not_recording}\n"
         "  - {status: bot_removed}\n  - {status: call_ended}\n",
-        "6 (steps[3].status)", "no step may follow 'bot_removed'", id="after-removed",
+        "6 (steps[3].status)",
+        "no step may follow 'bot_removed'",
+        id="after-removed",
     ),
     pytest.param(
         "name: bad\nsteps:\n  - {status: in_waiting_room}\n",
-        "3 (steps[0].status)", "the first step must be joining_call", id="first-not-joining",
+        "3 (steps[0].status)",
+        "the first step must be joining_call",
+        id="first-not-joining",
     ),
     pytest.param(
         "name: bad\nsteps:\n  - {status: joining_call}\n  - status: in_waiting_room\n"
         "    error_type: InternalError\n",
-        "5 (steps[1].error_type)", "error_type only applies to meeting_error",
+        "5 (steps[1].error_type)",
+        "error_type only applies to meeting_error",
         id="error-type-misplaced",
     ),
     pytest.param(
         "name: bad\nsteps:\n  - {status: joining_call}\n  - status: bot_rejected\n"
         "    error_message: nope\n",
-        "5 (steps[1].error_message)", "error_message only applies to meeting_error",
+        "5 (steps[1].error_message)",
+        "error_message only applies to meeting_error",
         id="error-message-misplaced",
     ),
     pytest.param(
         "name: bad\nsteps:\n  - {status: joining_call}\n  - status: meeting_error\n"
         "    end_reason: api_request\n",
-        "5 (steps[1].end_reason)", "end_reason only applies to call_ended",
+        "5 (steps[1].end_reason)",
+        "end_reason only applies to call_ended",
         id="end-reason-misplaced",
     ),
 ]
@@ -156,7 +189,8 @@ def test_bad_file_is_refused_with_file_line_and_reason(
 def test_two_defaults_in_one_folder(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("name: a\ndefault: true\nsteps:\n  - {status: joining_call}\n")
     message = refusal(
-        tmp_path, "name: b\ndescription: x\ndefault: true\nsteps:\n  - {status: joining_call}\n",
+        tmp_path,
+        "name: b\ndescription: x\ndefault: true\nsteps:\n  - {status: joining_call}\n",
         "b.yaml",
     )
     assert message == (
@@ -195,7 +229,9 @@ def test_a_bad_folder_stops_the_server_from_starting(tmp_path: Path) -> None:
         MockBaaS(Settings(scenario_dirs=[tmp_path]))
     done = subprocess.run(
         [sys.executable, "-m", "mockbaas", "serve", "--port", "0", "--scenarios", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert f"{tmp_path / 'bad.yaml'}:3 (steps[0].status)" in done.stderr
@@ -220,7 +256,9 @@ def test_check_scenarios_refuses_with_exit_two(tmp_path: Path, capsys) -> None:
     assert cli.main(["check-scenarios", str(tmp_path / "absent")]) == 2
     done = subprocess.run(
         [sys.executable, "-m", "mockbaas", "check-scenarios", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2 and "'nope' is not one of" in done.stderr
 
@@ -303,22 +341,31 @@ def test_matching_rules_then_user_default(user_api: MockClient) -> None:
     plain = user_api.join("https://zoom.us/j/8")
     named = user_api.join("https://acme.zoom.us/j/43", scenario="happy_path")  # name wins
     assert [user_api.bot(b)["scenario"] for b in (acme, board, plain, named)] == [
-        "acme", "board", "house", "happy_path"
+        "acme",
+        "board",
+        "house",
+        "happy_path",
     ]
     user_api.advance(3600)
     assert [(e["code"], e["created_at"]) for e in user_api.bot(plain)["history"]] == [
-        ("joining_call", at(0)), ("in_waiting_room", at(3)), ("bot_rejected", at(7))
+        ("joining_call", at(0)),
+        ("in_waiting_room", at(3)),
+        ("bot_rejected", at(7)),
     ]
     view = user_api.bot(acme)
     assert view["history"][-1] == {
-        "code": "call_ended", "created_at": at(62), "end_reason": "no_speaker"
+        "code": "call_ended",
+        "created_at": at(62),
+        "end_reason": "no_speaker",
     }
     complete = user_api.webhooks(bot_id=acme, event="complete")[0]
     assert complete["created_at"] == at(64)  # processing_seconds: 2
     data = complete["payload"]["data"]
     assert data["speakers"] == ["Ada Lovelace", "Grace Hopper"]
-    assert [(seg["speaker"], seg["offset"], [w["word"] for w in seg["words"]])
-            for seg in data["transcript"]] == [
+    assert [
+        (seg["speaker"], seg["offset"], [w["word"] for w in seg["words"]])
+        for seg in data["transcript"]
+    ] == [
         ("Ada Lovelace", 1.0, ["Shall", "we", "begin"]),
         ("Grace Hopper", 10.0, ["Yes", "please"]),
     ]
@@ -328,3 +375,21 @@ def test_user_file_overrides_a_builtin_by_name(user_api: MockClient) -> None:
     bot_id = user_api.join("https://zoom.us/j/9", scenario="no_speaker")
     user_api.advance(60)
     assert user_api.bot(bot_id)["error_type"] == "InvalidMeetingUrl"
+
+
+def test_overriding_the_builtin_default_by_name_keeps_it_the_default(tmp_path: Path) -> None:
+    (tmp_path / "happy_path.yaml").write_text(
+        "name: happy_path\nsteps:\n  - {status: joining_call}\n  - {status: bot_rejected}\n"
+    )
+    book = ScenarioBook.load([tmp_path])
+    assert book.default is book.by_name["happy_path"]
+    assert book.default.source == str(tmp_path / "happy_path.yaml")
+    assert book.choose(None, {"meeting_url": "https://zoom.us/j/1"}) is book.default
+    with pytest.raises(KeyError, match="unknown scenario 'nope'; loaded: cannot_join, "):
+        book.choose("nope", {})
+
+
+def test_unreadable_file_is_a_scenario_error(tmp_path: Path) -> None:
+    (tmp_path / "latin1.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ScenarioError, match=r"latin1\.yaml: cannot be read as UTF-8 text"):
+        ScenarioBook.load([tmp_path])

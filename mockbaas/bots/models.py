@@ -241,13 +241,25 @@ class BotBackend:
     def push(self, uuid: str, status: str, **data: Any) -> Bot:
         """A transition asked for from outside the scenario (the control API).
 
-        The scenario resumes after its first remaining step with the same status, or is
-        dropped when it has none: the caller now drives this bot.
+        The scenario resumes after its first remaining step with the same status (the
+        next step's `after` counts from the push), or is dropped when it has none: the
+        caller now drives this bot. A refused push (4xx) changes nothing.
         """
         bot = self.find(uuid)
         status = lc.ACTIONS.get(status, status)
         if status not in lc.STATUS_CODES:
             raise invalid("body", "status", f"unknown status or action {status!r}")
+        unknown = set(data) - set(lc.STEP_DATA)
+        if unknown:
+            raise invalid("body", sorted(unknown)[0], "unknown field")
+        kinds = {"error_type": lc.ERROR_TYPES, "end_reason": lc.END_REASONS}
+        for name, value in data.items():
+            if value is None:
+                continue
+            if not isinstance(value, str) or not value:
+                raise invalid("body", name, "must be a non-empty string")
+            if name in kinds and value not in kinds[name]:
+                raise invalid("body", name, f"one of {', '.join(kinds[name])}")
         for name, applies_to in lc.STEP_DATA.items():
             if data.get(name) is not None and status not in applies_to:
                 raise invalid("body", name, f"only applies to {' and '.join(applies_to)}")

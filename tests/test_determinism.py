@@ -1,0 +1,125 @@
+"""Same seed, same requests, same answers: byte for byte, webhook journal included.
+
+Two fresh servers with one seed and one `public_url` are fed one script (joins, time
+advances, calendars, schedules, listings, deletions); every status and body must be
+identical. A different seed must give different ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from conftest import MEET_URL
+
+from mockbaas.client import MockClient
+from mockbaas.config import Settings
+from mockbaas.receiver import WebhookReceiver
+from mockbaas.server import BackgroundServer
+
+ZOOM_URL = "https://us02web.zoom.us/j/81234567890"
+CREDS = {
+    "platform": "Google",
+    "oauth_client_id": "id",
+    "oauth_client_secret": "secret",
+    "oauth_refresh_token": "token",
+}
+Transcript = list[tuple[str, int, bytes]]
+
+
+def script(api: MockClient, hook: str) -> Transcript:
+    """Drive a server through a bit of everything; return what it answered."""
+    seen: Transcript = []
+
+    def call(label: str, method: str, path: str, **kw: Any) -> Any:
+        resp = api.request(method, path, **kw)
+        seen.append((label, resp.status, resp.body))
+        return resp.json() if resp.body else None
+
+    def control(label: str, fn: Callable[[], Any]) -> Any:
+        result = fn()
+        seen.append((label, 200, repr(result).encode()))
+        return result
+
+    join = {"meeting_url": MEET_URL, "bot_name": "Notes", "reserved": False}
+    first = call("join 1", "POST", "/bots/", json_body=join | {"speech_to_text": "Default"})
+    control("advance 5", lambda: api.advance(5))
+    second = call(
+        "join 2",
+        "POST",
+        "/bots/",
+        json_body=join | {"meeting_url": ZOOM_URL, "webhook_url": hook, "extra": {"n": 2}},
+    )
+    call("duplicate", "POST", "/bots/", json_body=join | {"speech_to_text": "Default"})
+    call("join bad url", "POST", "/bots/", json_body=join | {"meeting_url": "https://x.test/m"})
+    call("account hook", "POST", "/accounts/webhook_url", json_body={"webhook_url": hook})
+    control("advance 120", lambda: api.advance(120))
+    call("screenshots", "GET", f"/bots/{first['bot_id']}/screenshots")
+    call("leave 2", "DELETE", f"/bots/{second['bot_id']}")
+
+    calendar = call("calendar", "POST", "/calendars/", json_body=CREDS)["calendar"]
+    call("raw", "POST", "/calendars/raw", json_body=CREDS)
+    page = call("events", "GET", "/calendar_events/", params={"calendar_id": calendar["uuid"]})
+    event = page["data"][0]
+    call(
+        "schedule",
+        "POST",
+        f"/calendar_events/{event['uuid']}/bot",
+        json_body={"bot_name": "Cal", "extra": {"e": 1}, "transcription_custom_parameters": None},
+        params={"all_occurrences": True},
+    )
+    call("resync", "POST", "/internal/calendar/resync_all")
+    control("advance 1 day", lambda: api.advance(86_400))
+    call("meeting data", "GET", "/bots/meeting_data", params={"bot_id": first["bot_id"]})
+    call("listing", "GET", "/bots/bots_with_metadata", params={"limit": 3})
+    call("all events", "GET", "/calendar_events/", params={"calendar_id": calendar["uuid"], "status": "all"})
+    call("retranscribe", "POST", "/bots/retranscribe", json_body={"bot_uuid": first["bot_id"]})
+    call("delete data", "POST", f"/bots/{first['bot_id']}/delete_data")
+    control("advance 60", lambda: api.advance(60))
+    control("bots", lambda: api._control("GET", "/bots"))
+    control("journal", lambda: api.webhooks())
+    return seen
+
+
+def run(seed: int, receiver: WebhookReceiver) -> Transcript:
+    settings = Settings(port=0, strict=True, seed=seed, public_url="http://mockbaas.test")
+    with BackgroundServer(settings) as server:
+        return script(MockClient(server.url), receiver.url)
+
+
+def test_same_seed_same_bytes(mockbaas_receiver):
+    one = run(42, mockbaas_receiver)
+    received_once = [r.body for r in mockbaas_receiver.received]
+    mockbaas_receiver.clear()
+    two = run(42, mockbaas_receiver)
+    assert [label for label, _, _ in one] == [label for label, _, _ in two]
+    for (label, status_a, body_a), (_, status_b, body_b) in zip(one, two, strict=True):
+        assert (status_a, body_a) == (status_b, body_b), label
+    # the receiver got the same posts, in the same order
+    assert received_once and received_once == [r.body for r in mockbaas_receiver.received]
+    # and the script did exercise what it claims to
+    statuses = {label: status for label, status, _ in one}
+    assert statuses["duplicate"] == 409
+    assert all(s == 200 for label, s, _ in one if label not in ("duplicate", "retranscribe"))
+    assert statuses["retranscribe"] == 202
+    journal = next(body for label, _, body in one if label == "journal")
+    assert b"calendar.sync_events" in journal and b"'complete'" in journal
+
+
+def test_different_seed_different_ids(mockbaas_receiver):
+    ids = {}
+    for seed in (1, 2):
+        settings = Settings(port=0, strict=True, seed=seed)
+        with BackgroundServer(settings) as server:
+            api = MockClient(server.url)
+            bot = api.join(MEET_URL)
+            calendar = api.request("POST", "/calendars/", json_body=CREDS).json()["calendar"]
+            ids[seed] = (bot, calendar["uuid"])
+    assert ids[1][0] != ids[2][0] and ids[1][1] != ids[2][1]
+
+
+def test_reset_replays_the_same_ids(api):
+    """A reset server is a fresh one: same seed, same ids again."""
+    first = api.join(MEET_URL)
+    api.reset()
+    assert api.join(MEET_URL) == first
