@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,13 @@ def error_response(error: MockError) -> web.Response:
     return json_response(status, error.as_dict(), headers)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 would come back as null (or Infinity)
+        raise ValueError(f"{text} is out of the range of a double")
+    return value
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -92,6 +100,14 @@ NO_BODY: Any = object()
 #: Deeper bodies are refused: no real payload needs them, and re-encoding one later (a
 #: response, a webhook) could exhaust the stack long after the request was accepted.
 MAX_JSON_DEPTH = 64
+
+
+def _lone_surrogate(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
@@ -125,18 +141,25 @@ async def read_body(request: web.Request, op: Operation, limit: int) -> Any:
         got = request.headers.get("Content-Type") or "no Content-Type"
         raise MockError("unsupported_media_type", f"send the body as application/json (got {got})")
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        body = json.loads(
+            raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
+        )
     except (ValueError, UnicodeDecodeError) as exc:
         raise MockError("invalid_json", f"request body is not valid JSON: {exc}") from None
     except RecursionError:
         body = raw  # nested far too deeply even to parse
     # counting brackets is cheap and spares the walk for every ordinary body
-    if (
-        raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH
-        and (body is raw or _deeper_than(body, MAX_JSON_DEPTH))
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and (
+        body is raw or _deeper_than(body, MAX_JSON_DEPTH)
     ):
         raise MockError(
             "invalid_json", f"request body is nested deeper than {MAX_JSON_DEPTH} levels"
+        )
+    if (b"\\ud" in raw or b"\\uD" in raw) and _lone_surrogate(body):
+        # legal JSON syntax, but not text: it could never be stored, answered or sent on
+        raise MockError(
+            "invalid_json",
+            "request body is not valid JSON: it has an unpaired UTF-16 surrogate (\\ud800-\\udfff)",
         )
     return body
 
@@ -222,8 +245,11 @@ async def errors_as_json(
         log.exception("%s %s failed", request.method, request.path)
         return json_response(
             500,
-            {"error": "internal_error", "message": f"mockbaas failed on {request.method} "
-             f"{request.path}; this is a bug in the mock (see its log)"},
+            {
+                "error": "internal_error",
+                "message": f"mockbaas failed on {request.method} "
+                f"{request.path}; this is a bug in the mock (see its log)",
+            },
         )
 
 

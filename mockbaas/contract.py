@@ -8,6 +8,7 @@ Schemas are compiled with jsonschema-rs at start-up; a request only runs compile
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -90,10 +91,14 @@ class Operation:
             raise _to_error(errors, lambda _path: "body", "body")
 
 
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def _convert(param: Param, text: str) -> Any:
     kind = param.kind
     if kind == "integer":
-        if re.fullmatch(r"[+-]?\d{1,18}", text.strip()):
+        if _INTEGER.fullmatch(text):  # ASCII digits only: int() would take "٣" or " 5 "
             return int(text)
         raise MockError(
             "validation_error",
@@ -102,7 +107,10 @@ def _convert(param: Param, text: str) -> Any:
         )
     if kind == "number":
         try:
-            return float(text)
+            value = float(text)
+            if not math.isfinite(value) or not _NUMBER.fullmatch(text):
+                raise ValueError(text)
+            return value
         except ValueError:
             raise MockError(
                 "validation_error",
@@ -155,7 +163,10 @@ def _named_paths(err: Any) -> list[tuple[list[str | int], str]]:
             return [named for sub in meant[0] for named in _named_paths(sub)]
         if not meant:
             types = [
-                t for b in kind.context for x in b if isinstance(x.kind, _KIND.Type)
+                t
+                for b in kind.context
+                for x in b
+                if isinstance(x.kind, _KIND.Type)
                 for t in x.kind.types
             ]
             allowed = " or ".join(dict.fromkeys(f'"{t}"' for t in types))

@@ -204,7 +204,7 @@ def test_another_accounts_ids_are_not_found(api, contract):
     }
     assert set(attempts) == id_operations(contract)
     for op_id, (method, path, query, body) in attempts.items():
-        for all_occurrences in ([False, True] if "/bot" in path and "events" in path else [None]):
+        for all_occurrences in [False, True] if "/bot" in path and "events" in path else [None]:
             params = dict(query)
             if all_occurrences is not None:
                 params["all_occurrences"] = all_occurrences

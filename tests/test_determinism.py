@@ -34,6 +34,11 @@ def script(api: MockClient, hook: str) -> Transcript:
     def call(label: str, method: str, path: str, **kw: Any) -> Any:
         resp = api.request(method, path, **kw)
         seen.append((label, resp.status, resp.body))
+        # Settle: timers due now (and the webhook POSTs they await) finish before the
+        # next request, as `advance` guarantees for the ones it runs. API requests do
+        # not wait for in-flight webhooks (a receiver may call the API while it is
+        # being posted to), so without this a request could interleave with them.
+        api.clock()
         return resp.json() if resp.body else None
 
     def control(label: str, fn: Callable[[], Any]) -> Any:
@@ -72,7 +77,12 @@ def script(api: MockClient, hook: str) -> Transcript:
     control("advance 1 day", lambda: api.advance(86_400))
     call("meeting data", "GET", "/bots/meeting_data", params={"bot_id": first["bot_id"]})
     call("listing", "GET", "/bots/bots_with_metadata", params={"limit": 3})
-    call("all events", "GET", "/calendar_events/", params={"calendar_id": calendar["uuid"], "status": "all"})
+    call(
+        "all events",
+        "GET",
+        "/calendar_events/",
+        params={"calendar_id": calendar["uuid"], "status": "all"},
+    )
     call("retranscribe", "POST", "/bots/retranscribe", json_body={"bot_uuid": first["bot_id"]})
     call("delete data", "POST", f"/bots/{first['bot_id']}/delete_data")
     control("advance 60", lambda: api.advance(60))

@@ -64,9 +64,7 @@ def create_calendar(api: MockClient, contract: Contract, **fields: Any) -> dict[
 
 
 def events(api: MockClient, contract: Contract, calendar_id: str, **params: Any) -> Any:
-    resp = api.request(
-        "GET", "/calendar_events/", params={"calendar_id": calendar_id, **params}
-    )
+    resp = api.request("GET", "/calendar_events/", params={"calendar_id": calendar_id, **params})
     return ok(contract, "list_events", resp)
 
 
@@ -222,7 +220,11 @@ def test_bots_with_metadata_filters_sorting_and_pages(api, contract):
     )
     api.advance(600)
     bob = join(
-        api, contract, bot_name="Bob retro", meeting_url=ZOOM_URL, extra={"customer": "globex", "rank": 1}
+        api,
+        contract,
+        bot_name="Bob retro",
+        meeting_url=ZOOM_URL,
+        extra={"customer": "globex", "rank": 1},
     )
     api.advance(600)
     carol = join(api, contract, bot_name="Carol sync", meeting_url=TEAMS_URL, extra={"rank": 3})
@@ -328,9 +330,9 @@ def test_account_webhook_url(api, contract, mockbaas_receiver):
     assert ok(contract, "get_webhook_url", other) == {"webhook_url": None}
     # bots without their own URL report to the account's
     bot_id = join(api, contract)
-    assert meeting_data(api, contract, bot_id)["bot_data"]["bot"]["webhook_url"] == body[
-        "webhook_url"
-    ]
+    assert (
+        meeting_data(api, contract, bot_id)["bot_data"]["bot"]["webhook_url"] == body["webhook_url"]
+    )
     api.advance(10)
     sent = api.webhooks(bot_id=bot_id)
     assert sent and {d["url"] for d in sent} == {mockbaas_receiver.url}
@@ -340,13 +342,19 @@ def test_account_webhook_url(api, contract, mockbaas_receiver):
 
 
 def test_raw_calendars_are_stable_per_credentials(api, contract):
-    first = ok(contract, "list_raw_calendars", api.request("POST", "/calendars/raw", json_body=CREDS))
-    again = ok(contract, "list_raw_calendars", api.request("POST", "/calendars/raw", json_body=CREDS))
+    first = ok(
+        contract, "list_raw_calendars", api.request("POST", "/calendars/raw", json_body=CREDS)
+    )
+    again = ok(
+        contract, "list_raw_calendars", api.request("POST", "/calendars/raw", json_body=CREDS)
+    )
     assert first == again
     assert [c["is_primary"] for c in first["calendars"]].count(True) == 1
     assert len({c["email"] for c in first["calendars"]}) == 1
     other = {**CREDS, "oauth_refresh_token": "refresh-token-2"}
-    second = ok(contract, "list_raw_calendars", api.request("POST", "/calendars/raw", json_body=other))
+    second = ok(
+        contract, "list_raw_calendars", api.request("POST", "/calendars/raw", json_body=other)
+    )
     assert second["calendars"][0]["email"] != first["calendars"][0]["email"]
     assert ok(contract, "list_calendars", api.request("GET", "/calendars/")) == []  # lists only
 
@@ -381,9 +389,15 @@ def test_calendar_create_get_list_update_delete(api, contract):
     assert_conforms(contract, "get_calendar", gone)
     assert ok(contract, "list_calendars", api.request("GET", "/calendars/")) == [team]
     for resp, op_id in (
-        (api.request("GET", "/calendar_events/", params={"calendar_id": calendar["uuid"]}), "list_events"),
+        (
+            api.request("GET", "/calendar_events/", params={"calendar_id": calendar["uuid"]}),
+            "list_events",
+        ),
         (api.request("GET", f"/calendar_events/{event['uuid']}"), "get_event"),
-        (api.request("PATCH", f"/calendars/{calendar['uuid']}", json_body=CREDS), "update_calendar"),
+        (
+            api.request("PATCH", f"/calendars/{calendar['uuid']}", json_body=CREDS),
+            "update_calendar",
+        ),
         (api.request("DELETE", f"/calendars/{calendar['uuid']}"), "delete_calendar"),
     ):
         assert resp.status == 404, op_id
@@ -480,7 +494,11 @@ def test_schedule_patch_unschedule_one_event(api, contract):
     calendar = create_calendar(api, contract)
     event = _upcoming(api, contract, calendar["uuid"], recurring=False)
     path = f"/calendar_events/{event['uuid']}/bot"
-    body = {"bot_name": "Calendar bot", "extra": {"team": "sales"}, "transcription_custom_parameters": None}
+    body = {
+        "bot_name": "Calendar bot",
+        "extra": {"team": "sales"},
+        "transcription_custom_parameters": None,
+    }
     scheduled = ok(contract, "schedule_record_event", api.request("POST", path, json_body=body))
     assert [e["uuid"] for e in scheduled] == [event["uuid"]]
     param = scheduled[0]["bot_param"]
@@ -488,7 +506,9 @@ def test_schedule_patch_unschedule_one_event(api, contract):
     got = ok(contract, "get_event", api.request("GET", f"/calendar_events/{event['uuid']}"))
     assert got["bot_param"] == param
 
-    patched = ok(contract, "patch_bot", api.request("PATCH", path, json_body={"bot_name": "Renamed"}))
+    patched = ok(
+        contract, "patch_bot", api.request("PATCH", path, json_body={"bot_name": "Renamed"})
+    )
     assert patched[0]["bot_param"] == {**param, "bot_name": "Renamed"}
 
     # the scheduled bot joins 4 minutes before the meeting, with the patched name

@@ -72,7 +72,7 @@ def test_malformed_json_is_400(api, contract, data):
     assert world(api) == (0, 0)
 
 
-@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
 def test_nan_and_infinity_are_not_json(api, contract, constant):
     data = b'{"meeting_url": "%s", "bot_name": "b", "reserved": false, "start_time": %s}' % (
         MEET_URL.encode(),
@@ -81,6 +81,27 @@ def test_nan_and_infinity_are_not_json(api, contract, constant):
     body = error(contract, "join", join_raw(api, data), 400, "invalid_json")
     assert constant in body["message"]
     assert world(api) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a\\ud800b", "\\uDC00", "\\ud83d", "x\\ude00\\ud83d"],
+    ids=["high", "low", "end", "swapped"],
+)
+def test_unpaired_surrogates_are_not_text(api, contract, text):
+    """Legal JSON syntax, but not a string that could ever be stored and sent back."""
+    for field in (f'"bot_name": "{text}"', f'"bot_name": "b", "extra": {{"{text}": 1}}'):
+        data = f'{{"meeting_url": "{MEET_URL}", "reserved": false, {field}}}'.encode()
+        body = error(contract, "join", join_raw(api, data), 400, "invalid_json")
+        assert "unpaired UTF-16 surrogate" in body["message"]
+    assert world(api) == (0, 0)
+
+
+def test_surrogate_pairs_are_fine(api, contract):
+    data = f'{{"meeting_url": "{MEET_URL}", "bot_name": "\\ud83d\\ude00", "reserved": false}}'
+    assert join_raw(api, data.encode()).status == 200
+    listed = api.request("GET", "/bots/bots_with_metadata")
+    assert listed.status == 200 and listed.json()["bots"][0]["bot_name"] == "\U0001f600"
 
 
 @pytest.mark.parametrize("depth", [65, 2_000, 100_000])
@@ -163,14 +184,18 @@ def test_body_that_is_not_an_object_is_422(api, contract, value):
 @pytest.mark.parametrize("field", ["meeting_url", "bot_name", "reserved"])
 def test_missing_required_field_is_named(api, contract, field):
     payload = {k: v for k, v in JOIN.items() if k != field}
-    body = error(contract, "join", api.request("POST", "/bots/", json_body=payload), 422, "validation_error")
+    body = error(
+        contract, "join", api.request("POST", "/bots/", json_body=payload), 422, "validation_error"
+    )
     assert detail(body, "body", field)["message"] == "is required"
     assert body["message"] == f"{field}: is required"
     assert world(api) == (0, 0)
 
 
 def test_every_missing_field_is_reported(api, contract):
-    body = error(contract, "join", api.request("POST", "/bots/", json_body={}), 422, "validation_error")
+    body = error(
+        contract, "join", api.request("POST", "/bots/", json_body={}), 422, "validation_error"
+    )
     assert sorted(d["path"] for d in body["details"]) == ["bot_name", "meeting_url", "reserved"]
     assert body["message"].endswith("(and 2 more)")
 
@@ -200,7 +225,9 @@ def test_wrong_type_or_value_is_named(api, contract, field, value):
 
 def test_nested_field_paths_are_dotted(api, contract):
     payload = JOIN | {"automatic_leave": {"noone_joined_timeout": "soon"}}
-    body = error(contract, "join", api.request("POST", "/bots/", json_body=payload), 422, "validation_error")
+    body = error(
+        contract, "join", api.request("POST", "/bots/", json_body=payload), 422, "validation_error"
+    )
     assert detail(body, "body", "automatic_leave.noone_joined_timeout")
 
 
@@ -210,18 +237,28 @@ def test_nested_field_paths_are_dotted(api, contract):
         ("join", "POST", "/bots/", JOIN | {"recording_mode": "portrait"}, "recording_mode"),
         ("join", "POST", "/bots/", JOIN | {"speech_to_text": "Whisperer"}, "speech_to_text"),
         ("create_calendar", "POST", "/calendars/", CREDS | {"platform": "Yahoo"}, "platform"),
-        ("list_raw_calendars", "POST", "/calendars/raw", CREDS | {"platform": "google"}, "platform"),
+        (
+            "list_raw_calendars",
+            "POST",
+            "/calendars/raw",
+            CREDS | {"platform": "google"},
+            "platform",
+        ),
     ],
 )
 def test_bad_enum_value_is_named(api, contract, op_id, method, path, payload, field):
-    body = error(contract, op_id, api.request(method, path, json_body=payload), 422, "validation_error")
+    body = error(
+        contract, op_id, api.request(method, path, json_body=payload), 422, "validation_error"
+    )
     assert detail(body, "body", field)
     assert world(api) == (0, 0)
 
 
 def test_unknown_join_field_is_refused_by_name(api, contract):
     payload = JOIN | {"botName": "typo", "meetingUrl": "x"}
-    body = error(contract, "join", api.request("POST", "/bots/", json_body=payload), 422, "validation_error")
+    body = error(
+        contract, "join", api.request("POST", "/bots/", json_body=payload), 422, "validation_error"
+    )
     assert sorted(d["path"] for d in body["details"]) == ["botName", "meetingUrl"]
     assert detail(body, "body", "botName")["message"] == (
         "is not a field of this object (unknown fields are rejected)"
@@ -234,7 +271,9 @@ def test_body_too_large_is_413(contract):
     with BackgroundServer(settings) as server:
         api = MockClient(server.url)
         big = JOIN | {"extra": {"blob": "x" * 600}}
-        body = error(contract, "join", api.request("POST", "/bots/", json_body=big), 413, "payload_too_large")
+        body = error(
+            contract, "join", api.request("POST", "/bots/", json_body=big), 413, "payload_too_large"
+        )
         assert "512" in body["message"]
         chunked = _chunked_post(server.url, "/bots/", json.dumps(big).encode())
         assert chunked[0] == 413 and json.loads(chunked[1])["error"] == "payload_too_large"
@@ -289,6 +328,8 @@ def _unchunk(data: bytes) -> bytes:
         ({"limit": "51"}, "limit"),
         ({"limit": "1.5"}, "limit"),
         ({"limit": ""}, "limit"),
+        ({"limit": " 5"}, "limit"),
+        ({"limit": "\u0663"}, "limit"),  # ARABIC-INDIC DIGIT THREE: int() would take it
         ({"created_after": "yesterday"}, "created_after"),
         ({"created_before": "2025-13-01"}, "created_before"),
         ({"filter_by_extra": "no-colon"}, "filter_by_extra"),
@@ -313,14 +354,24 @@ def test_bad_boolean_is_400(api, contract, value):
 
 
 def test_missing_required_query_parameter_is_named(api, contract):
-    body = error(contract, "get_meeting_data", api.request("GET", "/bots/meeting_data"), 400, "validation_error")
+    body = error(
+        contract,
+        "get_meeting_data",
+        api.request("GET", "/bots/meeting_data"),
+        400,
+        "validation_error",
+    )
     assert detail(body, "query", "bot_id")["message"] == "is required"
     resp = api.request("GET", "/calendar_events/")
-    assert detail(error(contract, "list_events", resp, 400, "validation_error"), "query", "calendar_id")
+    assert detail(
+        error(contract, "list_events", resp, 400, "validation_error"), "query", "calendar_id"
+    )
 
 
 def test_bad_enum_query_parameter(api, contract):
-    resp = api.request("GET", "/calendar_events/", params={"calendar_id": UNKNOWN, "status": "soon"})
+    resp = api.request(
+        "GET", "/calendar_events/", params={"calendar_id": UNKNOWN, "status": "soon"}
+    )
     assert detail(error(contract, "list_events", resp, 400, "validation_error"), "query", "status")
 
 
@@ -334,7 +385,12 @@ def test_bad_enum_query_parameter(api, contract):
         ("update_calendar", "PATCH", "/calendars/{}", CREDS),
         ("delete_calendar", "DELETE", "/calendars/{}", None),
         ("get_event", "GET", "/calendar_events/{}", None),
-        ("schedule_record_event", "POST", "/calendar_events/{}/bot", {"bot_name": "b", "extra": None, "transcription_custom_parameters": None}),
+        (
+            "schedule_record_event",
+            "POST",
+            "/calendar_events/{}/bot",
+            {"bot_name": "b", "extra": None, "transcription_custom_parameters": None},
+        ),
         ("patch_bot", "PATCH", "/calendar_events/{}/bot", {}),
         ("unschedule_record_event", "DELETE", "/calendar_events/{}/bot", None),
     ],
@@ -358,7 +414,9 @@ def test_unknown_ids_in_query_and_body_are_404(api, contract):
     resp = api.request("POST", "/bots/retranscribe", json_body={"bot_uuid": UNKNOWN})
     error(contract, "retranscribe_bot", resp, 404, "not_found")
     resp = api.request("POST", "/bots/retranscribe", json_body={"bot_uuid": "nope"})
-    assert detail(error(contract, "retranscribe_bot", resp, 422, "validation_error"), "body", "bot_uuid")
+    assert detail(
+        error(contract, "retranscribe_bot", resp, 422, "validation_error"), "body", "bot_uuid"
+    )
 
 
 # --------------------------------------------------------------------------- routing
@@ -399,7 +457,11 @@ def test_trailing_slash_is_optional(api, contract):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=20,
 )
@@ -424,7 +486,11 @@ BODIES = {
     "create_calendar": near(CREDS | {"raw_calendar_id": None}),
     "list_raw_calendars": near(CREDS),
 }
-ROUTES = {"join": "/bots/", "create_calendar": "/calendars/", "list_raw_calendars": "/calendars/raw"}
+ROUTES = {
+    "join": "/bots/",
+    "create_calendar": "/calendars/",
+    "list_raw_calendars": "/calendars/raw",
+}
 PROPERTY_SETTINGS = settings(
     max_examples=60,
     derandomize=True,
