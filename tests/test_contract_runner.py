@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
+import tomllib
 from aiohttp import web
 
 from mockbaas.cli import build_parser
-from mockbaas.contract_runner import run_receiver, schemathesis_command
+from mockbaas.config import Settings
+from mockbaas.contract_runner import run_receiver, schemathesis_command, schemathesis_config
 from mockbaas.receiver import WebhookReceiver
+from mockbaas.server import BackgroundServer
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -63,15 +70,35 @@ def test_receiver_suite_key_check(capsys):
     assert "wrong x-meeting-baas-api-key was accepted" in out
 
 
-def test_api_suite_builds_a_schemathesis_run_with_our_contract():
+def test_api_suite_builds_a_schemathesis_run_with_our_contract(tmp_path):
     command = schemathesis_command(
-        _args("api", "--url", "http://127.0.0.1:9", "--read-only", "--max-examples", "3")
+        _args("api", "--url", "http://127.0.0.1:9", "--read-only", "--max-examples", "3"),
+        tmp_path,
     )
-    assert command[3:5] == ["run", command[4]] and command[4].endswith("openapi.json")
-    assert ["--url", "http://127.0.0.1:9"] == command[5:7]
-    assert "x-meeting-baas-api-key: contract-test-key" in command
+    assert command[command.index("run") + 1] == str(tmp_path / "openapi.json")
+    assert command[command.index("--url") + 1] == "http://127.0.0.1:9"
     assert command[command.index("--checks") + 1] == "all"
     assert command[-2:] == ["--include-method", "GET"]
+    config = tomllib.loads((tmp_path / "schemathesis.toml").read_text())
+    assert config == schemathesis_config("contract-test-key", 0, 3)
+    document = json.loads((tmp_path / "openapi.json").read_text())
+    assert document["paths"]["/bots/"]["post"]["responses"]["200"]["links"]
+
+
+def test_api_suite_passes_against_the_mock():
+    """`mockbaas contract api` end to end: a real schemathesis run against the mock."""
+    settings = Settings(port=0, strict=True, api_keys=["contract-key"])
+    with BackgroundServer(settings) as server:
+        args = _args(
+            "api", "--url", server.url, "--api-key", "contract-key", "--max-examples", "5",
+            "--phases", "examples,coverage,fuzzing",
+        )  # fmt: skip
+        with tempfile.TemporaryDirectory() as workdir:
+            done = subprocess.run(
+                schemathesis_command(args, Path(workdir)), capture_output=True, text=True
+            )
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert "24 selected" in done.stdout
 
 
 @pytest.mark.parametrize("argv", [["api"], ["receiver"]])

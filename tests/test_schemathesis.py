@@ -11,17 +11,11 @@ What is adapted, and why (nothing here switches a check off to hide a server bug
 - The server runs with `--api-key` (Settings.api_keys): in its default mode any
   non-empty key *is* an account, so `ignored_auth`'s "made-up key" probe would succeed by
   design. With a fixed key set, an unknown key is a 401 as the contract says.
-- `cursor` parameters are drawn from cursors the server issues. A cursor is valid only
-  if a previous response returned it, which no schema can express; a made-up one gets a
-  400 naming `cursor` (tested in test_validation.py).
-- The document handed to schemathesis differs from openapi.json in two ways:
-  1. `links` between operations, for the stateful phase (what id feeds which call);
-  2. `ResyncAllResponse.errors` items are written without `prefixItems`: schemathesis
-     4.32 rewrites `prefixItems` to draft-4 tuple form and then compiles the response
-     schema as Draft 2020-12, which fails (schemathesis issue #3842). The mock's own
-     response checks (strict mode, `assert_conforms`) keep the exact tuple.
-- `webhook_url` body fields are pinned to a loopback port nothing listens on: generated
-  URLs would otherwise make the mock post webhooks to real hosts on the internet.
+- The document and the shared configuration come from `mockbaas.contract_runner`, the
+  same ones `mockbaas contract api` hands to schemathesis: cursors drawn from issued
+  ones, webhook URLs pinned to a dead loopback port, and the resync error pair spelled
+  without `prefixItems` (schemathesis issue #3842). The links between operations that
+  the stateful phase follows are part of openapi.json itself.
 - `use_after_free` is off for GET /bots/{uuid}/screenshots only: DELETE /bots/{uuid}
   means "leave the meeting" in the Meeting BaaS API (upstream's design), not "delete the
   bot"; the bot, its recording and its screenshots stay readable after it left.
@@ -43,7 +37,7 @@ from schemathesis.generation.stateful.state_machine import StepInput
 
 from mockbaas.client import MockClient
 from mockbaas.config import Settings
-from mockbaas.query import encode_cursor
+from mockbaas.contract_runner import schemathesis_config, schemathesis_document
 from mockbaas.server import BackgroundServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,98 +49,9 @@ MAX_EXAMPLES = 25
 NOWHERE = "http://127.0.0.1:1/schemathesis"
 
 
-def links() -> dict[str, dict[str, dict[str, Any]]]:
-    """operationId -> links of its 200 response."""
-    bot = "$response.body#/bot_id"
-    calendar = "$response.body#/calendar/uuid"
-    first_event = "$response.body#/data/0/uuid"
-    scheduled = "$response.body#/0/uuid"
-    same = "$request.path.uuid"
-    return {
-        "join": {
-            "Leave": {"operationId": "leave", "parameters": {"path.uuid": bot}},
-            "MeetingData": {"operationId": "get_meeting_data", "parameters": {"query.bot_id": bot}},
-            "DeleteData": {"operationId": "delete_data", "parameters": {"path.uuid": bot}},
-            "Screenshots": {"operationId": "get_screenshots", "parameters": {"path.uuid": bot}},
-            # no link to retranscribe_bot: it needs a finished recording, which a bot that
-            # just joined (on a clock nobody advances) does not have; its 404 is right
-            "Listing": {"operationId": "bots_with_metadata", "parameters": {}},
-        },
-        "create_calendar": {
-            "Get": {"operationId": "get_calendar", "parameters": {"path.uuid": calendar}},
-            "Update": {"operationId": "update_calendar", "parameters": {"path.uuid": calendar}},
-            "Delete": {"operationId": "delete_calendar", "parameters": {"path.uuid": calendar}},
-            "Events": {"operationId": "list_events", "parameters": {"query.calendar_id": calendar}},
-            "Resync": {"operationId": "resync_all", "parameters": {}},
-        },
-        # after a delete, the same id must be gone everywhere (use_after_free)
-        "delete_calendar": {
-            "GetDeleted": {"operationId": "get_calendar", "parameters": {"path.uuid": same}},
-            "UpdateDeleted": {"operationId": "update_calendar", "parameters": {"path.uuid": same}},
-            "EventsOfDeleted": {
-                "operationId": "list_events",
-                "parameters": {"query.calendar_id": same},
-            },
-        },
-        "unschedule_record_event": {
-            "PatchUnscheduled": {"operationId": "patch_bot", "parameters": {"path.uuid": same}},
-            "GetEvent": {"operationId": "get_event", "parameters": {"path.uuid": same}},
-        },
-        "list_calendars": {
-            "Get": {
-                "operationId": "get_calendar",
-                "parameters": {"path.uuid": "$response.body#/0/uuid"},
-            },
-        },
-        "list_events": {
-            "GetEvent": {"operationId": "get_event", "parameters": {"path.uuid": first_event}},
-            "Schedule": {
-                "operationId": "schedule_record_event",
-                "parameters": {"path.uuid": first_event},
-            },
-            "Patch": {"operationId": "patch_bot", "parameters": {"path.uuid": first_event}},
-            "Unschedule": {
-                "operationId": "unschedule_record_event",
-                "parameters": {"path.uuid": first_event},
-            },
-        },
-        "schedule_record_event": {
-            "GetEvent": {"operationId": "get_event", "parameters": {"path.uuid": scheduled}},
-            "Patch": {"operationId": "patch_bot", "parameters": {"path.uuid": scheduled}},
-            "Unschedule": {
-                "operationId": "unschedule_record_event",
-                "parameters": {"path.uuid": scheduled},
-            },
-        },
-        "set_webhook_url": {"Get": {"operationId": "get_webhook_url", "parameters": {}}},
-    }
-
-
-def document() -> dict[str, Any]:
-    doc = json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))
-    # 2. the tuple workaround (see the module docstring)
-    pair = doc["components"]["schemas"]["ResyncAllResponse"]["properties"]["errors"]["items"]
-    prefix = pair.pop("prefixItems")
-    pair["items"] = {"anyOf": prefix}
-    # 1. links
-    by_id = {
-        op["operationId"]: op
-        for item in doc["paths"].values()
-        for op in item.values()
-        if isinstance(op, dict) and "operationId" in op
-    }
-    for op_id, op_links in links().items():
-        by_id[op_id]["responses"]["200"]["links"] = op_links
-    return doc
-
-
 CONFIG = schemathesis.Config.from_dict(
     {
-        "seed": SEED,
-        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
-        "auth": {"openapi": {"ApiKeyAuth": {"api_key": KEY}}},
-        "dictionaries": {"cursors": {"values": [encode_cursor(0), encode_cursor(1)]}},
-        "parameters": {"query.cursor": {"dictionary": "cursors"}, "body.webhook_url": NOWHERE},
+        **schemathesis_config(KEY, SEED, MAX_EXAMPLES),
         "operations": [
             {
                 "include-operation-id": "get_screenshots",
@@ -155,7 +60,7 @@ CONFIG = schemathesis.Config.from_dict(
         ],
     }
 )
-schema = schemathesis.openapi.from_dict(document(), config=CONFIG)
+schema = schemathesis.openapi.from_dict(schemathesis_document(), config=CONFIG)
 
 
 @pytest.fixture(scope="module")
@@ -180,13 +85,10 @@ def test_every_check_and_phase_is_on():
     assert generation.deterministic
 
 
-def test_the_document_is_openapi_json_plus_links():
-    """Only the two documented differences: links, and the tuple spelled without prefixItems."""
+def test_the_document_is_openapi_json_but_for_the_tuple():
+    """The one documented difference: the resync error pair without prefixItems."""
     original = json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))
-    patched = document()
-    for item in patched["paths"].values():
-        for operation in item.values():
-            operation["responses"].get("200", {}).pop("links", None)
+    patched = schemathesis_document()
     pair = patched["components"]["schemas"]["ResyncAllResponse"]["properties"]["errors"]
     pair["items"]["prefixItems"] = pair["items"].pop("items")["anyOf"]
     pair["items"]["items"] = False
