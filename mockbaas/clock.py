@@ -15,7 +15,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 log = logging.getLogger("mockbaas.clock")
@@ -25,21 +25,21 @@ REALTIME = "realtime"
 CLOCK_MODES = (MANUAL, REALTIME)
 
 #: The virtual epoch of a manual clock when none is given: fixed, so runs replay.
-DEFAULT_START = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
 Callback = Callable[[], Awaitable[None]]
 
 
 def to_ms(moment: datetime) -> int:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(round(moment.timestamp() * 1000))
 
 
 @lru_cache(maxsize=4096)  # the same few timestamps are rendered on every read
 def iso(ms: int) -> str:
     """ISO-8601 UTC with milliseconds, the shape the real API's timestamps have."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
@@ -88,7 +88,7 @@ class Clock:
         self.mode = mode
         self.speed = speed
         if start is None:
-            start = DEFAULT_START if mode == MANUAL else datetime.now(timezone.utc)
+            start = DEFAULT_START if mode == MANUAL else datetime.now(UTC)
         self.start_ms = to_ms(start)
         self._now = self.start_ms
         self._skew = 0  # realtime: virtual ms added by advance()
@@ -245,7 +245,7 @@ class Clock:
                 timeout = max(0.0, (due - self.now()) / 1000 / self.speed)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             await self.run_due()
 

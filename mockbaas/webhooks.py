@@ -69,7 +69,6 @@ Contract
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import json
 import logging
@@ -346,7 +345,7 @@ class WebhookDispatcher:
                 if 200 <= response.status < 300:
                     return response.status, None
                 return response.status, f"answered HTTP {response.status} (not 2xx)"
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None, f"timed out: no answer within {self.timeout:g} s"
         except aiohttp.ClientConnectorError as exc:
             where = f"{exc.host}:{exc.port}"

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from conftest import MEET_URL
@@ -138,7 +138,7 @@ def test_advance_validation_and_construction() -> None:
         Clock("sundial")
     with pytest.raises(ValueError, match="speed"):
         Clock(REALTIME, speed=0)
-    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
     assert Clock(MANUAL, start).now_iso() == "2030-01-01T00:00:00.000Z"
     assert iso(to_ms(datetime(2030, 1, 1))) == "2030-01-01T00:00:00.000Z"  # naive is UTC
     assert parse_iso("2030-01-01T01:00:00+01:00") == to_ms(start)

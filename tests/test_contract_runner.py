@@ -7,10 +7,10 @@ import json
 import subprocess
 import tempfile
 import threading
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 from aiohttp import web
 
 from mockbaas.cli import build_parser
