@@ -61,6 +61,8 @@ class Bot:
     guard_timer: Timer | None = None  # waiting-room or no-one-joined timeout
     access_count: int = 0
     last_accessed_ms: int | None = None
+    #: (params it was built from, the part of BotWithParams that only params decide)
+    static_view: tuple[dict[str, Any], dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def meeting_url(self) -> str:
@@ -507,6 +509,18 @@ class BotBackend:
         return out
 
     def bot_with_params(self, bot: Bot) -> dict[str, Any]:
+        """BotWithParams: built once per params object (meeting_data is the hot read), with
+        the fields that change over the bot's life filled in on every call."""
+        if bot.static_view is None or bot.static_view[0] is not bot.params:
+            bot.static_view = (bot.params, self._static_params(bot))
+        view = dict(bot.static_view[1])
+        view["ended_at"] = iso(bot.ended_ms) if bot.ended_ms is not None else None
+        view["errors"] = bot.error_type
+        view["mp4_s3_path"] = "" if bot.data_deleted else f"{bot.uuid}/{self.recording_name(bot)}"
+        view["webhook_url"] = bot.params.get("webhook_url") or bot.account.webhook_url or ""
+        return view
+
+    def _static_params(self, bot: Bot) -> dict[str, Any]:
         p = bot.params
         stt = p.get("speech_to_text")
         if isinstance(stt, str):
@@ -522,14 +536,14 @@ class BotBackend:
             "deduplication_key": p.get("deduplication_key"),
             "diarization_fails": None,
             "diarization_v2": False,
-            "ended_at": iso(bot.ended_ms) if bot.ended_ms is not None else None,
+            "ended_at": None,
             "enter_message": p.get("entry_message"),
-            "errors": bot.error_type,
+            "errors": None,
             "event_id": p.get("_event_id"),
             "extra": p.get("extra") if p.get("extra") is not None else {},
             "id": bot.id,
             "meeting_url": p["meeting_url"],
-            "mp4_s3_path": "" if bot.data_deleted else f"{bot.uuid}/{self.recording_name(bot)}",
+            "mp4_s3_path": "",
             "noone_joined_timeout": leave.get("noone_joined_timeout"),
             "recording_mode": p.get("recording_mode"),
             "reserved": bool(p.get("reserved")),
@@ -546,7 +560,7 @@ class BotBackend:
             "user_reported_error": None,
             "uuid": bot.uuid,
             "waiting_room_timeout": leave.get("waiting_room_timeout"),
-            "webhook_url": p.get("webhook_url") or bot.account.webhook_url or "",
+            "webhook_url": "",
             "zoom_sdk_id": p.get("zoom_sdk_id"),
             "zoom_sdk_pwd": p.get("zoom_sdk_pwd"),
         }
