@@ -33,6 +33,16 @@ def _schedule(text: str) -> tuple[float, ...]:
     return values
 
 
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a finite number of seconds, 0 or more")
+    return value
+
+
 def _positive(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -147,7 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     hooks.add_argument("--fault-duplicate", action="store_true", help="post every event twice")
     hooks.add_argument(
-        "--fault-delay", type=float, default=0.0, metavar="S", help="delay every event S seconds"
+        "--fault-delay",
+        type=_non_negative,
+        default=0.0,
+        metavar="S",
+        help="delay every event S seconds",
     )
     hooks.add_argument(
         "--fault-out-of-order", action="store_true", help="swap each bot's events in pairs"

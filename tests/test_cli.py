@@ -182,6 +182,8 @@ def test_missing_scenarios_dir_is_refused(tmp_path):
         (["--start-time", "yesterday"], "not an ISO-8601 date-time"),
         (["--port", "http"], "invalid int value"),
         (["--webhook-retry-schedule", "1,-2"], "cannot be negative"),
+        (["--fault-delay", "-1"], "0 or more"),
+        (["--fault-delay", "nan"], "0 or more"),
     ],
 )
 def test_bad_flags_exit_2_with_a_message(args, message):
