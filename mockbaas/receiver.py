@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from .background import BackgroundApp
+
 log = logging.getLogger("mockbaas.receiver")
 
 
@@ -36,8 +38,9 @@ class Received:
         return self.headers.get("x-mockbaas-delivery-id")
 
 
-class WebhookReceiver:
+class WebhookReceiver(BackgroundApp):
     def __init__(self, host: str = "127.0.0.1") -> None:
+        super().__init__()
         self.host = host
         self.url = ""
         self.received: list[Received] = []
@@ -47,9 +50,6 @@ class WebhookReceiver:
         self._delay = 0.0
         self._handler: Callable[[Received], object] | None = None
         self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
 
     # -- behaviour ------------------------------------------------------------------------
     def fail_next(self, count: int, status: int = 500) -> None:
@@ -116,37 +116,16 @@ class WebhookReceiver:
             await asyncio.sleep(delay)
         return web.json_response({"received": status == 200}, status=status)
 
-    async def _start(self) -> None:
-        app = web.Application()
-        app.router.add_route("POST", "/{tail:.*}", self._handle)
-        # short shutdown grace: a handler told to answer late must not delay stop()
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://{self.host}:{port}/webhooks"
-
     def start(self) -> WebhookReceiver:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(30)
+        async def build() -> web.AppRunner:
+            app = web.Application()
+            app.router.add_route("POST", "/{tail:.*}", self._handle)
+            # short shutdown grace: a handler told to answer late must not delay stop()
+            return web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+
+        port = self._launch(build(), self.host, 0)
+        self.url = f"http://{self.host}:{port}/webhooks"
         return self
-
-    async def _stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        # handlers still answering late: end them, so none is destroyed while pending
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
 
     def __enter__(self) -> WebhookReceiver:
         return self.start()

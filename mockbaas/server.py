@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
-import threading
-from typing import Any
 
 from aiohttp import web
 
 from .app import make_app
+from .background import BackgroundApp
 from .config import Settings
 from .core import MockBaaS
 
@@ -60,46 +58,26 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-class BackgroundServer:
-    """A real mock server on a loopback port, driven from synchronous code.
-
-    The event loop lives on its own thread; `call` runs a coroutine there and waits, so
-    tests never share a loop with the server they test.
-    """
+class BackgroundServer(BackgroundApp):
+    """A real mock server on a loopback port, driven from synchronous code."""
 
     def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
         self.settings = settings or Settings(port=0, strict=True)
         self.mock: MockBaaS | None = None
         self.url = ""
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
 
     def start(self) -> BackgroundServer:
-        self._thread.start()
-        self.call(self._start())
-        return self
+        async def build() -> web.AppRunner:
+            self.mock = MockBaaS(self.settings)
+            return web.AppRunner(make_app(self.mock), access_log=None)
 
-    async def _start(self) -> None:
-        self.mock = MockBaaS(self.settings)
-        self._runner = web.AppRunner(make_app(self.mock), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = self._launch(build(), self.settings.host, self.settings.port)
         self.settings.port = port
         self.url = f"http://{self.settings.host}:{port}"
+        assert self.mock is not None
         self.mock.set_public_url(self.settings.public_url or self.url)
-
-    def call(self, coro: Any, timeout: float = 60) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            self.call(self._runner.cleanup())
-            self._runner = None
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
+        return self
 
     def __enter__(self) -> BackgroundServer:
         return self.start()

@@ -10,6 +10,14 @@ from mockbaas.contract import Contract
 
 API_KEY = "test-key"
 MEET_URL = "https://meet.google.com/abc-defg-hij"
+#: The smallest valid join request and calendar credentials, shared by the API tests.
+JOIN = {"meeting_url": MEET_URL, "bot_name": "Notetaker", "reserved": False}
+CREDS = {
+    "platform": "Google",
+    "oauth_client_id": "id",
+    "oauth_client_secret": "secret",
+    "oauth_refresh_token": "token",
+}
 
 
 @pytest.fixture(scope="session")

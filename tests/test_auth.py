@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import MEET_URL, assert_conforms
+from conftest import CREDS, JOIN, MEET_URL, assert_conforms
 
 from mockbaas.client import MockClient, Response
 from mockbaas.config import Settings
@@ -20,13 +20,6 @@ from mockbaas.server import BackgroundServer
 
 HEADER = "x-meeting-baas-api-key"
 SOME_UUID = "7c65c1e5-82e2-4662-b728-b4fa42485e3a"
-JOIN = {"meeting_url": MEET_URL, "bot_name": "Notetaker", "reserved": False}
-CREDS = {
-    "platform": "Google",
-    "oauth_client_id": "id",
-    "oauth_client_secret": "secret",
-    "oauth_refresh_token": "token",
-}
 BOT_PARAM = {"bot_name": "b", "extra": None, "transcription_custom_parameters": None}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from conftest import MEET_URL
+from conftest import CREDS, MEET_URL
 
 from mockbaas.client import MockClient
 from mockbaas.config import Settings
@@ -18,12 +18,6 @@ from mockbaas.receiver import WebhookReceiver
 from mockbaas.server import BackgroundServer
 
 ZOOM_URL = "https://us02web.zoom.us/j/81234567890"
-CREDS = {
-    "platform": "Google",
-    "oauth_client_id": "id",
-    "oauth_client_secret": "secret",
-    "oauth_refresh_token": "token",
-}
 Transcript = list[tuple[str, int, bytes]]
 
 

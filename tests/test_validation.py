@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import MEET_URL, assert_conforms
+from conftest import CREDS, JOIN, MEET_URL, assert_conforms
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,13 +19,6 @@ from mockbaas.config import Settings
 from mockbaas.contract import Contract
 from mockbaas.server import BackgroundServer
 
-JOIN = {"meeting_url": MEET_URL, "bot_name": "Notetaker", "reserved": False}
-CREDS = {
-    "platform": "Google",
-    "oauth_client_id": "id",
-    "oauth_client_secret": "secret",
-    "oauth_refresh_token": "token",
-}
 UNKNOWN = "7c65c1e5-82e2-4662-b728-b4fa42485e3a"
 JSON = {"content-type": "application/json"}
 
