@@ -26,6 +26,7 @@ from .errors import Detail, MockError
 log = logging.getLogger("mockbaas.http")
 
 MOCK: web.AppKey[MockBaaS] = web.AppKey("mock", MockBaaS)
+CONTROL_PREFIX = "/_mockbaas/"
 
 STATUS = {
     "unauthorized": 401,
@@ -191,6 +192,7 @@ def endpoint(op: Operation, handler: Handler) -> Callable[[web.Request], Awaitab
         return response
 
     run.__name__ = op.operation_id
+    run.operation_id = op.operation_id  # type: ignore[attr-defined]  # for the traffic log
     return run
 
 
@@ -215,10 +217,29 @@ def check_response(mock: MockBaaS, op: Operation, response: web.StreamResponse) 
 async def errors_as_json(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
+    response, error = await _answer(request, handler)
+    if not request.path.startswith(CONTROL_PREFIX):
+        mock = request.app[MOCK]
+        mock.traffic.record(
+            mock.clock.now(),
+            request.method,
+            request.path,
+            request.query_string,
+            getattr(request.match_info.handler, "operation_id", None),
+            response.status,
+            error.as_dict() if error is not None else None,
+        )
+    return response
+
+
+async def _answer(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> tuple[web.StreamResponse, MockError | None]:
+    """The response, and the error it reports (None on success)."""
     try:
-        return await handler(request)
+        return await handler(request), None
     except MockError as error:
-        return error_response(error)
+        return error_response(error), error
     except web.HTTPInternalServerError:
         raise
     except web.HTTPMethodNotAllowed as exc:
@@ -228,7 +249,7 @@ async def errors_as_json(
             f"{request.method} is not allowed on {request.path} (allowed: {allowed})",
         )
         # RFC 9110: a 405 lists the methods the resource does support
-        return json_response(405, error.as_dict(), {"Allow": allowed})
+        return json_response(405, error.as_dict(), {"Allow": allowed}), error
     except web.HTTPException as exc:
         if exc.status == 404:
             error = MockError("not_found", f"no route for {request.method} {request.path}")
@@ -236,21 +257,19 @@ async def errors_as_json(
             error = MockError("payload_too_large", "request body is too large")
         elif exc.status >= 400:
             error = MockError("validation_error", exc.reason or "bad request")
-            return json_response(exc.status, error.as_dict())
+            return json_response(exc.status, error.as_dict()), error
         else:
             raise
-        return error_response(error)
+        return error_response(error), error
     except Exception:
         # a bug in the mock: say so in JSON (and the log) instead of a bare text 500
         log.exception("%s %s failed", request.method, request.path)
-        return json_response(
-            500,
-            {
-                "error": "internal_error",
-                "message": f"mockbaas failed on {request.method} "
-                f"{request.path}; this is a bug in the mock (see its log)",
-            },
-        )
+        body = {
+            "error": "internal_error",
+            "message": f"mockbaas failed on {request.method} "
+            f"{request.path}; this is a bug in the mock (see its log)",
+        }
+        return json_response(500, body), None
 
 
 def register(app: web.Application, mock: MockBaaS, handlers: dict[str, Handler]) -> None:

@@ -121,3 +121,24 @@ class MockClient:
 
     def sync_calendar(self, calendar_id: str, **changes: Any) -> Any:
         return self._control("POST", f"/calendars/{calendar_id}/sync", changes)
+
+    def requests(
+        self, violations: bool = False, operation_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """API calls the mock received (oldest first); `violations` keeps the refused ones."""
+        found = self._control("GET", "/requests", violations=violations, operation_id=operation_id)
+        return found["requests"]
+
+    def assert_contract_kept(self) -> None:
+        """Fail when the client under test made a call openapi.json refuses (400, 401,
+        405, 413, 415, 422 or an unknown route), even if the app swallowed the error."""
+        broken = self.requests(violations=True)
+        if broken:
+            lines = [
+                f"{e['method']} {e['path']}{'?' + e['query'] if e['query'] else ''} -> "
+                f"{e['status']}: {(e['error'] or {}).get('message', '')}"
+                for e in broken
+            ]
+            raise AssertionError(
+                f"{len(broken)} call(s) broke the Meeting BaaS contract:\n  " + "\n  ".join(lines)
+            )

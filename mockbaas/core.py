@@ -14,6 +14,7 @@ from .config import Settings
 from .contract import Contract
 from .ids import Ids
 from .scenarios import ScenarioBook
+from .traffic import Traffic
 from .webhooks import Delivery, WebhookDispatcher
 
 log = logging.getLogger("mockbaas")
@@ -38,6 +39,7 @@ class MockBaaS:
         s = self.settings
         self.clock = Clock(s.clock, s.start_time, s.speed)
         self.ids = Ids(s.seed)
+        self.traffic = Traffic()
         self.accounts = AccountBackend(s.api_keys)
         self.webhooks = WebhookDispatcher(
             self.clock,

@@ -213,3 +213,13 @@ async def calendar_sync(request: web.Request) -> web.Response:
         affected = mock.calendars.sync(calendar, changes)
     await mock.clock.run_due()
     return json_response(200, {"calendar_id": calendar.uuid, "affected_event_uuids": affected})
+
+
+async def traffic(request: web.Request) -> web.Response:
+    """The API calls received; `violations=true` keeps those the contract refuses."""
+    q = request.query
+    flag = q.get("violations", "false").lower()
+    if flag not in ("true", "false"):
+        raise invalid("query", "violations", "must be true or false")
+    found = request.app[MOCK].traffic.query(flag == "true", q.get("operation_id"))
+    return json_response(200, {"requests": [e.as_dict() for e in found]})

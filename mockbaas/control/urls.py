@@ -25,3 +25,4 @@ def add_control_routes(app: web.Application) -> None:
     add("GET", f"{PREFIX}/webhooks/{{id}}", r.webhook)
     add("POST", f"{PREFIX}/webhooks/{{id}}/redeliver", r.redeliver)
     add("POST", f"{PREFIX}/calendars/{{uuid}}/sync", r.calendar_sync)
+    add("GET", f"{PREFIX}/requests", r.traffic)

@@ -1,0 +1,79 @@
+"""The API calls the mock received: so a test can assert its client kept the contract.
+
+The mock refuses a malformed call with a 4xx naming the problem, but an app under test
+may swallow that error. The traffic log keeps every Meeting BaaS API call (not the
+control API) with its answer, and marks the ones the contract itself refuses.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from .clock import iso
+
+#: Answers that mean "this call breaks openapi.json", whatever the state of the world.
+#: (404 for an unknown id, 409, 429 are behaviour, not contract; an unknown route is.)
+CONTRACT_STATUSES = frozenset({400, 401, 405, 413, 415, 422})
+LIMIT = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    seq: int
+    at: int
+    method: str
+    path: str
+    query: str
+    operation_id: str | None
+    status: int
+    error: dict[str, Any] | None
+
+    @property
+    def violation(self) -> bool:
+        return self.status in CONTRACT_STATUSES or self.operation_id is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": iso(self.at),
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "operation_id": self.operation_id,
+            "status": self.status,
+            "violation": self.violation,
+            "error": self.error,
+        }
+
+
+class Traffic:
+    """The last `LIMIT` API calls, oldest first."""
+
+    def __init__(self, limit: int = LIMIT) -> None:
+        # plain tuples on the request path; Exchange objects only when someone reads
+        self._log: deque[tuple[Any, ...]] = deque(maxlen=limit)
+        self._seq = 0
+
+    def record(
+        self,
+        at: int,
+        method: str,
+        path: str,
+        query: str,
+        operation_id: str | None,
+        status: int,
+        error: dict[str, Any] | None,
+    ) -> None:
+        self._seq += 1
+        self._log.append((self._seq, at, method, path, query, operation_id, status, error))
+
+    def query(self, violations: bool = False, operation_id: str | None = None) -> list[Exchange]:
+        found = (Exchange(*row) for row in self._log)
+        return [
+            e
+            for e in found
+            if (not violations or e.violation)
+            and (operation_id is None or e.operation_id == operation_id)
+        ]

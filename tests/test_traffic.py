@@ -1,0 +1,67 @@
+"""The traffic log: what a client under test sent, and which calls broke the contract."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import JOIN, MEET_URL
+
+UNKNOWN_BOT = "7c65c1e5-82e2-4662-b728-b4fa42485e3a"
+
+
+def test_calls_are_logged_with_their_answers_and_control_calls_are_not(api):
+    bot_id = api.join(MEET_URL)
+    api.advance(60)
+    api.request("GET", "/bots/meeting_data", params={"bot_id": bot_id})
+    api.request("GET", "/bots/meeting_data", params={"bot_id": UNKNOWN_BOT})
+    log = api.requests()
+    assert [(e["method"], e["path"], e["operation_id"], e["status"]) for e in log] == [
+        ("POST", "/bots/", "join", 200),
+        ("GET", "/bots/meeting_data", "get_meeting_data", 200),
+        ("GET", "/bots/meeting_data", "get_meeting_data", 404),
+    ]
+    assert log[1]["query"] == f"bot_id={bot_id}"
+    assert [e["seq"] for e in log] == [1, 2, 3]
+    assert log[1]["at"] == "2025-01-06T09:01:00.000Z"
+    # an unknown id is behaviour, not a broken contract
+    assert [e["violation"] for e in log] == [False, False, False]
+    assert log[2]["error"]["error"] == "not_found"
+    api.assert_contract_kept()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("POST", "/bots/", {"json_body": {**JOIN, "bot_name": 7}}, 422),
+        ("POST", "/bots/", {"data": b"{", "headers": {"content-type": "application/json"}}, 400),
+        ("POST", "/bots/", {"data": b"x", "headers": {"content-type": "text/plain"}}, 415),
+        ("GET", "/bots/bots_with_metadata", {"params": {"limit": 0}}, 400),
+        ("GET", "/bots/meeting_data", {"params": {"bot_id": UNKNOWN_BOT}, "api_key": ""}, 401),
+        ("DELETE", "/bots/meeting_data", {}, 405),
+        ("GET", "/v2/bots", {}, 404),
+    ],
+)
+def test_calls_the_contract_refuses_are_violations(api, method, path, kwargs, status):
+    resp = api.request(method, path, **kwargs)
+    assert resp.status == status
+    [entry] = api.requests(violations=True)
+    assert (entry["method"], entry["path"], entry["status"]) == (method, path, status)
+    assert entry["violation"] is True
+    assert entry["error"]["message"] == resp.json()["message"]
+    with pytest.raises(AssertionError) as failure:
+        api.assert_contract_kept()
+    assert f"{method} {path}" in str(failure.value)
+    assert resp.json()["message"] in str(failure.value)
+
+
+def test_filter_by_operation_and_reset_forgets(api):
+    api.join(MEET_URL)
+    api.request("GET", "/bots/bots_with_metadata")
+    assert [e["operation_id"] for e in api.requests(operation_id="join")] == ["join"]
+    api.reset()
+    assert api.requests() == []
+
+
+def test_bad_filter_is_a_400(api):
+    resp = api.request("GET", "/_mockbaas/requests", params={"violations": "maybe"})
+    assert resp.status == 400
+    assert resp.json()["details"][0]["path"] == "violations"
