@@ -3,12 +3,17 @@
 - `mockbaas`: a `MockClient` on a fresh mock (reset before each test; manual clock).
 - `mockbaas_server`: the session's `BackgroundServer` (its `.mock` is the live world).
 - `mockbaas_receiver`: a loopback `WebhookReceiver`, cleared before each test.
-- `mockbaas_settings`: override it (session scope) to change seed, scenarios, etc.
+- `mockbaas_settings`: override it (session scope) to change anything else.
+
+Configuration without code: `--mockbaas-seed N` on the command line, and the ini keys
+`mockbaas_seed` and `mockbaas_scenarios` (folders of scenario files, relative to the
+rootdir, one per line).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,12 +25,22 @@ from .server import BackgroundServer
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockbaas")
-    group.addoption("--mockbaas-seed", type=int, default=0, help="seed of the mockbaas fixture")
+    group.addoption("--mockbaas-seed", type=int, default=None, help="seed of the mockbaas fixture")
+    parser.addini("mockbaas_seed", "seed of the mockbaas fixture", default="0")
+    parser.addini(
+        "mockbaas_scenarios", "folders of extra scenario files (rootdir-relative)", type="paths"
+    )
 
 
 @pytest.fixture(scope="session")
 def mockbaas_settings(request: pytest.FixtureRequest) -> Settings:
-    return Settings(port=0, seed=request.config.getoption("--mockbaas-seed"), strict=True)
+    """Manual clock, strict responses, any free loopback port."""
+    config = request.config
+    seed = config.getoption("--mockbaas-seed")
+    if seed is None:
+        seed = int(config.getini("mockbaas_seed"))
+    dirs = [Path(p) for p in config.getini("mockbaas_scenarios")]
+    return Settings(port=0, seed=seed, strict=True, scenario_dirs=dirs)
 
 
 @pytest.fixture(scope="session")
