@@ -95,39 +95,31 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
+def _not_a(param: Param, text: str, what: str) -> MockError:
+    return MockError(
+        "validation_error",
+        f"{param.name}: {text!r} is not {what}",
+        [Detail(param.location, param.name, f"{text!r} is not {what}")],
+    )
+
+
 def _convert(param: Param, text: str) -> Any:
     kind = param.kind
     if kind == "integer":
         if _INTEGER.fullmatch(text):  # ASCII digits only: int() would take "٣" or " 5 "
             return int(text)
-        raise MockError(
-            "validation_error",
-            f"{param.name}: {text!r} is not an integer",
-            [Detail(param.location, param.name, f"{text!r} is not an integer")],
-        )
+        raise _not_a(param, text, "an integer")
     if kind == "number":
-        try:
-            value = float(text)
-            if not math.isfinite(value) or not _NUMBER.fullmatch(text):
-                raise ValueError(text)
+        if _NUMBER.fullmatch(text) and math.isfinite(value := float(text)):
             return value
-        except ValueError:
-            raise MockError(
-                "validation_error",
-                f"{param.name}: {text!r} is not a number",
-                [Detail(param.location, param.name, f"{text!r} is not a number")],
-            ) from None
+        raise _not_a(param, text, "a number")
     if kind == "boolean":
         lowered = text.strip().lower()
         if lowered in ("true", "1"):
             return True
         if lowered in ("false", "0"):
             return False
-        raise MockError(
-            "validation_error",
-            f"{param.name}: {text!r} is not a boolean (use true or false)",
-            [Detail(param.location, param.name, f"{text!r} is not a boolean")],
-        )
+        raise _not_a(param, text, "a boolean (use true or false)")
     return text
 
 
