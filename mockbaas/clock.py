@@ -43,6 +43,11 @@ def iso(ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
 
 
+def maybe_iso(ms: int | None) -> str | None:
+    """`iso`, with None (a moment that has not happened) passed through."""
+    return None if ms is None else iso(ms)
+
+
 def parse_iso(text: str) -> int:
     """Milliseconds of an ISO-8601 date or date-time; naive values are UTC."""
     value = text.strip()
@@ -193,7 +198,8 @@ class Clock:
         return fired
 
     async def run_due(self) -> int:
-        """Run every timer due by now; returns how many ran."""
+        """Run every timer due by now; returns how many ran. Reads call it first, so
+        what they see is settled."""
         async with self._lock:
             return await self._run_until(self._target())
 
@@ -210,10 +216,6 @@ class Clock:
             if self.mode == REALTIME:
                 self._skew += step
             return fired
-
-    async def drain(self) -> int:
-        """Settle: run whatever is already due, so callers read a consistent state."""
-        return await self.run_due()
 
     def clear(self) -> None:
         for timer in self._heap:
@@ -250,7 +252,6 @@ class Clock:
             await self.run_due()
 
     def snapshot(self) -> dict[str, object]:
-        nxt = self.next_due()
         return {
             "mode": self.mode,
             "speed": self.speed,
@@ -258,5 +259,5 @@ class Clock:
             "now_ms": self.now(),
             "start": iso(self.start_ms),
             "pending_timers": self.pending,
-            "next_due": iso(nxt) if nxt is not None else None,
+            "next_due": maybe_iso(self.next_due()),
         }

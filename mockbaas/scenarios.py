@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,15 @@ class Step:
     error_message: str | None = None
     end_reason: str | None = None
 
+    @property
+    def data(self) -> dict[str, str | None]:
+        """What the step says besides its status (the keys of `lifecycle.STEP_DATA`)."""
+        return {
+            "error_type": self.error_type,
+            "error_message": self.error_message,
+            "end_reason": self.end_reason,
+        }
+
 
 @dataclass
 class Scenario:
@@ -47,6 +57,8 @@ class Scenario:
     processing_ms: int = 5000
     speakers: list[str] | None = None
     transcript: list[dict[str, Any]] | None = None
+    #: the line of each top-level key in the file, for messages about the whole folder
+    lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def matches(self, fields: dict[str, str]) -> bool:
         return bool(self.match) and all(
@@ -70,6 +82,7 @@ class Scenario:
         }
 
 
+@cache
 def _validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(
@@ -117,14 +130,17 @@ def _duplicate_key(node: yaml.Node | None) -> yaml.Node | None:
 
 
 def parse(text: str, source: str = "<scenario>") -> Scenario:
-    try:
-        tree = yaml.compose(text)
-        data = yaml.safe_load(text)
+    loader = yaml.SafeLoader(text)
+    try:  # one pass: the node tree (for lines) and the data built from it
+        tree = loader.get_single_node()
+        data = loader.construct_document(tree) if tree is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         detail = str(exc).replace('"<unicode string>"', source)
         raise ScenarioError(f"{source}{line}: not valid YAML: {detail}") from None
+    finally:
+        loader.dispose()
     if tree is None:
         raise ScenarioError(f"{source}:1: empty file; a scenario needs a name and steps")
     twice = _duplicate_key(tree)
@@ -147,9 +163,7 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
         Step(
             status=raw["status"],
             after_ms=int(round(raw.get("after", 0) * 1000)),
-            error_type=raw.get("error_type"),
-            error_message=raw.get("error_message"),
-            end_reason=raw.get("end_reason"),
+            **{name: raw.get(name) for name in lc.STEP_DATA},
         )
         for raw in data["steps"]
     ]
@@ -164,6 +178,7 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
         processing_ms=int(round(data.get("processing_seconds", 5) * 1000)),
         speakers=data.get("speakers"),
         transcript=data.get("transcript"),
+        lines={key.value: key.start_mark.line + 1 for key, _ in tree.value},
     )
 
 
@@ -172,7 +187,7 @@ def _check_path(steps: list[Step], source: str, tree: yaml.Node | None) -> None:
     current: str | None = None
     for index, step in enumerate(steps):
         where = _where(source, tree, ["steps", index, "status"])
-        if current in (lc.BOT_REMOVED, lc.MEETING_ERROR) or lc.is_terminal(current):
+        if current in lc.ENDING_STATES:
             raise ScenarioError(f"{where}: no step may follow {current!r}, which ends the bot")
         if index == 0 and step.status != lc.JOINING_CALL:
             raise ScenarioError(f"{where}: the first step must be joining_call")
@@ -182,28 +197,17 @@ def _check_path(steps: list[Step], source: str, tree: yaml.Node | None) -> None:
                 f"{where}: {current or 'start'} -> {step.status} is not a legal transition "
                 f"(allowed: {allowed})"
             )
-        for name, applies_to in lc.STEP_DATA.items():
-            if getattr(step, name) is not None and step.status not in applies_to:
-                at = _where(source, tree, ["steps", index, name])
-                raise ScenarioError(f"{at}: {name} only applies to {' and '.join(applies_to)}")
+        misplaced = lc.misplaced_data(step.status, step.data)
+        if misplaced is not None:
+            name, why = misplaced
+            raise ScenarioError(f"{_where(source, tree, ['steps', index, name])}: {name} {why}")
         current = step.status
 
 
 def _line_of(scenario: Scenario, key: str) -> str:
-    """`source:line` of a top-level key of a loaded scenario file, for messages."""
-    path = _source_path(scenario.source)
-    if path is not None:
-        for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if text.startswith(f"{key}:"):
-                return f"{scenario.source}:{number}"
-    return scenario.source
-
-
-def _source_path(source: str) -> Path | None:
-    if source.startswith("builtin:"):
-        return BUILTIN_DIR / source[len("builtin:") :]
-    path = Path(source)
-    return path if path.is_file() else None
+    """`source:line` of a top-level key of a parsed scenario file, for messages."""
+    line = scenario.lines.get(key)
+    return f"{scenario.source}:{line}" if line else scenario.source
 
 
 def check_folder(scenarios: list[Scenario]) -> None:

@@ -73,14 +73,15 @@ import errno
 import json
 import logging
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import aiohttp
 
 from .accounts.models import API_KEY_HEADER, Account
-from .clock import Clock, Timer, iso
+from .clock import Clock, Timer, iso, maybe_iso
 from .contract import Contract
+from .errors import invalid
 from .ids import Ids
 
 log = logging.getLogger("mockbaas.webhooks")
@@ -115,14 +116,10 @@ class Faults:
     out_of_order: bool = False  # each subject's events go out in swapped pairs
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "duplicate": self.duplicate,
-            "delay_seconds": self.delay_seconds,
-            "out_of_order": self.out_of_order,
-        }
+        return asdict(self)
 
     def copy(self) -> Faults:
-        return Faults(self.duplicate, self.delay_seconds, self.out_of_order)
+        return replace(self)
 
 
 @dataclass
@@ -185,9 +182,7 @@ class Delivery:
             "url": self.url,
             "state": self.state,
             "created_at": iso(self.created_at),
-            "next_attempt_at": iso(self.next_attempt_at)
-            if self.next_attempt_at is not None
-            else None,
+            "next_attempt_at": maybe_iso(self.next_attempt_at),
             "payload": self.payload,
             "attempts": [a.as_dict() for a in self.attempts],
             "contract_errors": list(self.contract_errors),
@@ -431,7 +426,7 @@ class WebhookDispatcher:
         if url:
             delivery.url = url
         if delivery.url is None:
-            raise ValueError("this delivery has no URL; give one to redeliver it")
+            raise invalid("body", "url", "this delivery had no URL; give one to redeliver it")
         attempt = await self._post(delivery, REDELIVERY)
         if attempt.ok and delivery.state != DELIVERED:
             was_pending = delivery.state == PENDING

@@ -360,6 +360,7 @@ def _frozen(api: MockClient, bot_id: str) -> tuple[Any, Any, Any]:
         ({"status": "error", "error_type": "Boom"}, 422, "error_type"),
         ({"status": "end", "end_reason": "bored"}, 422, "end_reason"),
         ({"status": "pause", "when": 3}, 422, "unknown field"),
+        ({"status": "pause", "uuid": "x", "self": 1}, 422, "unknown field"),
         ([], 422, "JSON object"),
     ],
 )

@@ -478,6 +478,42 @@ def test_list_events_cursor(api, contract):
     assert len(set(seen)) == 118  # 18 at creation, 100 added
 
 
+def test_a_sync_never_moves_what_it_deletes(api, contract):
+    calendar = create_calendar(api, contract)
+    before = all_events(api, contract, calendar["uuid"])
+    gone = [e["uuid"] for e in before]
+    changes = {"add": 0, "move": 1, "delete": gone}
+    affected = api.sync_calendar(calendar["uuid"], **changes)["affected_event_uuids"]
+    assert sorted(affected) == sorted(gone)  # each deleted event once, none moved too
+    after = all_events(api, contract, calendar["uuid"])
+    assert all(e["deleted"] for e in after)
+    assert [(e["start_time"], e["end_time"]) for e in after] == [
+        (e["start_time"], e["end_time"]) for e in before
+    ]
+
+
+def test_a_refused_sync_changes_nothing(api, contract):
+    def first_sync() -> list[dict[str, Any]]:
+        calendar = create_calendar(api, contract)
+        api.sync_calendar(calendar["uuid"], add=2)
+        return all_events(api, contract, calendar["uuid"])
+
+    expected = first_sync()
+    api.reset()
+    calendar = create_calendar(api, contract)
+    before, journal = all_events(api, contract, calendar["uuid"]), api.webhooks()
+    resp = api.request(
+        "POST",
+        f"/_mockbaas/calendars/{calendar['uuid']}/sync",
+        json_body={"add": 3, "delete": ["00000000-0000-4000-8000-000000000000"]},
+    )
+    assert resp.status == 404 and resp.json()["error"] == "not_found"
+    assert all_events(api, contract, calendar["uuid"]) == before
+    assert api.webhooks() == journal
+    api.sync_calendar(calendar["uuid"], add=2)  # the same sync as if nothing was refused
+    assert all_events(api, contract, calendar["uuid"]) == expected
+
+
 def test_get_event(api, contract):
     calendar = create_calendar(api, contract)
     for event in all_events(api, contract, calendar["uuid"])[:3]:

@@ -165,3 +165,14 @@ def test_bad_fault_settings_are_refused(api: MockClient):
         assert resp.status in (400, 422), body
         assert resp.json()["error"] == "validation_error"
     assert api.request("GET", "/_mockbaas/webhooks/faults").json() == OFF
+
+
+def test_a_refused_fault_setting_changes_nothing(api: MockClient):
+    for body in (
+        {"duplicate": True, "delay_seconds": -1},
+        {"duplicate": True, "out_of_order": "yes"},
+        {"out_of_order": True, "chaos": True},
+    ):
+        resp = api.request("PUT", "/_mockbaas/webhooks/faults", json_body=body)
+        assert resp.status == 422, body
+        assert api.request("GET", "/_mockbaas/webhooks/faults").json() == OFF, body

@@ -1,10 +1,14 @@
 """The bot state machine as the docs describe it: codes, legal moves, endings.
 
-Pure data and rules, shared by the engine, the scenario loader (which replays a file's
-steps through `LEGAL` before accepting it) and the control API.
+Pure data and rules, shared by the engine (which also checks the control API's pushes
+with them) and the scenario loader (which replays a file's steps through `LEGAL` before
+accepting it).
 """
 
 from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
 
 JOINING_CALL = "joining_call"
 IN_WAITING_ROOM = "in_waiting_room"
@@ -116,6 +120,11 @@ STEP_DATA = {
     "end_reason": (CALL_ENDED,),
 }
 
+#: Statuses after which the engine finishes the bot itself (a removal or an error goes on
+#: to its own `call_ended` or `failed`), so nothing may follow them in a scenario.
+ENDING_STATES = frozenset({BOT_REMOVED, MEETING_ERROR}).union(
+    s for s, nxt in LEGAL.items() if s is not None and not nxt
+)
 RECORDING_STATES = frozenset({IN_CALL_RECORDING, RECORDING_RESUMED})
 IN_CALL_STATES = frozenset(
     {IN_CALL_NOT_RECORDING, IN_CALL_RECORDING, RECORDING_PAUSED, RECORDING_RESUMED}
@@ -139,11 +148,12 @@ def is_legal(current: str | None, nxt: str) -> bool:
     return nxt in LEGAL.get(current, frozenset())
 
 
-def is_terminal(status: str | None) -> bool:
-    return status is not None and not LEGAL.get(status)
-
-
-MEETING_HOSTS = ("zoom.us", "meet.google.com", "teams.microsoft.com", "teams.live.com")
+def misplaced_data(status: str, data: dict[str, Any]) -> tuple[str, str] | None:
+    """The first step datum given with a status it does not fit, and why; None if all fit."""
+    for name, applies_to in STEP_DATA.items():
+        if data.get(name) is not None and status not in applies_to:
+            return name, f"only applies to {' and '.join(applies_to)}"
+    return None
 
 
 def platform_of(meeting_url: str) -> str | None:
@@ -152,8 +162,6 @@ def platform_of(meeting_url: str) -> str | None:
     An http(s) URL on a Zoom, Google Meet or Teams host (`teams.live.com` included, as
     the changelog says) that names a meeting: a bare host has no meeting to join.
     """
-    from urllib.parse import urlsplit
-
     try:
         parts = urlsplit(meeting_url.strip())
         host = (parts.hostname or "").lower()

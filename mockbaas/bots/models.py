@@ -7,11 +7,12 @@ seed give the same history, timestamps and webhooks, at any speed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..accounts.models import Account
-from ..clock import Clock, Timer, iso
+from ..clock import Clock, Timer, iso, maybe_iso
 from ..errors import MockError, conflict, invalid, not_found
 from ..events import Outbox
 from ..ids import Ids
@@ -28,6 +29,7 @@ INVALID_URL_DELAY_MS = 2000
 RETRANSCRIBE_MS = 30_000
 DELETE_DATA_PER_MINUTE = 5
 SCREENSHOT_STATES = (lc.IN_CALL_NOT_RECORDING, lc.IN_CALL_RECORDING)
+PUSHABLE = frozenset(lc.STATUS_CODES) | frozenset(lc.ACTIONS)
 
 
 @dataclass
@@ -81,6 +83,15 @@ class Bot:
         return self.params.get("recording_mode") == "audio_only"
 
     @property
+    def recording_name(self) -> str:
+        return "recording.mp3" if self.audio_only else "recording.mp4"
+
+    @property
+    def extra(self) -> Any:
+        extra = self.params.get("extra")
+        return {} if extra is None else extra
+
+    @property
     def ended(self) -> bool:
         return self.ended_ms is not None
 
@@ -132,7 +143,7 @@ class BotBackend:
         now = self.clock.now()
         url = params["meeting_url"]
         key = params.get("deduplication_key")
-        for other in reversed(list(self.bots.values())):
+        for other in reversed(self.bots.values()):
             if other.created_ms <= now - DEDUP_WINDOW_MS:
                 break
             if (
@@ -188,7 +199,7 @@ class BotBackend:
 
     def leave(self, account: Account, uuid: str) -> Bot:
         bot = self.get(account, uuid)
-        if not bot.ended and bot.status not in (lc.BOT_REMOVED, lc.MEETING_ERROR):
+        if not bot.ended:
             self._drop_plan(bot)
             self._apply(bot, lc.CALL_ENDED, end_reason="api_request")
         return bot
@@ -213,13 +224,7 @@ class BotBackend:
             # a pushed transition moved the bot elsewhere: the plan no longer applies
             self._drop_plan(bot)
             return
-        self._apply(
-            bot,
-            step.status,
-            error_type=step.error_type,
-            error_message=step.error_message,
-            end_reason=step.end_reason,
-        )
+        self._apply(bot, step.status, **step.data)
         self._schedule_step(bot)
 
     def _drop_plan(self, bot: Bot) -> None:
@@ -240,17 +245,21 @@ class BotBackend:
 
         bot.guard_timer = self.clock.call_later(seconds, fire, f"bot {bot.uuid} timeout")
 
-    def push(self, uuid: str, status: str, **data: Any) -> Bot:
-        """A transition asked for from outside the scenario (the control API).
+    def push(self, uuid: str, status: str, /, **data: Any) -> Bot:
+        """A transition asked for from outside the scenario (the control API, whose
+        body is `status` plus `data`: any field name, checked here).
 
         The scenario resumes after its first remaining step with the same status (the
         next step's `after` counts from the push), or is dropped when it has none: the
         caller now drives this bot. A refused push (4xx) changes nothing.
         """
-        bot = self.find(uuid)
+        if not isinstance(status, str) or status not in PUSHABLE:
+            raise invalid(
+                "body",
+                "status",
+                f"unknown status or action {status!r}; one of " + ", ".join(sorted(PUSHABLE)),
+            )
         status = lc.ACTIONS.get(status, status)
-        if status not in lc.STATUS_CODES:
-            raise invalid("body", "status", f"unknown status or action {status!r}")
         unknown = set(data) - set(lc.STEP_DATA)
         if unknown:
             raise invalid("body", sorted(unknown)[0], "unknown field")
@@ -262,9 +271,10 @@ class BotBackend:
                 raise invalid("body", name, "must be a non-empty string")
             if name in kinds and value not in kinds[name]:
                 raise invalid("body", name, f"one of {', '.join(kinds[name])}")
-        for name, applies_to in lc.STEP_DATA.items():
-            if data.get(name) is not None and status not in applies_to:
-                raise invalid("body", name, f"only applies to {' and '.join(applies_to)}")
+        misplaced = lc.misplaced_data(status, data)
+        if misplaced is not None:
+            raise invalid("body", *misplaced)
+        bot = self.find(uuid)
         allowed = self.allowed_pushes(bot)
         if status not in allowed:
             state = bot.status or "not joined yet"
@@ -274,21 +284,14 @@ class BotBackend:
                 f"bot {uuid} is {state}; {status} is not a legal next state "
                 f"(allowed: {', '.join(allowed) or 'none'})"
             )
-        remaining = bot.plan[bot.plan_index :]
-        follow = next((i for i, s in enumerate(remaining) if s.status == status), None)
-        if bot.step_timer is not None:
-            bot.step_timer.cancel()
-            bot.step_timer = None
-        if follow is None:
-            bot.plan_index = len(bot.plan)
-        else:
-            step = remaining[follow]
-            data = {
-                "error_type": step.error_type,
-                "error_message": step.error_message,
-                "end_reason": step.end_reason,
-            } | {k: v for k, v in data.items() if v is not None}
-            bot.plan_index += follow + 1
+        start = bot.plan_index
+        self._drop_plan(bot)
+        follow = next(
+            (i for i in range(start, len(bot.plan)) if bot.plan[i].status == status), None
+        )
+        if follow is not None:
+            data = bot.plan[follow].data | {k: v for k, v in data.items() if v is not None}
+            bot.plan_index = follow + 1
         if status == lc.JOINING_CALL:
             bot.join_ms = self.clock.now()
         self._apply(bot, status, **data)
@@ -314,7 +317,7 @@ class BotBackend:
     ) -> None:
         now = self.clock.now()
         entry: dict[str, Any] = {"code": status, "created_at": now}
-        if status in (lc.IN_CALL_RECORDING, lc.RECORDING_RESUMED):
+        if status in lc.RECORDING_STATES:
             if bot.recording_since is None:
                 bot.recording_since = now
             if bot.recording_started is None:
@@ -357,7 +360,7 @@ class BotBackend:
                 self._drop_plan(bot)
                 self._apply(bot, lc.CALL_ENDED, end_reason=reason)
             else:
-                kind = "BotRemoved" if status == lc.BOT_REMOVED else (error_type or "InternalError")
+                kind = "BotRemoved" if status == lc.BOT_REMOVED else error_type
                 bot.error_message = error_message
                 self._fail(bot, kind)
         elif status == lc.CALL_ENDED:
@@ -376,45 +379,44 @@ class BotBackend:
         async def complete() -> None:
             self._complete(bot)
 
-        self.clock.call_later(
-            bot.scenario.processing_ms / 1000, complete, f"bot {bot.uuid} complete"
-        )
+        self.clock.call_at(now + bot.scenario.processing_ms, complete, f"bot {bot.uuid} complete")
 
     def _fail(self, bot: Bot, error_type: str) -> None:
-        bot.ended_ms = bot.ended_ms or self.clock.now()
+        if bot.ended_ms is None:
+            bot.ended_ms = self.clock.now()
         bot.outcome = "failed"
         bot.error_type = error_type
         bot.error_message = bot.error_message or lc.ERROR_MESSAGES[error_type]
-        self._drop_plan(bot)
-        if bot.guard_timer is not None:
-            bot.guard_timer.cancel()
-            bot.guard_timer = None
+        self._drop_plan(bot)  # _apply already stopped the guard: no failure status arms one
         data = {"bot_id": bot.uuid, "error": error_type, "message": bot.error_message}
         self.outbox.send(bot.account, "failed", data, url=bot.webhook_url, subject=bot.uuid)
 
     def _complete(self, bot: Bot) -> None:
         bot.outcome = "complete"
         if bot.wants_transcript and not bot.data_deleted:
-            bot.speakers = tx.speakers_for(bot.seed, bot.scenario.speakers)
-            bot.transcript = tx.generate(
-                bot.seed, bot.recorded_ms / 1000, bot.speakers, bot.scenario.transcript
-            )
+            self._transcribe(bot, bot.seed)
         data: dict[str, Any] = {
             # data deleted while processing: still a well-formed link, which answers 404
             "bot_id": bot.uuid,
-            "mp4": self.signed_url(bot, self.recording_name(bot)),
+            "mp4": self.signed_url(bot, bot.recording_name),
             "speakers": list(bot.speakers),
         }
         if bot.wants_transcript:
             data["transcript"] = bot.transcript
         self.outbox.send(bot.account, "complete", data, url=bot.webhook_url, subject=bot.uuid)
 
+    def _transcribe(self, bot: Bot, seed: int) -> None:
+        """Speakers and a transcript of what was recorded (`seed` varies the words)."""
+        bot.speakers = tx.speakers_for(bot.seed, bot.scenario.speakers)
+        bot.transcript = tx.generate(
+            seed, bot.recorded_ms / 1000, bot.speakers, bot.scenario.transcript
+        )
+
     def _send_status(self, bot: Bot, entry: dict[str, Any]) -> None:
-        status = {k: (iso(v) if k in ("created_at", "start_time") else v) for k, v in entry.items()}
         self.outbox.send(
             bot.account,
             "bot.status_change",
-            {"bot_id": bot.uuid, "status": status},
+            {"bot_id": bot.uuid, "status": _rendered(entry)},
             url=bot.webhook_url,
             subject=bot.uuid,
         )
@@ -429,13 +431,10 @@ class BotBackend:
         signature = self.signer.sign(path, expires)
         return f"{self.public_url}{path}?X-Amz-Expires={expires}&X-Amz-Signature={signature}"
 
-    def recording_name(self, bot: Bot) -> str:
-        return "recording.mp3" if bot.audio_only else "recording.mp4"
-
     def recording_url(self, bot: Bot) -> str | None:
         if bot.outcome != "complete" or bot.data_deleted:
             return None
-        return self.signed_url(bot, self.recording_name(bot))
+        return self.signed_url(bot, bot.recording_name)
 
     def screenshot_list(self, account: Account, uuid: str) -> list[dict[str, str]]:
         bot = self.get(account, uuid)
@@ -455,7 +454,7 @@ class BotBackend:
             raise MockError("forbidden", "the signature of this link does not match")
         if self.clock.now() > expires:
             raise MockError("forbidden", "this link has expired (links last 2 hours)")
-        if name == self.recording_name(bot) and bot.outcome == "complete":
+        if name == bot.recording_name and bot.outcome == "complete":
             return bot, None
         if name.startswith("screenshot-") and name.endswith(".png"):
             index = name[len("screenshot-") : -len(".png")]
@@ -514,17 +513,16 @@ class BotBackend:
         if bot.static_view is None or bot.static_view[0] is not bot.params:
             bot.static_view = (bot.params, self._static_params(bot))
         view = dict(bot.static_view[1])
-        view["ended_at"] = iso(bot.ended_ms) if bot.ended_ms is not None else None
+        view["ended_at"] = maybe_iso(bot.ended_ms)
         view["errors"] = bot.error_type
-        view["mp4_s3_path"] = "" if bot.data_deleted else f"{bot.uuid}/{self.recording_name(bot)}"
+        view["mp4_s3_path"] = "" if bot.data_deleted else f"{bot.uuid}/{bot.recording_name}"
         view["webhook_url"] = bot.params.get("webhook_url") or bot.account.webhook_url or ""
         return view
 
     def _static_params(self, bot: Bot) -> dict[str, Any]:
+        """The fields only params decide; those `bot_with_params` fills in are here too,
+        as placeholders that fix the key order (the bytes of the answer)."""
         p = bot.params
-        stt = p.get("speech_to_text")
-        if isinstance(stt, str):
-            stt = {"provider": stt}
         streaming = p.get("streaming") or {}
         leave = p.get("automatic_leave") or {}
         return {
@@ -540,7 +538,7 @@ class BotBackend:
             "enter_message": p.get("entry_message"),
             "errors": None,
             "event_id": p.get("_event_id"),
-            "extra": p.get("extra") if p.get("extra") is not None else {},
+            "extra": bot.extra,
             "id": bot.id,
             "meeting_url": p["meeting_url"],
             "mp4_s3_path": "",
@@ -549,8 +547,7 @@ class BotBackend:
             "reserved": bool(p.get("reserved")),
             "scheduled_bot_id": None,
             "session_id": None,
-            "speech_to_text_api_key": stt.get("api_key") if stt else None,
-            "speech_to_text_provider": stt.get("provider") if stt else None,
+            **speech_to_text_fields(p.get("speech_to_text")),
             "streaming_audio_frequency": streaming.get("audio_frequency"),
             "streaming_input": streaming.get("input"),
             "streaming_output": streaming.get("output"),
@@ -571,12 +568,10 @@ class BotBackend:
             "bot_name": bot.params["bot_name"],
             "created_at": iso(bot.created_ms),
             "duration": bot.recorded_until(self.clock.now()) // 1000,
-            "ended_at": iso(bot.ended_ms) if bot.ended_ms is not None else None,
-            "extra": bot.params.get("extra") if bot.params.get("extra") is not None else {},
+            "ended_at": maybe_iso(bot.ended_ms),
+            "extra": bot.extra,
             "id": bot.id,
-            "last_accessed_at": (
-                iso(bot.last_accessed_ms) if bot.last_accessed_ms is not None else None
-            ),
+            "last_accessed_at": maybe_iso(bot.last_accessed_ms),
             "meeting_url": bot.meeting_url,
             "session_id": None,
             "speakers": list(bot.speakers),
@@ -585,18 +580,16 @@ class BotBackend:
 
     def list_bots(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
         """bots_with_metadata: filters, extra-field sorting, opaque cursor pagination."""
-        bots = [b for b in self.bots.values() if b.account is account]
-        bots = [b for b in bots if _matches(b, query)]
+        keep = _bot_filter(query)
+        bots = [b for b in self.bots.values() if b.account is account and keep(b)]
         bots.sort(key=lambda b: (b.created_ms, b.id), reverse=True)  # newest first
         sort = query.get("sort_by_extra")
         if sort:
             field_name, _, direction = sort.partition(":")
-            present = [b for b in bots if _extra_value(b, field_name) is not None]
-            missing = [b for b in bots if _extra_value(b, field_name) is None]
-            present.sort(
-                key=lambda b: _sort_key(_extra_value(b, field_name)), reverse=direction == "desc"
-            )
-            bots = present + missing
+            keyed = [(_extra_value(b, field_name), b) for b in bots]
+            present = [(v, b) for v, b in keyed if v is not None]
+            present.sort(key=lambda vb: _sort_key(vb[0]), reverse=direction == "desc")
+            bots = [b for _, b in present] + [b for v, b in keyed if v is None]
         offset = decode_cursor(query.get("cursor"))
         limit = query.get("limit", 10)
         page = bots[offset : offset + limit]
@@ -640,14 +633,10 @@ class BotBackend:
         async def done() -> None:
             if bot.data_deleted:
                 return
-            if speech_to_text or not bot.params.get("speech_to_text"):
+            if speech_to_text or not bot.wants_transcript:
                 provider = speech_to_text or {"provider": "Default"}
                 bot.params = bot.params | {"speech_to_text": provider}
-            seed = bot.seed + attempt * 7919
-            bot.speakers = tx.speakers_for(bot.seed, bot.scenario.speakers)
-            bot.transcript = tx.generate(
-                seed, bot.recorded_ms / 1000, bot.speakers, bot.scenario.transcript
-            )
+            self._transcribe(bot, bot.seed + attempt * 7919)
             self.outbox.send(
                 bot.account,
                 "transcription_complete",
@@ -656,7 +645,7 @@ class BotBackend:
                 subject=bot.uuid,
             )
 
-        self.clock.call_later(RETRANSCRIBE_MS / 1000, done, f"bot {bot.uuid} retranscribe")
+        self.clock.call_at(self.clock.now() + RETRANSCRIBE_MS, done, f"bot {bot.uuid} retranscribe")
         return bot
 
     # -- control view -----------------------------------------------------------------------
@@ -678,20 +667,31 @@ class BotBackend:
             "end_reason": bot.end_reason,
             "created_at": iso(bot.created_ms),
             "join_at": iso(bot.join_ms),
-            "ended_at": iso(bot.ended_ms) if bot.ended_ms is not None else None,
+            "ended_at": maybe_iso(bot.ended_ms),
             "recorded_seconds": bot.recorded_until(self.clock.now()) / 1000,
             "data_deleted": bot.data_deleted,
-            "history": [
-                {k: (iso(v) if k in ("created_at", "start_time") else v) for k, v in e.items()}
-                for e in bot.history
-            ],
+            "history": [_rendered(e) for e in bot.history],
             "pending": pending,
             "allowed_next": self.allowed_pushes(bot),
         }
 
 
+def speech_to_text_fields(value: Any) -> dict[str, Any]:
+    """A request's `speech_to_text` (a provider name or an object) as BotParam shows it."""
+    stt = {"provider": value} if isinstance(value, str) else value
+    return {
+        "speech_to_text_api_key": stt.get("api_key") if stt else None,
+        "speech_to_text_provider": stt.get("provider") if stt else None,
+    }
+
+
+def _rendered(entry: dict[str, Any]) -> dict[str, Any]:
+    """A history entry as the API shows it: its virtual times as ISO strings."""
+    return {k: (iso(v) if k in ("created_at", "start_time") else v) for k, v in entry.items()}
+
+
 def _extra_value(bot: Bot, name: str) -> Any:
-    node: Any = bot.params.get("extra")
+    node: Any = bot.extra
     for part in name.split("."):
         if not isinstance(node, dict) or part not in node:
             return None
@@ -700,13 +700,10 @@ def _extra_value(bot: Bot, name: str) -> Any:
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
-    if isinstance(value, bool):
-        return (1, str(value).lower())
-    if isinstance(value, (int, float)):
+    """Numbers by value first, then booleans and strings, then anything else, as text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return (0, value)
-    if isinstance(value, str):
-        return (1, value)
-    return (2, json.dumps(value, sort_keys=True))
+    return (1 if isinstance(value, (bool, str)) else 2, _as_text(value))
 
 
 def _as_text(value: Any) -> str:
@@ -717,32 +714,41 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _matches(bot: Bot, query: dict[str, Any]) -> bool:
-    name = query.get("bot_name")
-    if name and name.lower() not in bot.params["bot_name"].lower():
-        return False
-    url = query.get("meeting_url")
-    if url and url.lower() not in bot.meeting_url.lower():
-        return False
-    speaker = query.get("speaker_name")
-    if speaker and not any(speaker.lower() in s.lower() for s in bot.speakers):
-        return False
-    after, before, ended_after = (
-        query_date(query, "created_after"),
-        query_date(query, "created_before"),
-        query_date(query, "ended_after"),
+def _bot_filter(query: dict[str, Any]) -> Callable[[Bot], bool]:
+    """The filters of a bots_with_metadata query, read once for the whole listing."""
+    name = (query.get("bot_name") or "").lower()
+    url = (query.get("meeting_url") or "").lower()
+    speaker = (query.get("speaker_name") or "").lower()
+    after = query_date(query, "created_after")
+    before = query_date(query, "created_before")
+    ended_after = query_date(query, "ended_after")
+    extra = query.get("filter_by_extra")
+    conditions = (
+        [
+            (key.strip(), expected.strip())
+            for key, _, expected in (c.partition(":") for c in extra.split(","))
+        ]
+        if extra
+        else []
     )
-    if after is not None and bot.created_ms < after:
-        return False
-    if before is not None and bot.created_ms > before:
-        return False
-    if ended_after is not None and (bot.ended_ms is None or bot.ended_ms < ended_after):
-        return False
-    conditions = query.get("filter_by_extra")
-    if conditions:
-        for condition in conditions.split(","):
-            key, _, expected = condition.partition(":")
-            value = _extra_value(bot, key.strip())
-            if value is None or _as_text(value) != expected.strip():
+
+    def keep(bot: Bot) -> bool:
+        if name and name not in bot.params["bot_name"].lower():
+            return False
+        if url and url not in bot.meeting_url.lower():
+            return False
+        if speaker and not any(speaker in s.lower() for s in bot.speakers):
+            return False
+        if after is not None and bot.created_ms < after:
+            return False
+        if before is not None and bot.created_ms > before:
+            return False
+        if ended_after is not None and (bot.ended_ms is None or bot.ended_ms < ended_after):
+            return False
+        for key, expected in conditions:
+            value = _extra_value(bot, key)
+            if value is None or _as_text(value) != expected:
                 return False
-    return True
+        return True
+
+    return keep

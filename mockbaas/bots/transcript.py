@@ -15,7 +15,8 @@ MAX_SEGMENTS = 120
 WORD_SECONDS = 0.32
 
 
-def _faker(seed: int) -> Faker:
+def seeded_faker(seed: int) -> Faker:
+    """A faker whose output depends on `seed` alone (bots here, calendars too)."""
     fake = Faker("en_US")
     fake.seed_instance(seed)
     return fake
@@ -24,7 +25,7 @@ def _faker(seed: int) -> Faker:
 def speakers_for(seed: int, given: list[str] | None = None) -> list[str]:
     if given:
         return list(given)
-    fake = _faker(seed)
+    fake = seeded_faker(seed)
     count = random.Random(seed).randint(2, 4)
     names: list[str] = []
     while len(names) < count:
@@ -62,7 +63,7 @@ def generate(
         return segments
     if recorded_seconds < 1 or not speakers:
         return []
-    fake = _faker(seed + 1)
+    fake = seeded_faker(seed + 1)
     rng = random.Random(seed + 2)
     budget = min(MAX_SEGMENTS, max(1, int(recorded_seconds // 12)))
     stride = recorded_seconds / budget
@@ -76,8 +77,7 @@ def generate(
         while words and words[-1]["end"] > recorded_seconds:
             words.pop()
         if words:
-            speaker = (
-                speakers[index % len(speakers)] if index < len(speakers) else rng.choice(speakers)
-            )
+            # everyone speaks once first, then at random
+            speaker = speakers[index] if index < len(speakers) else rng.choice(speakers)
             segments.append({"speaker": speaker, "offset": offset, "words": words})
     return segments

@@ -16,7 +16,8 @@ from typing import Any
 from faker import Faker
 
 from ..accounts.models import Account
-from ..bots.models import RESERVED_LEAD_MS, BotBackend
+from ..bots.models import RESERVED_LEAD_MS, BotBackend, speech_to_text_fields
+from ..bots.transcript import seeded_faker
 from ..clock import Clock, Timer, iso, parse_iso
 from ..errors import MockError, not_found
 from ..events import Outbox
@@ -32,12 +33,6 @@ def _stable_seed(*parts: str) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def _faker(seed: int) -> Faker:
-    fake = Faker("en_US")
-    fake.seed_instance(seed)
-    return fake
-
-
 @dataclass
 class RawCalendar:
     id: str
@@ -49,7 +44,7 @@ class RawCalendar:
 def raw_calendars(platform: str, refresh_token: str) -> list[RawCalendar]:
     """What the provider would list for these credentials: stable per refresh token."""
     seed = _stable_seed(platform, refresh_token)
-    fake = _faker(seed)
+    fake = seeded_faker(seed)
     rng = random.Random(seed)
     email = fake.email(safe=True).replace("example", fake.domain_word())
     found = [RawCalendar(email if platform == "Google" else "primary", email, True, "Calendar")]
@@ -164,7 +159,7 @@ class CalendarBackend:
 
     # -- events ---------------------------------------------------------------------------
     def _initial_events(self, calendar: Calendar) -> None:
-        fake = _faker(calendar.seed)
+        fake = seeded_faker(calendar.seed)
         rng = random.Random(calendar.seed)
         now = self.clock.now()
         day0 = now - now % DAY_MS
@@ -229,24 +224,29 @@ class CalendarBackend:
         return event
 
     def sync(self, calendar: Calendar, changes: dict[str, Any] | None = None) -> list[str]:
-        """One provider sync: by default one new meeting and one moved; announced."""
+        """One provider sync: by default one new meeting and one moved; announced.
+
+        An unknown event to delete refuses the whole sync before anything changes.
+        """
+        changes = changes or {}
+        deleted = changes.get("delete", [])
+        for uuid in deleted:
+            if uuid not in calendar.events:
+                raise not_found("event", uuid)
         calendar.syncs += 1
-        fake = _faker(calendar.seed + calendar.syncs)
+        fake = seeded_faker(calendar.seed + calendar.syncs)
         rng = random.Random(calendar.seed + calendar.syncs)
         affected: list[str] = []
-        changes = changes or {}
         for _ in range(int(changes.get("add", 1))):
             start = self.clock.now() + rng.randint(1, 72) * 3_600_000
             affected.append(self._add_event(calendar, fake, rng, start, None)["uuid"])
-        live = [e for e in calendar.events.values() if not e["deleted"]]
-        for uuid in changes.get("delete", []):
-            event = calendar.events.get(uuid)
-            if event is None:
-                raise not_found("event", uuid)
+        for uuid in deleted:
+            event = calendar.events[uuid]
             event["deleted"] = True
             event["last_updated_at"] = self.clock.now_iso()
             self._unschedule(event)
             affected.append(uuid)
+        live = [e for e in calendar.events.values() if not e["deleted"]]
         moves = int(changes.get("move", 1 if live else 0))
         for event in live[:moves]:
             shift = rng.choice((-1, 1)) * 30 * 60_000
@@ -351,15 +351,16 @@ class CalendarBackend:
 
     def _unschedule(self, event: dict[str, Any]) -> None:
         event["bot_param"] = None
+        self._disarm(event)
+
+    def _disarm(self, event: dict[str, Any]) -> None:
         timer = self._bot_timers.pop(event["uuid"], None)
         if timer is not None:
             timer.cancel()
 
     def _arm_bot(self, calendar: Calendar, event: dict[str, Any]) -> None:
         """The scheduled bot joins 4 minutes before the event, as a reserved bot does."""
-        old = self._bot_timers.pop(event["uuid"], None)
-        if old is not None:
-            old.cancel()
+        self._disarm(event)
         start = parse_iso(event["start_time"])
         if start < self.clock.now() or event["deleted"]:
             return
@@ -386,9 +387,6 @@ def _credentials(params: dict[str, Any]) -> dict[str, str]:
 
 def _bot_param(params: dict[str, Any], partial: bool = False) -> dict[str, Any]:
     """BotParam2/3 (request) -> BotParam (stored on the event)."""
-    stt = params.get("speech_to_text")
-    if isinstance(stt, str):
-        stt = {"provider": stt}
     out = {
         "bot_image": params.get("bot_image"),
         "bot_name": params.get("bot_name"),
@@ -397,8 +395,7 @@ def _bot_param(params: dict[str, Any], partial: bool = False) -> dict[str, Any]:
         "extra": params.get("extra") if params.get("extra") is not None else {},
         "noone_joined_timeout": params.get("noone_joined_timeout"),
         "recording_mode": params.get("recording_mode"),
-        "speech_to_text_api_key": stt.get("api_key") if stt else None,
-        "speech_to_text_provider": stt.get("provider") if stt else None,
+        **speech_to_text_fields(params.get("speech_to_text")),
         "streaming_audio_frequency": params.get("streaming_audio_frequency"),
         "streaming_input": params.get("streaming_input"),
         "streaming_output": params.get("streaming_output"),
