@@ -20,13 +20,13 @@ from aiohttp import web
 
 from .accounts.models import API_KEY_HEADER, Account
 from .contract import Operation
+from .control import PREFIX as CONTROL_PREFIX
 from .core import MockBaaS
 from .errors import Detail, MockError
 
 log = logging.getLogger("mockbaas.http")
 
 MOCK: web.AppKey[MockBaaS] = web.AppKey("mock", MockBaaS)
-CONTROL_PREFIX = "/_mockbaas/"
 
 STATUS = {
     "unauthorized": 401,
@@ -218,7 +218,7 @@ async def errors_as_json(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     response, error = await _answer(request, handler)
-    if not request.path.startswith(CONTROL_PREFIX):
+    if not request.path.startswith(CONTROL_PREFIX + "/"):
         mock = request.app[MOCK]
         mock.traffic.record(
             mock.clock.now(),

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+MEDIA_PREFIX = "/_mockbaas/media"  # where the mock serves what bots produce
 LINK_TTL_MS = 2 * 60 * 60 * 1000  # the docs: pre-signed URLs are valid for two hours
 
 CONTENT_TYPES = {".mp4": "video/mp4", ".mp3": "audio/mpeg", ".png": "image/png"}
@@ -30,6 +31,7 @@ def _chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
 
 
+@lru_cache(maxsize=256)  # a page of screenshots is fetched again and again
 def screenshot_png(seed: int, width: int = 160, height: int = 90) -> bytes:
     """A small gallery-like PNG: tiles in colours drawn from the seed."""
     colours = [((seed >> (i * 8)) & 0xFF, (seed >> (i * 8 + 3)) & 0xFF, 128) for i in range(4)]

@@ -20,7 +20,7 @@ from ..query import decode_cursor, encode_cursor, query_date
 from ..scenarios import SCENARIO_FIELD, Scenario, ScenarioBook, Step
 from . import lifecycle as lc
 from . import transcript as tx
-from .media import LINK_TTL_MS, Signer
+from .media import LINK_TTL_MS, MEDIA_PREFIX, Signer
 
 DEDUP_WINDOW_MS = 5 * 60 * 1000
 RESERVED_LEAD_MS = 4 * 60 * 1000  # reserved bots join 4 minutes before start_time
@@ -423,7 +423,7 @@ class BotBackend:
 
     # -- what a bot produced ------------------------------------------------------------
     def media_path(self, bot: Bot, name: str) -> str:
-        return f"/_mockbaas/media/{bot.uuid}/{name}"
+        return f"{MEDIA_PREFIX}/{bot.uuid}/{name}"
 
     def signed_url(self, bot: Bot, name: str) -> str:
         path = self.media_path(bot, name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import responses as r
+from .media import MEDIA_PREFIX
 
 HANDLERS = {
     "join": r.join,
@@ -21,4 +22,4 @@ HANDLERS = {
 
 
 def add_media_routes(app: web.Application) -> None:
-    app.router.add_get("/_mockbaas/media/{uuid}/{name}", r.serve_media)
+    app.router.add_get(MEDIA_PREFIX + "/{uuid}/{name}", r.serve_media)

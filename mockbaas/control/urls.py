@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from . import PREFIX
 from . import responses as r
-
-PREFIX = "/_mockbaas"
 
 
 def add_control_routes(app: web.Application) -> None:
