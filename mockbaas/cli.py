@@ -7,6 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import __version__, contract_runner
 from .clock import CLOCK_MODES, MANUAL, REALTIME
@@ -43,6 +44,39 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0 to 65535 (0: any free port)")
+    return value
+
+
+def _body_limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}") from None
+    if value < 1024:
+        raise argparse.ArgumentTypeError("at least 1024 bytes (requests need room for JSON)")
+    return value
+
+
+def _api_key(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an API key cannot be empty")
+    return text
+
+
+def _http_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    return text
+
+
 def _positive(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -56,6 +90,8 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpF
     def _get_help_string(self, action: argparse.Action) -> str | None:
         default = action.default
         if default is None or default is False or default == [] or default is argparse.SUPPRESS:
+            return action.help
+        if "(default" in (action.help or ""):  # the help already says it, better
             return action.help
         return super()._get_help_string(action)
 
@@ -102,10 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     net = serve.add_argument_group("network")
     net.add_argument("--host", default="127.0.0.1", help="interface to listen on")
-    net.add_argument("--port", type=int, default=8080, help="port to listen on (0: any free)")
-    net.add_argument("--public-url", help="base URL for media links (default http://HOST:PORT)")
+    net.add_argument("--port", type=_port, default=8080, help="port to listen on (0: any free)")
     net.add_argument(
-        "--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body in bytes"
+        "--public-url", type=_http_url, help="base URL for media links (default http://HOST:PORT)"
+    )
+    net.add_argument(
+        "--max-body",
+        type=_body_limit,
+        default=DEFAULT_MAX_BODY,
+        help="largest request body in bytes",
     )
     behaviour = serve.add_argument_group("behaviour")
     behaviour.add_argument("--seed", type=int, default=0, help="seed for ids and generated data")
@@ -114,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         dest="api_keys",
+        type=_api_key,
         metavar="KEY",
         help="accept only this key (repeatable); by default any non-empty key is an account",
     )
@@ -141,13 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="virtual epoch, ISO-8601 (default: now for realtime, 2025-01-06T09:00Z manual)",
     )
     hooks = serve.add_argument_group("webhooks")
-    hooks.add_argument("--webhook-url", help="where events go when neither bot nor account says")
+    hooks.add_argument(
+        "--webhook-url", type=_http_url, help="where events go when neither bot nor account says"
+    )
     hooks.add_argument(
         "--webhook-retry-schedule",
         type=_schedule,
         default=DEFAULT_SCHEDULE,
         metavar="S,S,...",
-        help="virtual seconds before each retry; attempts = 1 + entries",
+        help="virtual seconds before each retry; attempts = 1 + entries "
+        f"(default: {','.join(f'{s:g}' for s in DEFAULT_SCHEDULE)})",
     )
     hooks.add_argument(
         "--webhook-timeout",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 
 from aiohttp import web
 
@@ -27,11 +28,13 @@ def serve(settings: Settings) -> None:
     settings.port = sock.getsockname()[1]
     mock.set_public_url(settings.base_url())
     app = make_app(mock)
-    log.info(
-        "mockbaas listening on %s (seed %s, %s clock)",
-        settings.base_url(),
-        settings.seed,
-        settings.clock,
+    listening = Settings(host=settings.host, port=settings.port).base_url()
+    media = f", media links on {settings.public_url}" if settings.public_url else ""
+    # the banner, printed whatever the log level: `--port 0` users need the port
+    print(
+        f"mockbaas listening on {listening} (seed {settings.seed}, {settings.clock} clock{media})",
+        file=sys.stderr,
+        flush=True,
     )
     web.run_app(
         app,
