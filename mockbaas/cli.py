@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import __version__, contract_runner
 from .clock import CLOCK_MODES, MANUAL, REALTIME
 from .config import DEFAULT_MAX_BODY, Settings
 from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
+
+T = TypeVar("T")
 
 
 def _start_time(text: str) -> datetime:
@@ -34,34 +39,35 @@ def _schedule(text: str) -> tuple[float, ...]:
     return values
 
 
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be a finite number of seconds, 0 or more")
-    return value
+def _checked(
+    convert: Callable[[str], T], ok: Callable[[T], bool], what: str, rule: str
+) -> Callable[[str], T]:
+    """An argparse type: convert, then check, with messages that say what was expected."""
+
+    def parse(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(rule)
+        return value
+
+    return parse
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("a port is 0 to 65535 (0: any free port)")
-    return value
-
-
-def _body_limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}") from None
-    if value < 1024:
-        raise argparse.ArgumentTypeError("at least 1024 bytes (requests need room for JSON)")
-    return value
+_non_negative = _checked(
+    float, lambda v: 0 <= v < math.inf, "a number", "must be a finite number of seconds, 0 or more"
+)
+_port = _checked(
+    int, lambda v: 0 <= v <= 65535, "a port number", "a port is 0 to 65535 (0: any free port)"
+)
+_body_limit = _checked(
+    int,
+    lambda v: v >= 1024,
+    "a number of bytes",
+    "at least 1024 bytes (requests need room for JSON)",
+)
 
 
 def _api_key(text: str) -> str:
@@ -77,11 +83,7 @@ def _http_url(text: str) -> str:
     return text
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be greater than 0")
-    return value
+_positive = _checked(float, lambda v: 0 < v < math.inf, "a number", "must be greater than 0")
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
