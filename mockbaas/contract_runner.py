@@ -8,6 +8,11 @@
   in-process with your receiver as its webhook URL; hypothesis draws scenarios (every
   built-in life of a bot), transcription on or off and delivery faults (duplicates,
   out-of-order), and every delivery must be acknowledged with a 2xx on first attempt.
+  Each example is a new bot and every delivery id is new in the run (the mock is not
+  reset between examples), so a receiver may deduplicate by `x-mockbaas-delivery-id`;
+  the `duplicate` fault posts a delivery again, same id and body, and that repeat must
+  get a 2xx too. A bot still in its call at the end is made to leave, so its last events
+  are checked as well.
   With `--expect-key-check`, a delivery signed with a wrong API key must be refused.
 """
 
@@ -27,6 +32,7 @@ from typing import Any
 from .accounts.models import API_KEY_HEADER
 from .contract import default_contract_path
 from .query import encode_cursor
+from .webhooks import DELIVERY_HEADER, DUPLICATE
 
 RECEIVER_KEY = "mockbaas-contract-key"
 
@@ -56,10 +62,16 @@ def schemathesis_config(api_key: str, seed: int = 0, max_examples: int = 25) -> 
 
     Cursors are valid only when a server issued them, which no schema can say: they are
     drawn from cursors of the shape the API returns. Webhook URLs go nowhere (NOWHERE).
+    An operation answered only 401/403 (a wrong key) fails the run: schemathesis would
+    just warn, and a run that tested nothing must not pass. `missing_test_data` stays a
+    warning: the stateless phases cannot reach operations that need an existing id.
+    A seed given here is used even in deterministic mode (same seed, same requests),
+    whatever schemathesis' "Seed: not used" line says.
     """
     return {
         "seed": seed,
         "generation": {"max-examples": max_examples, "deterministic": True, "database": "none"},
+        "warnings": {"fail-on": ["missing_auth"]},
         "auth": {"openapi": {"ApiKeyAuth": {"api_key": api_key}}},
         "dictionaries": {"cursors": {"values": [encode_cursor(0), encode_cursor(1)]}},
         "parameters": {"query.cursor": {"dictionary": "cursors"}, "body.webhook_url": NOWHERE},
@@ -128,17 +140,35 @@ class ReceiverReport:
         return f"{self.bots} bots, {self.deliveries} deliveries, {len(self.problems)} problems"
 
 
+def _attempt_problem(attempt: dict[str, Any] | None) -> str | None:
+    """Why one post was not acknowledged, or None when it got a 2xx."""
+    if attempt is None:
+        return "was never attempted"
+    if attempt["status_code"] is None:
+        return f"could not be delivered: {attempt['error']}"
+    if not 200 <= attempt["status_code"] < 300:
+        return f"receiver answered {attempt['status_code']}"
+    return None
+
+
 def _check_bot(client: Any, bot_id: str, drawn: str, report: ReceiverReport) -> None:
+    """Every post of this bot's events must be acknowledged: the first attempt, and the
+    deliberate duplicate the `duplicate` fault sends (same delivery id, same body)."""
     for delivery in client.webhooks(bot_id=bot_id):
         report.deliveries += 1
-        first = delivery["attempts"][0] if delivery["attempts"] else None
-        if first is None:
-            why = "was never attempted"
-        elif first["status_code"] is None:
-            why = f"could not be delivered: {first['error']}"
-        elif not 200 <= first["status_code"] < 300:
-            why = f"receiver answered {first['status_code']}"
-        else:
+        attempts = delivery["attempts"]
+        why = _attempt_problem(attempts[0] if attempts else None)
+        if why is None:
+            for repeat in (a for a in attempts if a["kind"] == DUPLICATE):
+                again = _attempt_problem(repeat)
+                if again is not None:
+                    why = (
+                        f"{again.replace('could not be delivered', 'failed')} to a deliberate "
+                        f"duplicate delivery (same {DELIVERY_HEADER}, same body, sent again on "
+                        "purpose; an idempotent receiver answers a repeat with a 2xx)"
+                    )
+                    break
+        if why is None:
             continue
         problem = (
             f"{drawn}: {delivery['event']} {why}; payload {json.dumps(delivery['payload'])[:240]}"
@@ -174,7 +204,6 @@ def run_receiver(args: argparse.Namespace) -> int:
     from .client import MockClient
     from .config import Settings
     from .server import BackgroundServer
-    from .webhooks import Faults
 
     report = ReceiverReport()
     server = BackgroundServer(
@@ -185,7 +214,6 @@ def run_receiver(args: argparse.Namespace) -> int:
             webhook_url=args.url,
             webhook_schedule=(),  # a receiver must take every valid event first time
             webhook_timeout=args.timeout,
-            faults=Faults(),
         )
     ).start()
     try:
@@ -206,14 +234,21 @@ def run_receiver(args: argparse.Namespace) -> int:
             out_of_order=st.booleans(),
         )
         def exercise(scenario: str, transcript: bool, duplicate: bool, out_of_order: bool) -> None:
-            client.reset()
+            # No reset between examples: each bot, and each delivery id, is new in the run
+            # (a receiver may deduplicate by x-mockbaas-delivery-id, as it should).
+            report.bots += 1
             client.set_faults(duplicate=duplicate, out_of_order=out_of_order)
-            fields: dict[str, Any] = {"extra": {"mockbaas_scenario": scenario}}
+            fields: dict[str, Any] = {
+                "extra": {"mockbaas_scenario": scenario},
+                "deduplication_key": f"mockbaas-contract-{report.bots}",
+            }
             if transcript:
                 fields["speech_to_text"] = {"provider": "Default"}
             bot_id = client.join(**fields)
             client.advance(6 * 3600)
-            report.bots += 1
+            if client.bot(bot_id)["outcome"] is None:  # still in the call (until_removed)
+                client.request("DELETE", f"/bots/{bot_id}")  # leave, as an app would
+                client.advance(3600)
             drawn = (
                 f"scenario {scenario} (transcript={transcript}, duplicate={duplicate}, "
                 f"out_of_order={out_of_order})"
@@ -234,6 +269,8 @@ def run_receiver(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: Any) -> None:
+    from .cli import _Help  # the CLI's formatter (only defaults that say something); cli imports us
+
     contract = sub.add_parser(
         "contract",
         help="run the contract suites against a server or a webhook receiver",
@@ -242,9 +279,7 @@ def add_parser(sub: Any) -> None:
     )
     kinds = contract.add_subparsers(dest="suite", required=True, metavar="SUITE")
     api = kinds.add_parser(
-        "api",
-        help="schemathesis against a server with openapi.json",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "api", help="schemathesis against a server with openapi.json", formatter_class=_Help
     )
     api.add_argument("--url", required=True, help="base URL of the server under test")
     api.add_argument("--api-key", default="contract-test-key", help="key sent on every call")
@@ -252,7 +287,13 @@ def add_parser(sub: Any) -> None:
     api.add_argument("--checks", default="all", help="schemathesis checks to run")
     api.add_argument("--max-examples", type=int, default=25, help="examples per operation")
     api.add_argument("--phases", help="schemathesis phases, e.g. examples,coverage,fuzzing")
-    api.add_argument("--seed", type=int, default=0, help="generation seed (replayable runs)")
+    api.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the generated requests: same seed, same requests (used, whatever "
+        "schemathesis' 'Seed: not used in the deterministic mode' line says)",
+    )
     api.add_argument(
         "--read-only", action="store_true", help="only GET operations (safe on a live account)"
     )
@@ -262,7 +303,7 @@ def add_parser(sub: Any) -> None:
     receiver = kinds.add_parser(
         "receiver",
         help="check a webhook receiver against realistic deliveries",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_Help,
     )
     receiver.add_argument("--url", required=True, help="the receiver's URL")
     receiver.add_argument(

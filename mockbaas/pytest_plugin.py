@@ -1,13 +1,28 @@
 """pytest fixtures: a real mock server in-process, and a webhook receiver.
 
-- `mockbaas`: a `MockClient` on a fresh mock (reset before each test; manual clock).
+- `mockbaas`: a `MockClient` on a fresh mock (reset before each test; manual clock). It
+  sends the first of `mockbaas_settings.api_keys` when keys are fixed, else "test-key".
 - `mockbaas_server`: the session's `BackgroundServer` (its `.mock` is the live world).
-- `mockbaas_receiver`: a loopback `WebhookReceiver`, cleared before each test.
+- `mockbaas_receiver`: a loopback `WebhookReceiver`, cleared before each test. It outlives
+  the server, so the events the mock still holds at the end of the session get their last
+  attempt delivered rather than refused.
 - `mockbaas_settings`: override it (session scope) to change anything else.
 
 Configuration without code: `--mockbaas-seed N` on the command line, and the ini keys
 `mockbaas_seed` and `mockbaas_scenarios` (folders of scenario files, relative to the
 rootdir, one per line).
+
+Overriding the settings, in your conftest.py. Start from `port=0` (any free port; a plain
+`Settings()` listens on 8080, like `mockbaas serve`) and `strict=True` (the default
+fixture's: a response the contract refuses is a mock bug, answered 500)::
+
+    import pytest
+    from mockbaas.config import Settings
+
+    @pytest.fixture(scope="session")
+    def mockbaas_settings():
+        return Settings(port=0, strict=True, api_keys=["my-key"],
+                        webhook_schedule=(1, 1))
 """
 
 from __future__ import annotations
@@ -21,6 +36,9 @@ from .client import MockClient
 from .config import Settings
 from .receiver import WebhookReceiver
 from .server import BackgroundServer
+
+#: The key the `mockbaas` client sends when any non-empty key is an account.
+DEFAULT_KEY = "test-key"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,7 +62,11 @@ def mockbaas_settings(request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def mockbaas_server(mockbaas_settings: Settings) -> Iterator[BackgroundServer]:
+def mockbaas_server(
+    mockbaas_settings: Settings, _mockbaas_receiver_session: WebhookReceiver
+) -> Iterator[BackgroundServer]:
+    """The session's server. It depends on the receiver only so that the receiver is torn
+    down after it: stopping the server drains pending webhooks, which need a listener."""
     server = BackgroundServer(mockbaas_settings).start()
     yield server
     server.stop()
@@ -52,7 +74,9 @@ def mockbaas_server(mockbaas_settings: Settings) -> Iterator[BackgroundServer]:
 
 @pytest.fixture
 def mockbaas(mockbaas_server: BackgroundServer) -> MockClient:
-    client = MockClient(mockbaas_server.url)
+    """A client on a freshly reset mock, with a key the server accepts."""
+    keys = mockbaas_server.settings.api_keys
+    client = MockClient(mockbaas_server.url, api_key=keys[0] if keys else DEFAULT_KEY)
     client.reset()
     return client
 

@@ -168,6 +168,8 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
         for raw in data["steps"]
     ]
     _check_path(steps, source, tree)
+    transcript = data.get("transcript")
+    speakers = _speakers(data.get("speakers"), transcript, source, tree)
     return Scenario(
         name=data["name"],
         steps=steps,
@@ -176,8 +178,8 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
         default=bool(data.get("default", False)),
         match={k: re.compile(v) for k, v in data.get("match", {}).items()},
         processing_ms=int(round(data.get("processing_seconds", 5) * 1000)),
-        speakers=data.get("speakers"),
-        transcript=data.get("transcript"),
+        speakers=speakers,
+        transcript=transcript,
         lines={key.value: key.start_mark.line + 1 for key, _ in tree.value},
     )
 
@@ -202,6 +204,32 @@ def _check_path(steps: list[Step], source: str, tree: yaml.Node | None) -> None:
             name, why = misplaced
             raise ScenarioError(f"{_where(source, tree, ['steps', index, name])}: {name} {why}")
         current = step.status
+
+
+def _speakers(
+    given: list[str] | None,
+    transcript: list[dict[str, Any]] | None,
+    source: str,
+    tree: yaml.Node | None,
+) -> list[str] | None:
+    """The scenario's speakers, consistent with its fixed transcript.
+
+    With both, every line's speaker must be listed (else `complete.speakers` would
+    disagree with the transcript); with a transcript alone, its speakers in order of
+    first appearance.
+    """
+    if transcript is None:
+        return given
+    if given is None:
+        return list(dict.fromkeys(line["speaker"] for line in transcript))
+    for index, line in enumerate(transcript):
+        if line["speaker"] not in given:
+            where = _where(source, tree, ["transcript", index, "speaker"])
+            raise ScenarioError(
+                f"{where}: speaker {line['speaker']!r} is not one of the scenario's "
+                f"speakers {given}"
+            )
+    return given
 
 
 def _line_of(scenario: Scenario, key: str) -> str:

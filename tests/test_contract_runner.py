@@ -11,12 +11,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import schemathesis
 from aiohttp import web
+from schemathesis.core.warnings import SchemathesisWarning
 
 from mockbaas.cli import build_parser
+from mockbaas.client import MockClient
 from mockbaas.config import Settings
 from mockbaas.contract_runner import run_receiver, schemathesis_command, schemathesis_config
-from mockbaas.receiver import WebhookReceiver
+from mockbaas.receiver import Received, WebhookReceiver
 from mockbaas.server import BackgroundServer
 
 
@@ -60,6 +63,73 @@ def test_receiver_suite_reports_events_the_receiver_refuses(capsys):
     assert "scenario " in out and '"error":' in out
 
 
+def _deduplicating(answer_repeat: int) -> tuple[WebhookReceiver, dict[str, bytes]]:
+    """A receiver that processes each x-mockbaas-delivery-id once and answers a repeat of
+    one it has seen with `answer_repeat`; it records what it processed, by id."""
+    receiver = WebhookReceiver()
+    lock = threading.Lock()
+    processed: dict[str, bytes] = {}
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        delivery_id = request.headers["x-mockbaas-delivery-id"]
+        with lock:
+            repeat = delivery_id in processed
+            if not repeat:
+                processed[delivery_id] = body
+            status = answer_repeat if repeat else 200
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            receiver.received.append(Received(request.path, headers, body, status))
+        return web.json_response({"repeat": repeat}, status=status)
+
+    receiver._handle = handle  # type: ignore[method-assign]
+    return receiver, processed
+
+
+def test_receiver_suite_sends_every_bot_and_every_delivery_once_per_run(capsys):
+    """Distinct bots, and a delivery id never stands for two different bodies: a receiver
+    that deduplicates by delivery id must not be fooled by the suite itself."""
+    with WebhookReceiver() as receiver:
+        code = run_receiver(_args("receiver", "--url", receiver.url, "--examples", "10"))
+    assert code == 0, capsys.readouterr().out
+    bodies: dict[str, set[bytes]] = {}
+    for received in receiver.received:
+        assert received.delivery_id is not None
+        bodies.setdefault(received.delivery_id, set()).add(received.body)
+    assert all(len(seen) == 1 for seen in bodies.values())
+    assert len({r.json()["data"]["bot_id"] for r in receiver.received}) == 10
+    # duplicates were drawn, and a duplicate is the same id with the same body
+    assert any(r.headers["x-mockbaas-attempt"] == "2" for r in receiver.received)
+
+
+def test_receiver_suite_passes_an_idempotent_receiver(capsys):
+    """Answering 200 to a repeat without processing it again is what an idempotent
+    receiver does: no problem, and each delivery was processed exactly once."""
+    receiver, processed = _deduplicating(answer_repeat=200)
+    with receiver:
+        code = run_receiver(_args("receiver", "--url", receiver.url, "--examples", "10"))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    # every event the suite sent was processed: no new event hid behind a seen id
+    assert set(processed.values()) == {r.body for r in receiver.received}
+    assert len(receiver.received) > len(processed)  # some deliveries came twice
+
+
+def test_receiver_suite_flags_refusing_a_deliberate_duplicate_only_when_one_was_sent(capsys):
+    """A 409 to a repeated delivery id is wrong (the duplicate fault sends the same id and
+    body again; a 2xx is due), and is reported only for examples that drew duplicates."""
+    receiver, _ = _deduplicating(answer_repeat=409)
+    with receiver:
+        code = run_receiver(_args("receiver", "--url", receiver.url, "--examples", "10"))
+    out = capsys.readouterr().out
+    assert code == 1
+    problems = [line for line in out.splitlines() if line.startswith("  - ")]
+    assert problems
+    for problem in problems:
+        assert "duplicate=True" in problem, problem
+        assert "answered 409 to a deliberate duplicate delivery" in problem, problem
+
+
 def test_receiver_suite_key_check(capsys):
     with WebhookReceiver() as receiver:
         code = run_receiver(
@@ -99,6 +169,66 @@ def test_api_suite_passes_against_the_mock():
             )
     assert done.returncode == 0, done.stdout[-4000:]
     assert "24 selected" in done.stdout
+
+
+def test_api_suite_fails_when_every_call_is_refused_for_its_key():
+    """A wrong --api-key makes every call a 401: schemathesis only warns; we fail."""
+    settings = Settings(port=0, strict=True, api_keys=["contract-key"])
+    with BackgroundServer(settings) as server:
+        args = _args(
+            "api", "--url", server.url, "--api-key", "not-the-key", "--max-examples", "2",
+            "--phases", "coverage,fuzzing",
+        )  # fmt: skip
+        with tempfile.TemporaryDirectory() as workdir:
+            done = subprocess.run(
+                schemathesis_command(args, Path(workdir)), capture_output=True, text=True
+            )
+    assert done.returncode != 0, done.stdout[-4000:]
+    assert "Authentication failed" in done.stdout
+
+
+def test_api_suite_fails_on_auth_warnings_only():
+    """Every run of ours fails on `missing_auth`; `missing_test_data` stays a warning,
+    since the stateless phases alone cannot reach an id-taking operation."""
+    config = schemathesis_config("k")
+    assert config["warnings"] == {"fail-on": ["missing_auth"]}
+    project = schemathesis.Config.from_dict(config).projects.get_default()
+    assert project.warnings.should_fail(SchemathesisWarning.MISSING_AUTH)
+    assert not project.warnings.should_fail(SchemathesisWarning.MISSING_TEST_DATA)
+
+
+def test_api_help_shows_only_defaults_that_say_something(capsys):
+    with pytest.raises(SystemExit):
+        _args("api", "--help")
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: None)" not in out and "(default: False)" not in out
+    assert "another OpenAPI file (default: the bundled one) --checks" in out
+    assert "same seed, same requests" in out
+
+
+def _requests_sent(seed: int) -> list[tuple[str, str, str]]:
+    """What one small `contract api --seed` run sent to the mock, in order."""
+    settings = Settings(port=0, strict=True, api_keys=["contract-key"])
+    with BackgroundServer(settings) as server:
+        args = _args(
+            "api", "--url", server.url, "--api-key", "contract-key", "--max-examples", "2",
+            "--phases", "fuzzing", "--read-only", "--seed", str(seed),
+        )  # fmt: skip
+        with tempfile.TemporaryDirectory() as workdir:
+            done = subprocess.run(
+                schemathesis_command(args, Path(workdir)), capture_output=True, text=True
+            )
+        assert done.returncode == 0, done.stdout[-4000:]
+        sent = MockClient(server.url).requests()
+    return sorted((e["method"], e["path"], e["query"]) for e in sent)
+
+
+def test_api_seed_replays_the_same_requests_and_another_seed_draws_others():
+    """What the --seed help promises, although schemathesis prints "Seed: not used in the
+    deterministic mode": a seed given in its config file is used."""
+    first = _requests_sent(0)
+    assert first and _requests_sent(0) == first
+    assert _requests_sent(1) != first
 
 
 @pytest.mark.parametrize("argv", [["api"], ["receiver"]])

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import MEET_URL, assert_conforms
 
+from mockbaas.bots.transcript import generate
 from mockbaas.client import MockClient, Response
 from mockbaas.clock import DEFAULT_START, iso, to_ms
 
@@ -90,6 +91,14 @@ def test_paused_time_is_not_in_the_transcript(api: MockClient) -> None:
     api.advance(DAY)
     words = [w for seg in complete_of(api, bot_id)["transcript"] for w in seg["words"]]
     assert max(w["end"] for w in words) <= 1140  # 1140 s recorded
+
+
+def test_a_fixed_script_is_heard_only_while_recording() -> None:
+    lines = [{"speaker": "Ada", "text": "one two three"}, {"speaker": "Bob", "text": "four"}]
+    assert generate(0, 0.0, ["Ada", "Bob"], lines) == []  # nothing recorded, nothing heard
+    (segment,) = generate(0, 1.7, ["Ada", "Bob"], lines)  # "three" would end at 2.04
+    assert segment["speaker"] == "Ada" and [w["word"] for w in segment["words"]] == ["one", "two"]
+    assert [len(s["words"]) for s in generate(0, 3.0, ["Ada", "Bob"], lines)] == [3, 1]
 
 
 # -- recordings -------------------------------------------------------------------------------

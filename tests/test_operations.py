@@ -492,6 +492,59 @@ def test_a_sync_never_moves_what_it_deletes(api, contract):
     ]
 
 
+@pytest.mark.parametrize(
+    ("changes", "added", "moved", "deleted"),
+    [
+        pytest.param({}, 1, 1, 0, id="empty-body-is-a-typical-change"),
+        pytest.param({"delete": "first"}, 0, 0, 1, id="delete-only"),
+        pytest.param({"add": 2}, 2, 0, 0, id="add-only"),
+        pytest.param({"move": 2}, 0, 2, 0, id="move-only"),
+        pytest.param({"add": 1, "delete": "first"}, 1, 0, 1, id="add-and-delete"),
+    ],
+)
+def test_a_sync_does_only_what_its_body_names(api, contract, changes, added, moved, deleted):
+    """Once the body names any of add/move/delete, the unnamed ones are 0."""
+    calendar = create_calendar(api, contract)
+    before = {e["uuid"]: e for e in all_events(api, contract, calendar["uuid"])}
+    if changes.get("delete") == "first":
+        changes = {**changes, "delete": [next(iter(before))]}
+    api.advance(60)
+    affected = api.sync_calendar(calendar["uuid"], **changes)["affected_event_uuids"]
+    after = {e["uuid"]: e for e in all_events(api, contract, calendar["uuid"])}
+    new = [u for u in after if u not in before]
+    gone = [u for u in before if after[u]["deleted"]]
+    shifted = [
+        u
+        for u in before
+        if not after[u]["deleted"] and after[u]["start_time"] != before[u]["start_time"]
+    ]
+    assert (len(new), len(shifted), len(gone)) == (added, moved, deleted)
+    assert sorted(affected) == sorted(new + shifted + gone)
+    (announced,) = api.webhooks(event="calendar.sync_events")[-1:]
+    assert announced["payload"]["data"]["affected_event_uuids"] == affected
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"add": -1}, "add"),
+        ({"move": 101}, "move"),
+        ({"add": True}, "add"),
+        ({"delete": "all"}, "delete"),
+        ({"delete": [1]}, "delete"),
+        ({"delet": []}, "delet"),  # a typo must not fall back to the typical change
+    ],
+)
+def test_a_bad_sync_body_is_a_422_and_changes_nothing(api, contract, body, field):
+    calendar = create_calendar(api, contract)
+    before, journal = all_events(api, contract, calendar["uuid"]), api.webhooks()
+    resp = api.request("POST", f"/_mockbaas/calendars/{calendar['uuid']}/sync", json_body=body)
+    assert resp.status == 422, resp.body
+    assert resp.json()["details"][0]["path"] == field
+    assert all_events(api, contract, calendar["uuid"]) == before
+    assert api.webhooks() == journal
+
+
 def test_a_refused_sync_changes_nothing(api, contract):
     def first_sync() -> list[dict[str, Any]]:
         calendar = create_calendar(api, contract)

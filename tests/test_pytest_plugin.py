@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 pytest_plugins = ["pytester"]
 
 USER_SCENARIO = """\
@@ -58,13 +60,20 @@ def test_seed_option_beats_ini_and_settings_can_be_overridden(pytester):
     pytester.makepyfile(
         """
         def test_override(mockbaas):
-            assert mockbaas.request("GET", "/bots/bots_with_metadata").status == 401
+            wrong = mockbaas.request("GET", "/bots/bots_with_metadata", api_key="test-key")
+            assert wrong.status == 401
             ok = mockbaas.request("GET", "/bots/bots_with_metadata", api_key="only-this-key")
             assert ok.status == 200
+
+        def test_the_client_uses_the_first_allowed_key(mockbaas):
+            assert mockbaas.api_key == "only-this-key"
+            assert mockbaas.request("GET", "/bots/bots_with_metadata").status == 200
+            mockbaas.join()
+            mockbaas.assert_contract_kept()
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
     pytester.makeconftest("")
     pytester.makepyfile(
         test_seed="""
@@ -74,3 +83,42 @@ def test_seed_option_beats_ini_and_settings_can_be_overridden(pytester):
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "--mockbaas-seed", "3", "test_seed.py")
     result.assert_outcomes(passed=1)
+
+
+def test_the_receiver_outlives_the_server_so_pending_webhooks_reach_it(pytester):
+    """At the end of the session the mock gives pending events one last attempt; the
+    session's receiver must still be listening then."""
+    pytester.makeconftest(
+        """
+        import json
+
+        import pytest
+
+        SEEN = {}
+
+        @pytest.fixture
+        def remember(mockbaas_server, mockbaas_receiver):
+            SEEN["server"], SEEN["receiver"] = mockbaas_server, mockbaas_receiver
+
+        def pytest_sessionfinish(session):
+            server, receiver = SEEN["server"], SEEN["receiver"]
+            report = {
+                "states": [d.state for d in server.mock.webhooks.journal],
+                "received": len(receiver.received),
+            }
+            (session.config.rootpath / "report.json").write_text(json.dumps(report))
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_leaves_a_delivery_pending(mockbaas, mockbaas_receiver, remember):
+            mockbaas_receiver.fail_next(1)
+            mockbaas.join(webhook_url=mockbaas_receiver.url)  # joining_call: refused once
+            [pending] = mockbaas.webhooks()
+            assert pending["state"] == "pending"  # its retry is due in 2 virtual seconds
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    report = json.loads((pytester.path / "report.json").read_text())
+    assert report == {"states": ["delivered"], "received": 2}

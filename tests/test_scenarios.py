@@ -167,6 +167,13 @@ BAD_FILES = [
         id="error-message-misplaced",
     ),
     pytest.param(
+        "name: bad\nspeakers: [Ada]\ntranscript:\n  - {speaker: Ada, text: Hello}\n"
+        "  - speaker: Bob\n    text: Hi\nsteps:\n  - {status: joining_call}\n",
+        "5 (transcript[1].speaker)",
+        "speaker 'Bob' is not one of the scenario's speakers ['Ada']",
+        id="transcript-speaker-not-in-speakers",
+    ),
+    pytest.param(
         "name: bad\nsteps:\n  - {status: joining_call}\n  - status: meeting_error\n"
         "    end_reason: api_request\n",
         "5 (steps[1].end_reason)",
@@ -281,6 +288,20 @@ steps:
   - {status: in_call_recording, after: 1}
   - {status: call_ended, after: 60, end_reason: no_speaker}
 """,
+    "script.yaml": """\
+name: script
+description: A fixed script without a speakers list; it runs past the recording.
+transcript:
+  - {speaker: Grace Hopper, text: Good morning}
+  - {speaker: Ada Lovelace, text: Morning}
+  - {speaker: Grace Hopper, text: one two three four five six seven, at: 58}
+  - {speaker: Ada Lovelace, text: never heard, at: 75}
+steps:
+  - {status: joining_call}
+  - {status: in_call_not_recording, after: 1}
+  - {status: in_call_recording, after: 1}
+  - {status: call_ended, after: 60, end_reason: no_speaker}
+""",
     "board.yaml": """\
 name: board
 match:
@@ -369,6 +390,28 @@ def test_matching_rules_then_user_default(user_api: MockClient) -> None:
         ("Ada Lovelace", 1.0, ["Shall", "we", "begin"]),
         ("Grace Hopper", 10.0, ["Yes", "please"]),
     ]
+
+
+def test_a_fixed_transcript_gives_the_speakers_and_stops_at_the_recording(
+    user_api: MockClient,
+) -> None:
+    """Speakers in order of first appearance; nothing said after the 60 recorded seconds."""
+    bot_id = user_api.join(scenario="script", speech_to_text={"provider": "Default"})
+    user_api.advance(3600)
+    data = user_api.webhooks(bot_id=bot_id, event="complete")[0]["payload"]["data"]
+    assert data["speakers"] == ["Grace Hopper", "Ada Lovelace"]
+    assert [
+        (seg["speaker"], seg["offset"], [w["word"] for w in seg["words"]])
+        for seg in data["transcript"]
+    ] == [
+        ("Grace Hopper", 1.0, ["Good", "morning"]),
+        ("Ada Lovelace", 2.18, ["Morning"]),
+        # words are 0.32 s with 0.04 s between: "six" would end at 60.12
+        ("Grace Hopper", 58.0, ["one", "two", "three", "four", "five"]),
+        # the line at 75 s was never recorded
+    ]
+    listed = user_api.request("GET", "/bots/bots_with_metadata").json()["bots"]
+    assert listed[0]["speakers"] == ["Grace Hopper", "Ada Lovelace"]
 
 
 def test_user_file_overrides_a_builtin_by_name(user_api: MockClient) -> None:

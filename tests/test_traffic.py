@@ -65,3 +65,14 @@ def test_bad_filter_is_a_400(api):
     resp = api.request("GET", "/_mockbaas/requests", params={"violations": "maybe"})
     assert resp.status == 400
     assert resp.json()["details"][0]["path"] == "violations"
+
+
+def test_unknown_operation_id_is_a_400_naming_it(api):
+    """A typo in the filter must not look like "no such calls"."""
+    api.join(MEET_URL)
+    resp = api.request("GET", "/_mockbaas/requests", params={"operation_id": "nope"})
+    assert resp.status == 400
+    body = resp.json()
+    assert body["details"][0]["path"] == "operation_id"
+    assert "join" in body["details"][0]["message"]
+    assert api.requests(operation_id="join")  # a known one still filters

@@ -51,15 +51,21 @@ def generate(
     speakers: list[str],
     lines: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Segments shaped like the `complete` webhook's transcript."""
+    """Segments shaped like the `complete` webhook's transcript.
+
+    Only what was recorded is heard: a word that would end after `recorded_seconds` is
+    dropped, fixed `lines` included, and so is a segment left without words.
+    """
     if lines:
         segments = []
         at = 1.0
         for line in lines:
-            offset = float(line.get("at", at))
+            offset = round(float(line.get("at", at)), 3)
             words = _words(line["text"], offset)
-            segments.append({"speaker": line["speaker"], "offset": offset, "words": words})
-            at = words[-1]["end"] + 0.5
+            at = round(words[-1]["end"] + 0.5, 3)  # the script's own timing, heard or not
+            heard = [w for w in words if w["end"] <= recorded_seconds]
+            if heard:
+                segments.append({"speaker": line["speaker"], "offset": offset, "words": heard})
         return segments
     if recorded_seconds < 1 or not speakers:
         return []

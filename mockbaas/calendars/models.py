@@ -224,11 +224,13 @@ class CalendarBackend:
         return event
 
     def sync(self, calendar: Calendar, changes: dict[str, Any] | None = None) -> list[str]:
-        """One provider sync: by default one new meeting and one moved; announced.
+        """One provider sync, announced. With no changes named, a typical provider change
+        (one new meeting, one moved); once any of add/move/delete is named, the others are
+        0, so `{"delete": [id]}` deletes and does nothing else.
 
         An unknown event to delete refuses the whole sync before anything changes.
         """
-        changes = changes or {}
+        changes = changes or {"add": 1, "move": 1}
         deleted = changes.get("delete", [])
         for uuid in deleted:
             if uuid not in calendar.events:
@@ -237,7 +239,7 @@ class CalendarBackend:
         fake = seeded_faker(calendar.seed + calendar.syncs)
         rng = random.Random(calendar.seed + calendar.syncs)
         affected: list[str] = []
-        for _ in range(int(changes.get("add", 1))):
+        for _ in range(int(changes.get("add", 0))):
             start = self.clock.now() + rng.randint(1, 72) * 3_600_000
             affected.append(self._add_event(calendar, fake, rng, start, None)["uuid"])
         for uuid in deleted:
@@ -247,8 +249,7 @@ class CalendarBackend:
             self._unschedule(event)
             affected.append(uuid)
         live = [e for e in calendar.events.values() if not e["deleted"]]
-        moves = int(changes.get("move", 1 if live else 0))
-        for event in live[:moves]:
+        for event in live[: int(changes.get("move", 0))]:
             shift = rng.choice((-1, 1)) * 30 * 60_000
             for key in ("start_time", "end_time"):
                 event[key] = iso(parse_iso(event[key]) + shift)

@@ -179,6 +179,9 @@ async def calendar_sync(request: web.Request) -> web.Response:
     calendar = mock.calendars.calendars.get(request.match_info["uuid"])
     if calendar is None:
         raise not_found("calendar", request.match_info["uuid"])
+    unknown = set(body) - {"add", "move", "delete"}
+    if unknown:  # a typo must not fall back to the typical change of an empty body
+        raise invalid("body", sorted(unknown)[0], "unknown field; expected add, move or delete")
     changes: dict[str, Any] = {}
     for name in ("add", "move"):
         if name in body:
@@ -203,5 +206,10 @@ async def traffic(request: web.Request) -> web.Response:
     flag = q.get("violations", "false").lower()
     if flag not in ("true", "false"):
         raise invalid("query", "violations", "must be true or false")
-    found = request.app[MOCK].traffic.query(flag == "true", q.get("operation_id"))
+    mock = request.app[MOCK]
+    operation_id = q.get("operation_id")
+    # a typo in a filter must not look like "no such calls"
+    if operation_id is not None and operation_id not in mock.contract.operations:
+        raise invalid("query", "operation_id", f"one of {sorted(mock.contract.operations)}")
+    found = mock.traffic.query(flag == "true", operation_id)
     return json_response(200, {"requests": [e.as_dict() for e in found]})
