@@ -8,6 +8,7 @@ import socket
 import sys
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from .app import make_app
 from .background import BackgroundApp
@@ -17,12 +18,26 @@ from .core import MockBaaS
 log = logging.getLogger("mockbaas")
 
 
+class _QuietBadRequests(logging.Filter):
+    """aiohttp logs a traceback for every malformed HTTP message it answers with 400
+    (fuzzers send many); the client got its 400, so the log keeps one short line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, BadHttpMessage):
+            record.msg, record.args, record.exc_info = f"bad HTTP request: {exc}", (), None
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger("aiohttp.server").isEnabledFor(logging.DEBUG)
+        return True
+
+
 def serve(settings: Settings) -> None:
     """Serve until Ctrl-C or SIGTERM; pending webhooks get a last attempt on the way out.
 
     The socket is bound here, before the loop starts, so `--port 0` learns its real port
     and both the log line and media links name the address that actually answers.
     """
+    logging.getLogger("aiohttp.server").addFilter(_QuietBadRequests())
     mock = MockBaaS(settings)  # bad scenario files fail here, before anything listens
     sock = _bind(settings.host, settings.port)
     settings.port = sock.getsockname()[1]

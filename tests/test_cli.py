@@ -214,3 +214,25 @@ def test_check_scenarios(tmp_path):
     (tmp_path / "bad.yaml").write_text("steps: 5\n")
     result = mockbaas("check-scenarios", str(tmp_path))
     assert result.returncode == 2 and "bad.yaml" in result.stderr
+
+
+def test_malformed_http_is_one_quiet_line_not_a_traceback():
+    """Fuzzers send broken HTTP framing; the client gets aiohttp's 400, the log stays calm."""
+    import logging
+
+    from aiohttp.http_exceptions import BadHttpMessage
+
+    from mockbaas.server import _QuietBadRequests
+
+    try:
+        raise BadHttpMessage("Invalid header value char")
+    except BadHttpMessage:
+        record = logging.LogRecord(
+            "aiohttp.server", logging.ERROR, __file__, 1, "Error handling request", (),
+            __import__("sys").exc_info(),
+        )  # fmt: skip
+    logging.getLogger("aiohttp.server").setLevel(logging.INFO)
+    assert _QuietBadRequests().filter(record) is False
+    assert record.exc_info is None and "bad HTTP request" in record.getMessage()
+    other = logging.LogRecord("aiohttp.server", logging.ERROR, __file__, 1, "boom", (), None)
+    assert _QuietBadRequests().filter(other) is True
