@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -182,9 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, (rps, tool) in mock_rps.items():
         bare_port = free_port()
-        payload_file = f"/tmp/mockbaas-bench-{os.getpid()}.json"
-        with open(payload_file, "wb") as handle:
+        with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as handle:
             handle.write(samples[name])
+            payload_file = handle.name
         bare = start(
             [py, "-m", "mockbaas.bench", "--bare-server", str(bare_port),
              "--payload-file", payload_file]
