@@ -155,34 +155,29 @@ def test_api_suite_builds_a_schemathesis_run_with_our_contract(tmp_path):
     assert document["paths"]["/bots/"]["post"]["responses"]["200"]["links"]
 
 
-def test_api_suite_passes_against_the_mock():
-    """`mockbaas contract api` end to end: a real schemathesis run against the mock."""
+def _run_api_suite(key: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """`mockbaas contract api` for real: schemathesis against a mock that knows one key."""
     settings = Settings(port=0, strict=True, api_keys=["contract-key"])
     with BackgroundServer(settings) as server:
-        args = _args(
-            "api", "--url", server.url, "--api-key", "contract-key", "--max-examples", "5",
-            "--phases", "examples,coverage,fuzzing",
-        )  # fmt: skip
+        args = _args("api", "--url", server.url, "--api-key", key, *options)
         with tempfile.TemporaryDirectory() as workdir:
-            done = subprocess.run(
+            return subprocess.run(
                 schemathesis_command(args, Path(workdir)), capture_output=True, text=True
             )
+
+
+def test_api_suite_passes_against_the_mock():
+    """`mockbaas contract api` end to end: a real schemathesis run against the mock."""
+    done = _run_api_suite(
+        "contract-key", "--max-examples", "5", "--phases", "examples,coverage,fuzzing"
+    )
     assert done.returncode == 0, done.stdout[-4000:]
     assert "24 selected" in done.stdout
 
 
 def test_api_suite_fails_when_every_call_is_refused_for_its_key():
     """A wrong --api-key makes every call a 401: schemathesis only warns; we fail."""
-    settings = Settings(port=0, strict=True, api_keys=["contract-key"])
-    with BackgroundServer(settings) as server:
-        args = _args(
-            "api", "--url", server.url, "--api-key", "not-the-key", "--max-examples", "2",
-            "--phases", "coverage,fuzzing",
-        )  # fmt: skip
-        with tempfile.TemporaryDirectory() as workdir:
-            done = subprocess.run(
-                schemathesis_command(args, Path(workdir)), capture_output=True, text=True
-            )
+    done = _run_api_suite("not-the-key", "--max-examples", "2", "--phases", "coverage,fuzzing")
     assert done.returncode != 0, done.stdout[-4000:]
     assert "Authentication failed" in done.stdout
 
