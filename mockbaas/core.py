@@ -14,6 +14,7 @@ from .config import Settings
 from .contract import Contract
 from .ids import Ids
 from .scenarios import ScenarioBook
+from .streaming.session import StreamHub
 from .traffic import Traffic
 from .webhooks import Delivery, WebhookDispatcher
 
@@ -54,6 +55,8 @@ class MockBaaS:
         self.bots = BotBackend(
             self.clock, self.ids, self.scenarios, self.webhooks, s.base_url(), Signer(s.seed)
         )
+        self.streams = StreamHub(self.clock)
+        self.bots.listeners.append(self.streams.on_status)
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
 
     def set_public_url(self, url: str) -> None:
@@ -73,6 +76,7 @@ class MockBaaS:
         if dropped:
             log.info("reset dropped %d pending webhook deliveries", len(dropped))
         await self.webhooks.close()
+        await self.streams.close()
         self._build()
         self.set_public_url(public_url)
         self.clock.start()
@@ -84,4 +88,5 @@ class MockBaaS:
             await self.clock.stop()
         lost = await self.webhooks.drain()
         await self.webhooks.close()
+        await self.streams.close()
         return lost

@@ -124,6 +124,8 @@ class BotBackend:
         self.public_url = public_url.rstrip("/")
         self.signer = signer
         self.bots: dict[str, Bot] = {}
+        #: called after each status change (the bot, its new status): live streams, etc.
+        self.listeners: list[Callable[[Bot, str], None]] = []
 
     # -- lookups ------------------------------------------------------------------------
     def get(self, account: Account, uuid: str) -> Bot:
@@ -338,6 +340,8 @@ class BotBackend:
         bot.status = status
         bot.history.append(entry)
         self._send_status(bot, entry)
+        for listener in self.listeners:
+            listener(bot, status)
         if status in SCREENSHOT_STATES:
             bot.screenshots.append(now)
 

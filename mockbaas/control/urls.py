@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..streaming.control import add_stream_routes
 from . import PREFIX
 from . import responses as r
 
@@ -25,3 +26,4 @@ def add_control_routes(app: web.Application) -> None:
     add("POST", f"{PREFIX}/webhooks/{{id}}/redeliver", r.redeliver)
     add("POST", f"{PREFIX}/calendars/{{uuid}}/sync", r.calendar_sync)
     add("GET", f"{PREFIX}/requests", r.traffic)
+    add_stream_routes(app)
