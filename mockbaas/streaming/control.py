@@ -17,9 +17,6 @@ def _stream(request: web.Request) -> BotStream:
     bot = mock.bots.find(uuid)  # 404 for an unknown bot
     stream = mock.streams.find(bot.uuid)
     if stream is None:
-        config = bot.params.get("streaming") or {}
-        if config.get("input") or config.get("output"):
-            raise conflict(f"bot {uuid} has not started recording: its stream is not open yet")
         raise not_found("stream of bot", uuid)
     return stream
 

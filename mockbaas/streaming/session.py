@@ -290,23 +290,16 @@ class BotStream:
         self.frequency = config.get("audio_frequency") or "24khz"
         self.rate = rate_of(self.frequency)
         self.chunk_ms = hub.chunk_ms
-        self.planned = timeline.planned_ms(bot)
-        self.speakers = timeline.speakers_of(bot)
-        turns = timeline.turns_for(bot, self.planned)
-        pitches = speaker_pitches(bot.seed, self.speakers)
-        per_ms = self.rate // 1000
-        words = []
-        for n, turn in enumerate(turns):
-            pitch = pitches[turn.speaker % len(pitches)] if pitches else 147
-            for k, (start, end) in enumerate(turn.words):
-                variant = (bot.seed + 7 * n + k) % 8
-                words.append(Word(start * per_ms, end * per_ms, pitch, variant))
-        self.synth = Synth(self.rate, words)
-        self.changes = timeline.diarization(turns)
+        self.planned: int | None = -1
+        self.speakers: list[str] = []
+        self.synth = Synth(self.rate, [])
+        self.changes: list[tuple[int, list[tuple[int, bool]]]] = []
+        self.prepare()
         self.next_change = 0
         self.released = 0  # recording ms whose frames are due
         self.sent = 0  # recording ms written to the input
         self.runs: list[tuple[int, int]] = []  # (virtual ms, recording ms) at each (re)start
+        self.started = False
         self.ended = False
         self.frames = 0
         self.bytes = 0
@@ -332,6 +325,28 @@ class BotStream:
             if output_url:
                 self.output = Link(self, output_url, ("output",))
 
+    def prepare(self) -> None:
+        """The planned meeting's words, audio and speaker changes. Done when the bot
+        joins (a few ms of work, better spent before any stream is live) and again at
+        the start of recording if the plan changed meanwhile."""
+        planned = timeline.planned_ms(self.bot)
+        if planned == self.planned:
+            return
+        bot = self.bot
+        self.planned = planned
+        self.speakers = timeline.speakers_of(bot)
+        turns = timeline.turns_for(bot, planned)
+        pitches = speaker_pitches(bot.seed, self.speakers)
+        per_ms = self.rate // 1000
+        words = []
+        for n, turn in enumerate(turns):
+            pitch = pitches[turn.speaker % len(pitches)] if pitches else 147
+            for k, (start, end) in enumerate(turn.words):
+                variant = (bot.seed + 7 * n + k) % 8
+                words.append(Word(start * per_ms, end * per_ms, pitch, variant))
+        self.synth = Synth(self.rate, words)
+        self.changes = timeline.diarization(turns)
+
     @property
     def links(self) -> list[Link]:
         return list(dict.fromkeys(link for link in (self.input, self.output) if link))
@@ -346,6 +361,8 @@ class BotStream:
 
     # -- the engine's status changes ----------------------------------------------------
     def start(self) -> None:
+        self.started = True
+        self.prepare()
         if self.input is not None:
             self._pump = asyncio.get_running_loop().create_task(self._send_loop())
         for link in self.links:
@@ -539,12 +556,13 @@ class StreamHub:
             return
         stream = self.streams.get(bot.uuid)
         try:
+            if stream is None:
+                stream = self.streams[bot.uuid] = BotStream(self, bot)
             if status in lc.RECORDING_STATES:
-                if stream is None:
-                    stream = self.streams[bot.uuid] = BotStream(self, bot)
+                if not stream.started:
                     stream.start()
                 stream.record()
-            elif stream is None or stream.ended:
+            elif not stream.started or stream.ended:
                 return
             elif status == lc.CALL_ENDED or bot.ended:
                 stream.end()
