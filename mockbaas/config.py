@@ -32,6 +32,17 @@ class Settings:
     #: the base URL that media links point at; defaults to http://host:port
     public_url: str | None = None
     log_level: str = "info"
+    #: required as `Authorization: Bearer` on every control call when set (see
+    #: control/access.py); generated at start-up when listening beyond loopback
+    control_token: str | None = None
+    #: who may use the control API without a token (CIDR ranges; loopback)
+    control_clients: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    #: webhook targets allowed besides the --webhook-url / --public-url hosts; empty
+    #: means loopback (see targets.py)
+    webhook_allow: list[str] = field(default_factory=list)
+    #: key of the media link signatures; None draws a random one per server, so links
+    #: cannot be forged but differ between runs (pass one for reproducible links)
+    media_secret: str | None = None
 
     def base_url(self) -> str:
         if self.public_url:

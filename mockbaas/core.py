@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from .accounts.models import AccountBackend
-from .bots.media import Signer
+from .bots.media import Signer, media_key
 from .bots.models import BotBackend
 from .calendars.models import CalendarBackend
 from .clock import Clock
@@ -14,6 +14,7 @@ from .config import Settings
 from .contract import Contract
 from .ids import Ids
 from .scenarios import ScenarioBook
+from .targets import TargetPolicy
 from .traffic import Traffic
 from .webhooks import Delivery, WebhookDispatcher
 
@@ -33,6 +34,11 @@ class MockBaaS:
         self.settings = settings or Settings()
         self.contract = contract or Contract.load()
         self.scenarios = scenarios or ScenarioBook.load(self.settings.scenario_dirs)
+        # kept across resets: links stay unforgeable and a reset changes no policy
+        self.media_key = media_key(self.settings.media_secret)
+        self.targets = TargetPolicy.build(
+            self.settings.webhook_allow, [self.settings.webhook_url, self.settings.public_url]
+        )
         self._build()
 
     def _build(self) -> None:
@@ -51,8 +57,14 @@ class MockBaaS:
             faults=s.faults.copy(),  # runtime changes must not outlive a reset
             strict=s.strict,
         )
+        self.webhooks.targets = self.targets
         self.bots = BotBackend(
-            self.clock, self.ids, self.scenarios, self.webhooks, s.base_url(), Signer(s.seed)
+            self.clock,
+            self.ids,
+            self.scenarios,
+            self.webhooks,
+            s.base_url(),
+            Signer(self.media_key),
         )
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
 

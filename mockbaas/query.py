@@ -16,17 +16,23 @@ def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
+#: Far longer than any cursor this server issues: longer ones are refused unparsed.
+MAX_CURSOR = 256
+
+
 def decode_cursor(cursor: str | None) -> int:
     """The offset inside a cursor this server issued; a 400 for anything else."""
     if not cursor:
         return 0
+    if len(cursor) > MAX_CURSOR:  # bounded before parsing: no deep or huge JSON inside
+        raise invalid("query", "cursor", "not a cursor this server returned (too long)")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
         offset = value["offset"]
         if isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0:
             return offset
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         pass
     raise invalid("query", "cursor", "not a cursor this server returned")
 

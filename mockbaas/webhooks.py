@@ -83,6 +83,7 @@ from .clock import Clock, Timer, iso, maybe_iso
 from .contract import Contract
 from .errors import invalid
 from .ids import Ids
+from .targets import TargetPolicy
 
 log = logging.getLogger("mockbaas.webhooks")
 
@@ -163,15 +164,21 @@ class Delivery:
     next_attempt_at: int | None = None
     contract_errors: list[str] = field(default_factory=list)
     timer: Timer | None = field(default=None, repr=False)
+    #: redelivered to a URL its account never chose, by a caller who did not prove to be
+    #: that account or the operator: the account's key is not sent there (control/)
+    withhold_key: bool = False
 
     def headers(self, attempt: int) -> dict[str, str]:
-        return {
+        headers = {
             "content-type": "application/json",
             API_KEY_HEADER: self.account_key,
             DELIVERY_HEADER: self.id,
             ATTEMPT_HEADER: str(attempt),
             "user-agent": USER_AGENT,
         }
+        if self.withhold_key:
+            del headers[API_KEY_HEADER]
+        return headers
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -191,6 +198,9 @@ class Delivery:
 
 class WebhookDispatcher:
     """The engine's `Outbox`: queues, posts, retries and journals webhook events."""
+
+    #: where posts may go; checked again right before each POST (targets.py)
+    targets: TargetPolicy = TargetPolicy()
 
     def __init__(
         self,
@@ -328,6 +338,8 @@ class WebhookDispatcher:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
         assert delivery.url is not None
+        if refused := self.targets.refusal(delivery.url):  # never dial a refused target
+            return None, f"refused, not sent: {refused}"
         try:
             async with self._session.post(
                 delivery.url,
