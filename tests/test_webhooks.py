@@ -299,11 +299,11 @@ def test_calendar_sync_events_go_to_the_account_url(api: MockClient, mockbaas_re
     resp = api.request("POST", "/calendars/", json_body=CALENDAR)
     assert resp.status == 200
     calendar = resp.json()["calendar"]["uuid"]
-    api.clock()  # deliveries due now have run
+    api.advance(0)  # deliveries due now have run
     resync = api.request("POST", "/internal/calendar/resync_all")
     assert resync.status == 200
     assert resync.json()["synced_calendars"] == [calendar]
-    api.clock()
+    api.advance(0)
     hits = rcv.received
     assert [h.path for h in hits] == ["/webhooks/account", "/webhooks/account"]
     assert all(h.headers["x-meeting-baas-api-key"] == API_KEY for h in hits)
