@@ -39,7 +39,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 class Child:
     """One server process on a loopback port."""
 
-    def __init__(self, name: str, args: list[str], port: int, ready_path: str) -> None:
+    def __init__(self, name: str, args: list[str], port: int) -> None:
         self.name = name
         self.port = port
         self.url = f"http://{LOOPBACK}:{port}"
@@ -53,13 +53,12 @@ class Child:
             start_new_session=True,
             preexec_fn=preexec,
         )
-        self._wait_up(self.url + ready_path)
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
-    def _wait_up(self, url: str, timeout: float = 30) -> None:
+    def wait_up(self, url: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -109,8 +108,9 @@ class Children:
 
     def start(self, name: str, args: list[str], ready_path: str = "/") -> Child:
         port = free_port()
-        child = Child(name, [a.replace("{port}", str(port)) for a in args], port, ready_path)
-        self._kids.append(child)
+        child = Child(name, [a.replace("{port}", str(port)) for a in args], port)
+        self._kids.append(child)  # before waiting: Ctrl-C while it starts still stops it
+        child.wait_up(child.url + ready_path)
         return child
 
     def mock(self, *flags: str) -> Child:

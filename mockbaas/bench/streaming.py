@@ -23,9 +23,13 @@ from .report import Report, Row
 
 MODULE = "mockbaas.bench_streaming"
 MARKER = "MOCKBAAS_BENCH_ROWS "
-WRAPPER = f"""
+
+
+def _wrapper(module: str) -> str:
+    """The child's program: run `module.main()`, hand back rows on a marker line."""
+    return f"""
 import json, sys
-from {MODULE} import main
+from {module} import main
 result = main()
 if isinstance(result, (dict, list)):
     rows = result if isinstance(result, list) else [result]
@@ -33,12 +37,14 @@ if isinstance(result, (dict, list)):
     result = 0
 sys.exit(result or 0)
 """
+
+
 FIELDS = ("figure", "value", "unit", "bare", "ratio", "goal", "met", "note")
 
 
-def available() -> bool:
+def available(module: str = MODULE) -> bool:
     try:
-        return importlib.util.find_spec(MODULE) is not None
+        return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:
         return False
 
@@ -54,16 +60,16 @@ def _rows(found: list[dict[str, Any]]) -> list[Row]:
     return rows
 
 
-def run(report: Report, opts: Options) -> None:
-    if not available():
-        report.notes.append(f"streaming: skipped ({MODULE} is not there yet)")
+def run(report: Report, opts: Options, module: str = MODULE) -> None:
+    if not available(module):
+        report.notes.append(f"streaming: skipped ({module} is not there yet)")
         return
-    progress("streaming: running " + MODULE)
-    args = [sys.executable, "-c", WRAPPER] + (["--quick"] if opts.quick else [])
+    progress("streaming: running " + module)
+    args = [sys.executable, "-c", _wrapper(module)] + (["--quick"] if opts.quick else [])
     try:
         done = subprocess.run(args, capture_output=True, text=True, timeout=opts.timeout)
     except subprocess.TimeoutExpired:
-        report.failures["streaming"] = f"{MODULE}.main() did not finish in {opts.timeout:g} s"
+        report.failures["streaming"] = f"{module}.main() did not finish in {opts.timeout:g} s"
         return
     output = []
     for line in done.stdout.splitlines():
@@ -76,5 +82,5 @@ def run(report: Report, opts: Options) -> None:
         report.extra["streaming_output"] = "\n".join(output)
     if done.returncode != 0:
         report.failures["streaming"] = (
-            f"{MODULE}.main() exited with {done.returncode}: {done.stderr[-1000:]}"
+            f"{module}.main() exited with {done.returncode}: {done.stderr[-1000:]}"
         )
