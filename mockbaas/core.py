@@ -16,7 +16,8 @@ from .ids import Ids
 from .scenarios import ScenarioBook
 from .targets import TargetPolicy
 from .traffic import Traffic
-from .webhooks import Delivery, WebhookDispatcher
+from .webhooks import Delivery, Journal, WebhookDispatcher
+from .zoom.models import ZoomConnections
 
 log = logging.getLogger("mockbaas")
 
@@ -43,6 +44,7 @@ class MockBaaS:
 
     def _build(self) -> None:
         s = self.settings
+        self._shut_down = False
         self.clock = Clock(s.clock, s.start_time, s.speed)
         self.ids = Ids(s.seed)
         self.traffic = Traffic()
@@ -56,8 +58,9 @@ class MockBaaS:
             timeout=s.webhook_timeout,
             faults=s.faults.copy(),  # runtime changes must not outlive a reset
             strict=s.strict,
+            journal=Journal(s.journal_limit),
+            target_check=self.targets.refusal,  # checked again right before each POST
         )
-        self.webhooks.targets = self.targets
         self.bots = BotBackend(
             self.clock,
             self.ids,
@@ -67,6 +70,7 @@ class MockBaaS:
             Signer(self.media_key),
         )
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
+        self.zoom = ZoomConnections(self.clock, self.ids)
 
     def set_public_url(self, url: str) -> None:
         self.bots.public_url = url.rstrip("/")
@@ -74,11 +78,24 @@ class MockBaaS:
     def start(self) -> None:
         self.clock.start()
 
+    async def advance(self, seconds: float, wait: float | None = None) -> dict[str, object]:
+        """Move virtual time, then wait up to `wait` real seconds (default: the setting)
+        for the webhook attempts that fell due, so a test sees them in the journal.
+        Returns how many timers ran and whether every attempt came back in time."""
+        fired = await self.clock.advance(seconds)
+        bound = self.settings.advance_wait if wait is None else wait
+        settled = await self.webhooks.settle(bound) if bound > 0 else not self.webhooks.in_flight
+        return {
+            "fired": fired,
+            "webhooks_settled": settled,
+            "webhooks_in_flight": self.webhooks.in_flight,
+        }
+
     async def reset(self) -> None:
         """Back to the state right after start-up: same seed, same epoch, configured
         faults, nothing else. Pending webhooks are dropped (logged): a reset is explicit."""
         public_url = self.bots.public_url
-        async with self.clock.lock:  # let a timer in flight (a webhook POST) finish
+        async with self.clock.lock:  # let a running timer finish its step
             await self.clock.stop()
             self.clock.clear()
         dropped = self.webhooks.pending()
@@ -90,10 +107,14 @@ class MockBaaS:
         self.clock.start()
 
     async def shutdown(self) -> list[Delivery]:
-        """Stop time, then give every pending webhook its last chance; what is still not
-        delivered is journaled and logged (see `WebhookDispatcher.drain`)."""
-        async with self.clock.lock:  # let a timer in flight (a webhook POST) finish
+        """Stop time, then give every pending webhook its last chance, within the drain
+        timeout; what is still not delivered is journaled and logged (see
+        `WebhookDispatcher.drain`). Safe to call twice: the second call finds nothing."""
+        if self._shut_down:
+            return []
+        self._shut_down = True
+        async with self.clock.lock:  # let a running timer finish its step
             await self.clock.stop()
-        lost = await self.webhooks.drain()
+        lost = await self.webhooks.drain(self.settings.drain_timeout)
         await self.webhooks.close()
         return lost
