@@ -3,6 +3,7 @@ webhooks. HTTP-free, so it can be embedded, reset, and reasoned about on its own
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from .accounts.models import AccountBackend
@@ -70,7 +71,7 @@ class MockBaaS:
             s.base_url(),
             Signer(self.media_key),
         )
-        self.streams = StreamHub(self.clock)
+        self.streams = StreamHub(self.clock, target_check=self.targets.refusal)
         self.bots.listeners.append(self.streams.on_status)
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
         self.zoom = ZoomConnections(self.clock, self.ids)
@@ -83,15 +84,22 @@ class MockBaaS:
 
     async def advance(self, seconds: float, wait: float | None = None) -> dict[str, object]:
         """Move virtual time, then wait up to `wait` real seconds (default: the setting)
-        for the webhook attempts that fell due, so a test sees them in the journal.
+        for the webhook attempts that fell due, so a test sees them in the journal, and
+        for the live streams to send the audio the window covered.
         Returns how many timers ran and whether every attempt came back in time."""
         fired = await self.clock.advance(seconds)
         bound = self.settings.advance_wait if wait is None else wait
-        settled = await self.webhooks.settle(bound) if bound > 0 else not self.webhooks.in_flight
+        if bound > 0:
+            settled, streamed = await asyncio.gather(
+                self.webhooks.settle(bound), self.streams.settle(bound)
+            )
+        else:
+            settled, streamed = not self.webhooks.in_flight, self.streams.settled()
         return {
             "fired": fired,
             "webhooks_settled": settled,
             "webhooks_in_flight": self.webhooks.in_flight,
+            "streams_settled": streamed,
         }
 
     async def reset(self) -> None:

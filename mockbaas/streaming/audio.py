@@ -76,7 +76,7 @@ def word_wave(pitch: int, variant: int, rate: int, samples: int) -> bytes:
     while at < samples:
         t = (at + period / 2) / samples
         syllable = math.sin(math.pi * ((t * syllables) % 1.0)) ** 2
-        edge = min(1.0, (at + period / 2) / fade, max(0.0, samples - at - period / 2) / fade)
+        edge = min(1.0, at / fade, max(0, samples - at - period) / fade)  # silent ends
         parts.append(periods[round(LEVELS * (0.2 + 0.8 * syllable) * edge)])
         at += period
     return b"".join(parts)[: samples * SAMPLE_BYTES]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,7 @@ class StreamReceiver(BackgroundApp):
         self._drop_after: int | None = None
         self._delay = 0.0
         self._speak: dict[str, list[bytes | str]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._sockets: list[web.WebSocketResponse] = []
 
     # -- behaviour --------------------------------------------------------------------------
@@ -83,6 +84,18 @@ class StreamReceiver(BackgroundApp):
     def messages(self, path: str) -> list[Any]:
         return [m for c in self.on(path) for m in c.messages]
 
+    def wait_for(self, ready: Callable[[], bool], timeout: float = 30) -> bool:
+        """Block until `ready()` holds (checked after each frame and close), at most
+        `timeout` real seconds; whether it holds. The mock sends from its own thread."""
+        with self._lock:
+            return self._lock.wait_for(ready, timeout)
+
+    def wait_closed(self, path: str, count: int = 1, timeout: float = 30) -> bool:
+        """Until `count` connections on `path` have closed."""
+        return self.wait_for(
+            lambda: sum(c.closed for c in self.connections if c.path == path) >= count, timeout
+        )
+
     # -- serving ----------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         with self._lock:
@@ -115,6 +128,7 @@ class StreamReceiver(BackgroundApp):
                     except ValueError:
                         conn.messages.append(msg.data)
                     conn.order.append("text")
+                self._lock.notify_all()
             count += 1
             if drop_after is not None and count >= drop_after:
                 transport = request.transport
@@ -126,6 +140,7 @@ class StreamReceiver(BackgroundApp):
         with self._lock:
             conn.close_code = ws.close_code
             conn.closed = True
+            self._lock.notify_all()
         return ws
 
     async def _build(self) -> web.AppRunner:

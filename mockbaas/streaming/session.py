@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from array import array
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,17 +52,26 @@ UTTERANCE_GAP_MS = 300
 #: realtime: the input is journaled as lagging when it owes more than this much audio
 LAG_WARN_MS = 5000
 JOURNAL_MAX = 1000
+#: how often `settle` looks again (real seconds)
+SETTLE_POLL_S = 0.002
 
 
-def target_problem(url: str) -> str | None:
-    """Why the mock will not dial `url`, or None. WebSocket URLs only."""
+def target_problem(url: str, check: Callable[[str], str | None] | None = None) -> str | None:
+    """Why the mock will not dial `url`, or None: WebSocket URLs only, and only to hosts
+    the webhook target policy allows (`check`, loopback by default); never resolved."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "not a URL"
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         return "not a ws:// or wss:// URL"
-    return None
+    if check is None:
+        return None
+    # the policy speaks of http(s); a ws URL goes to the same host and port
+    refusal = check(("https" if parts.scheme == "wss" else "http") + url[len(parts.scheme) :])
+    if refusal is None:
+        return None
+    return "stream target refused: " + refusal.removeprefix("webhook target refused: ")
 
 
 class Heard:
@@ -156,17 +166,19 @@ class Link:
     def connect(self) -> None:
         if self.state in ("connecting", "open", "closed", "gave_up"):
             return
-        problem = target_problem(self.url)
+        problem = target_problem(self.url, self.stream.hub.target_check)
         if problem is not None:
             self.state = "gave_up"
-            self.stream.note(self.name, "invalid_url", f"{self.url!r}: {problem}; never dialed")
+            self.stream.note(self.name, "refused_target", f"{self.url!r}: {problem}; never dialed")
             return
         self.state = "connecting"
+        # journaled when due; the dial itself runs on the loop (in manual mode, once the
+        # advance that made it due yields: `advance` waits for it to settle)
+        self.attempts += 1
+        self.stream.note(self.name, "connecting", f"attempt {self.attempts}")
         self._spawn(self._connect())
 
     async def _connect(self) -> None:
-        self.attempts += 1
-        self.stream.note(self.name, "connecting", f"attempt {self.attempts}")
         hub = self.stream.hub
         try:
             ws = await hub.session().ws_connect(
@@ -464,7 +476,8 @@ class BotStream:
                     await link.close(aiohttp.WSCloseCode.OK, "call_ended")
                     return
             except TimeoutError:
-                link.dropped(f"slow: a frame was not written within {self.hub.timeout:g} s")
+                if link.ws is ws:
+                    link.dropped(f"slow: a frame was not written within {self.hub.timeout:g} s")
             except (ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
                 if link.ws is ws:
                     link.dropped(f"{type(exc).__name__}: {exc}")
@@ -492,6 +505,18 @@ class BotStream:
         elif self.lagging and owed <= self.chunk_ms:
             self.lagging = False
             self.note("input", "caught_up")
+
+    def settled(self) -> bool:
+        """Nothing is owed that could be sent now: no dial in progress, and an open input
+        has sent every released frame (and closed, after the end). What `advance` waits for."""
+        if not self.started:
+            return True
+        if any(link.state == "connecting" for link in self.links):
+            return False
+        link = self.input
+        if link is None or link.state != "open" or self.stall_until is not None:
+            return True
+        return self.sent >= self.released and not self.ended
 
     async def close(self, code: int, reason: str) -> None:
         if self._timer is not None:
@@ -537,10 +562,18 @@ class BotStream:
 class StreamHub:
     """Every bot's streams; the engine calls `on_status` after each status change."""
 
-    def __init__(self, clock: Clock, chunk_ms: int = CHUNK_MS, timeout: float = TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        chunk_ms: int = CHUNK_MS,
+        timeout: float = TIMEOUT_S,
+        target_check: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.clock = clock
         self.chunk_ms = chunk_ms
         self.timeout = timeout
+        #: the webhook target policy's `refusal`: checked before every dial
+        self.target_check = target_check
         self.streams: dict[str, BotStream] = {}
         self._session: aiohttp.ClientSession | None = None
 
@@ -570,6 +603,19 @@ class StreamHub:
                 stream.halt()
         except Exception:  # a stream must never break the bot's life
             log.exception("stream of bot %s failed on %s", bot.uuid, status)
+
+    def settled(self) -> bool:
+        return all(stream.settled() for stream in self.streams.values())
+
+    async def settle(self, timeout: float) -> bool:
+        """Wait up to `timeout` real seconds until every stream has sent what is due."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.settled():
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(SETTLE_POLL_S)
+        return True
 
     def find(self, uuid: str) -> BotStream | None:
         return self.streams.get(uuid)
