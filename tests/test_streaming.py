@@ -16,8 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mockbaas import cli
 from mockbaas.client import MockClient
 from mockbaas.config import Settings
+from mockbaas.contract import Contract
 from mockbaas.receiver import WebhookReceiver
 from mockbaas.server import BackgroundServer
 from mockbaas.streaming.audio import Synth, Word, word_wave
@@ -179,6 +181,8 @@ def test_diarization_matches_the_transcript_speakers_and_times(api, sink, hooks)
     received = [entry for message in messages for entry in message]
     key = lambda e: (e["timestamp"], e["isSpeaking"], e["id"])  # noqa: E731
     assert sorted(received, key=key) == sorted(expected, key=key)
+    schema = Contract.load().compile({"$ref": "#/components/schemas/StreamDiarizationMessage"})
+    assert all(schema.is_valid(message) for message in messages)  # as openapi.json says
     assert received == sorted(received, key=lambda e: e["timestamp"])
     assert api.stream(bot)["speakers"] == speakers
     assert api.stream(bot)["input"]["diarization_messages"] == len(messages)
@@ -513,3 +517,33 @@ def test_reset_and_shutdown_with_live_streams_do_not_crash(sink):
         client.advance(RECORD_START_S + 1)
     assert sink.wait_closed("/stop")
     assert sink.on("/stop")[0].close_code == 1001
+
+
+# -- the contract suite for a user's endpoint ---------------------------------------------
+
+
+def test_contract_stream_suite_passes_a_healthy_endpoint(sink, capsys):
+    assert cli.main(["contract", "stream", "--url", sink.url + "/good", "--examples", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "mockbaas contract stream: 6 streams" in out and "0 problems" in out
+    codes = [c.close_code for c in sink.on("/good")]
+    assert codes.count(1000) == 6  # each stream ended normally; the others broke on purpose
+
+
+def test_contract_stream_suite_reports_an_endpoint_that_drops_or_refuses(sink, capsys):
+    sink.drop_after(25)
+    assert cli.main(["contract", "stream", "--url", sink.url + "/flaky", "--examples", "3"]) == 1
+    out = capsys.readouterr().out
+    assert "connection lost mid-stream: " in out
+    sink.drop_after(None)
+    sink.refuse_next(1000)
+    argv = ["contract", "stream", "--url", sink.url + "/closed", "--examples", "2"]
+    assert cli.main(argv) == 1
+    out = capsys.readouterr().out
+    assert "never accepted the connection" in out and "HTTP 503" in out
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/x", "ws://", "not a url"])
+def test_contract_stream_suite_refuses_a_url_that_is_not_a_websocket(url, capsys):
+    assert cli.main(["contract", "stream", "--url", url, "--examples", "1"]) == 2
+    assert "--url" in capsys.readouterr().out
