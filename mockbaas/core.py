@@ -4,8 +4,9 @@ webhooks. HTTP-free, so it can be embedded, reset, and reasoned about on its own
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from .accounts.models import AccountBackend
+from .accounts.models import Account, AccountBackend
 from .bots.media import Signer
 from .bots.models import BotBackend
 from .calendars.models import CalendarBackend
@@ -15,6 +16,8 @@ from .contract import Contract
 from .ids import Ids
 from .scenarios import ScenarioBook
 from .traffic import Traffic
+from .v2 import contract_path as v2_contract_path
+from .v2.models import V2Bots
 from .webhooks import Delivery, WebhookDispatcher
 
 log = logging.getLogger("mockbaas")
@@ -32,6 +35,7 @@ class MockBaaS:
     ) -> None:
         self.settings = settings or Settings()
         self.contract = contract or Contract.load()
+        self.contract_v2 = Contract.load(v2_contract_path())
         self.scenarios = scenarios or ScenarioBook.load(self.settings.scenario_dirs)
         self._build()
 
@@ -51,10 +55,16 @@ class MockBaaS:
             faults=s.faults.copy(),  # runtime changes must not outlive a reset
             strict=s.strict,
         )
+        # v2 bots' events pass through the v2 layer, which re-shapes and signs them
         self.bots = BotBackend(
-            self.clock, self.ids, self.scenarios, self.webhooks, s.base_url(), Signer(s.seed)
+            self.clock, self.ids, self.scenarios, self, s.base_url(), Signer(s.seed)
         )
+        self.v2 = V2Bots(self.clock, self.bots, self.webhooks, self.contract_v2, s.seed)
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
+
+    def send(self, account: Account, event: str, data: dict[str, Any], **kw: Any) -> None:
+        """The engine's outbox: v2 bots' events go through the v2 layer."""
+        self.v2.send(account, event, data, **kw)
 
     def set_public_url(self, url: str) -> None:
         self.bots.public_url = url.rstrip("/")

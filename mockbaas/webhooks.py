@@ -73,6 +73,7 @@ import errno
 import json
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -163,6 +164,10 @@ class Delivery:
     next_attempt_at: int | None = None
     contract_errors: list[str] = field(default_factory=list)
     timer: Timer | None = field(default=None, repr=False)
+    #: POST, or PUT for a v2 callback that asks for it
+    method: str = "POST"
+    #: set once at send time (v2 signatures, callback secrets): the same on every attempt
+    extra_headers: dict[str, str] = field(default_factory=dict)
 
     def headers(self, attempt: int) -> dict[str, str]:
         return {
@@ -171,6 +176,7 @@ class Delivery:
             DELIVERY_HEADER: self.id,
             ATTEMPT_HEADER: str(attempt),
             "user-agent": USER_AGENT,
+            **self.extra_headers,
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -233,8 +239,14 @@ class WebhookDispatcher:
         *,
         url: str | None,
         subject: str,
+        payload: dict[str, Any] | None = None,
+        contract: Contract | None = None,
+        headers: Callable[[Delivery], dict[str, str]] | None = None,
+        method: str = "POST",
     ) -> None:
-        payload = {"event": event, "data": data}
+        """Queue one event. v2 passes its own `payload` envelope, the `contract` that
+        checks it, and `headers` computed once from the delivery (its signature)."""
+        payload = payload or {"event": event, "data": data}
         target = url or account.webhook_url or self.default_url
         delivery = Delivery(
             id=self.ids.uuid(),
@@ -246,10 +258,13 @@ class WebhookDispatcher:
             payload=payload,
             body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
             created_at=self.clock.now(),
+            method=method,
         )
+        if headers is not None:
+            delivery.extra_headers = headers(delivery)
         self.journal.append(delivery)
         self._by_id[delivery.id] = delivery
-        delivery.contract_errors = self.contract.webhook_errors(event, payload)
+        delivery.contract_errors = (contract or self.contract).webhook_errors(event, payload)
         if delivery.contract_errors:
             # never raise here: the engine is mid-transition; the journal and log tell
             log.error(
@@ -329,7 +344,8 @@ class WebhookDispatcher:
             self._session = aiohttp.ClientSession()
         assert delivery.url is not None
         try:
-            async with self._session.post(
+            async with self._session.request(
+                delivery.method,
                 delivery.url,
                 data=delivery.body,
                 headers=delivery.headers(number),
