@@ -105,68 +105,87 @@ CALLBACK_CONFIG = body(
     method=Opt(enum("POST", "PUT", default="POST")),
 )
 
-CREATE_BOT = body(
-    bot_name={"type": "string", "minLength": 1, "maxLength": 255},
-    bot_image=Opt(nul({"anyOf": [URI, arr(URI, minItems=1, maxItems=5)]}, default=None)),
-    bot_image_config=Opt(
-        nul(
-            body(
-                loop_mode=Opt(enum("auto", "bot_status", default="auto")),
-                image_duration=Opt({**INT, "minimum": 10, "maximum": 120, "default": 30}),
-            ),
-            default=None,
-        )
-    ),
-    meeting_url=URI,
-    allow_multiple_bots=Opt({**BOOL, "default": True}),
-    recording_mode=Opt(enum(*RECORDING_MODES, default="speaker_view")),
-    entry_message=Opt(nul(STR, default=None)),
-    timeout_config=Opt(
-        body(
-            waiting_room_timeout=Opt({**INT, "minimum": 120, "maximum": 1800, "default": 600}),
-            no_one_joined_timeout=Opt({**INT, "minimum": 120, "maximum": 1800, "default": 600}),
-            silence_timeout=Opt({**INT, "minimum": 300, "maximum": 1800, "default": 600}),
-            grace_period=Opt({**INT, "minimum": 0, "maximum": 600, "default": 0}),
-        )
-    ),
-    zoom_config=Opt(
-        nul(
-            body(
-                credential_id=Opt(UUID),
-                credential_user_id=Opt(STR),
-                obf_token=Opt(STR),
-                obf_token_url=Opt(URI),
-                zak_token_url=Opt(URI),
-            ),
-            default=None,
-        )
-    ),
-    extra=Opt(nul(FREE, default=None)),
-    streaming_enabled=Opt({**BOOL, "default": False}),
-    streaming_config=Opt(
-        nul(
-            body(
-                input_url=Opt(nul(URI, default=None)),
-                output_url=Opt(nul(URI, default=None)),
-                audio_frequency=Opt(nul({"type": "number", "enum": [16000, 24000, 32000, 48000]})),
-            ),
-            default=None,
-        )
-    ),
-    transcription_enabled=Opt({**BOOL, "default": False}),
-    transcription_config=Opt(
-        nul(
-            body(
-                provider=Opt(enum("gladia", default="gladia")),
-                api_key=Opt(nul(STR, default=None)),
-                custom_params=Opt(nul(FREE, default=None)),
-            ),
-            default=None,
-        )
-    ),
-    callback_enabled=Opt({**BOOL, "default": False}),
-    callback_config=Opt(nul(CALLBACK_CONFIG, default=None)),
+#: A link the bots can join (what the engine's `platform_of` accepts, lower-case): one
+#: bot refuses anything else with 400; a batch reports it per item instead.
+MEETING_LINK = (
+    r"^https?://(([a-z0-9-]+\.)*zoom\.us|meet\.google\.com|teams\.microsoft\.com"
+    r"|teams\.live\.com)(:[0-9]{1,5})?/+[^/?#]"
 )
+
+
+#: `field:value[,field:value…]`, each field non-empty
+EXTRA_FILTER = r"^[^:,]+:[^,]*(,[^:,]+:[^,]*)*$"
+
+
+def create_bot(meeting_url: Schema) -> Schema:
+    return body(
+        bot_name={"type": "string", "minLength": 1, "maxLength": 255},
+        bot_image=Opt(nul({"anyOf": [URI, arr(URI, minItems=1, maxItems=5)]}, default=None)),
+        bot_image_config=Opt(
+            nul(
+                body(
+                    loop_mode=Opt(enum("auto", "bot_status", default="auto")),
+                    image_duration=Opt({**INT, "minimum": 10, "maximum": 120, "default": 30}),
+                ),
+                default=None,
+            )
+        ),
+        meeting_url=meeting_url,
+        allow_multiple_bots=Opt({**BOOL, "default": True}),
+        recording_mode=Opt(enum(*RECORDING_MODES, default="speaker_view")),
+        entry_message=Opt(nul(STR, default=None)),
+        timeout_config=Opt(
+            body(
+                waiting_room_timeout=Opt({**INT, "minimum": 120, "maximum": 1800, "default": 600}),
+                no_one_joined_timeout=Opt({**INT, "minimum": 120, "maximum": 1800, "default": 600}),
+                silence_timeout=Opt({**INT, "minimum": 300, "maximum": 1800, "default": 600}),
+                grace_period=Opt({**INT, "minimum": 0, "maximum": 600, "default": 0}),
+            )
+        ),
+        zoom_config=Opt(
+            nul(
+                body(
+                    credential_id=Opt(UUID),
+                    credential_user_id=Opt(STR),
+                    obf_token=Opt(STR),
+                    obf_token_url=Opt(URI),
+                    zak_token_url=Opt(URI),
+                ),
+                default=None,
+            )
+        ),
+        extra=Opt(nul(FREE, default=None)),
+        streaming_enabled=Opt({**BOOL, "default": False}),
+        streaming_config=Opt(
+            nul(
+                body(
+                    input_url=Opt(nul(URI, default=None)),
+                    output_url=Opt(nul(URI, default=None)),
+                    audio_frequency=Opt(
+                        nul({"type": "number", "enum": [16000, 24000, 32000, 48000]})
+                    ),
+                ),
+                default=None,
+            )
+        ),
+        transcription_enabled=Opt({**BOOL, "default": False}),
+        transcription_config=Opt(
+            nul(
+                body(
+                    provider=Opt(enum("gladia", default="gladia")),
+                    api_key=Opt(nul(STR, default=None)),
+                    custom_params=Opt(nul(FREE, default=None)),
+                ),
+                default=None,
+            )
+        ),
+        callback_enabled=Opt({**BOOL, "default": False}),
+        callback_config=Opt(nul(CALLBACK_CONFIG, default=None)),
+    )
+
+
+CREATE_BOT = create_bot({**URI, "pattern": MEETING_LINK})
+BATCH_ITEM = create_bot(URI)
 
 PERSON = obj(name=STR, id=nul(INT), display_name=Opt(STR), profile_picture=Opt(URI))
 TOKENS = nul(
@@ -388,7 +407,11 @@ def bot_paths() -> dict[str, Schema]:
                     LIMIT,
                     CURSOR,
                     query("ended_after", DT),
-                    query("extra", nullable_text, text="`key:value[,key:value]` on `extra`"),
+                    query(
+                        "extra",
+                        {**STR, "pattern": EXTRA_FILTER},
+                        text="`field:value[,field:value]`: bots whose `extra` has all of them",
+                    ),
                     query("meeting_url", nullable_text, text="Part of the meeting URL"),
                     query("meeting_platform", nullable_text, text="zoom, meet or teams"),
                     query("status", nullable_text, text="Comma-separated statuses"),
@@ -410,7 +433,7 @@ def bot_paths() -> dict[str, Schema]:
                         ),
                     ),
                 ),
-                request=arr(ref("CreateBotRequest"), minItems=1, maxItems=100),
+                request=arr(ref("BatchCreateBotItem"), minItems=1, maxItems=100),
             )
         },
         "/v2/bots/{bot_id}": {
@@ -611,6 +634,7 @@ def document() -> Schema:
         "Error": ERROR,
         "RateLimited": RATE_LIMITED,
         "CreateBotRequest": CREATE_BOT,
+        "BatchCreateBotItem": BATCH_ITEM,
         "BotDetails": BOT_DETAILS,
         "BotSummary": BOT_SUMMARY,
         "Person": PERSON,

@@ -287,8 +287,8 @@ class V2Bots:
             for b in self.engine.bots.values()
             if b.account is account and V2_FIELD in b.params and keep(b)
         ]
-        bots.sort(key=lambda b: (b.created_ms, b.id), reverse=True)
-        return paginate(bots, lambda b: f"{iso(b.created_ms)}::{b.uuid}", self.summary, query)
+        bots.sort(key=lambda b: (b.created_ms, b.uuid), reverse=True)
+        return paginate(bots, lambda b: (b.created_ms, b.uuid), self.summary, query)
 
     def _filter(self, query: dict[str, Any]) -> Callable[[Bot], bool]:
         def contains(name: str) -> Callable[[str], bool]:
@@ -301,11 +301,10 @@ class V2Bots:
         statuses = _csv(query.get("status"))
         bounds = {k: _date(query, k) for k in ("created_before", "created_after", "ended_after")}
         extra = []
-        for pair in _csv(query.get("extra")):
-            key, sep, value = pair.partition(":")
-            if not sep or not key:
-                raise invalid("query", "extra", f"{pair!r} is not field:value")
-            extra.append((key, value))
+        for pair in (query.get("extra") or "").split(","):
+            if pair:  # the contract's pattern made each a non-empty `field:value`
+                key, _, value = pair.partition(":")
+                extra.append((key, value))
 
         def keep(bot: Bot) -> bool:
             if not (name(bot.params["bot_name"]) and ident(bot.uuid) and url(bot.meeting_url)):
@@ -340,7 +339,9 @@ class V2Bots:
                 "url": self.engine.signed_url(bot, f"screenshot-{n}.png"),
             }
 
-        return paginate(shots, lambda n: f"{iso(bot.screenshots[n])}::{n}", view, query)
+        return paginate(
+            shots, lambda n: (bot.screenshots[n], f"{n:06d}"), view, query, descending=False
+        )
 
     # -- actions ----------------------------------------------------------------------------
     def leave(self, account: Account, bot_id: str) -> None:
@@ -547,44 +548,46 @@ class V2Bots:
 
 
 # -- pagination -----------------------------------------------------------------------------
+Key = tuple[int, str]
+
+
 def paginate(
     items: list[Any],
-    key: Callable[[Any], str],
+    key: Callable[[Any], Key],
     view: Callable[[Any], dict[str, Any]],
     query: dict[str, Any],
+    descending: bool = True,
 ) -> dict[str, Any]:
-    """v2 cursors: base64 of `<iso date>::<id>` naming the first item of the next page;
-    `-` + a cursor names the first item after the previous page (paging backward)."""
+    """v2 keyset cursors: base64 of `<iso date>::<id>` naming the first item of the next
+    page; `-` + a cursor pages backward from the item it names. `items` are in page
+    order. A cursor need not name an item that still exists: it is a position."""
     limit = query.get("limit", 50)
     cursor = query.get("cursor")
-    start = 0
+    start, end = 0, limit
     if cursor:
         backward = cursor.startswith("-")
-        wanted = _decode(cursor[1:] if backward else cursor)
-        keys = [key(i) for i in items]
-        if wanted not in keys:
-            raise invalid("query", "cursor", "unknown or expired cursor")
-        start = keys.index(wanted)
-        if backward:
-            start = max(0, start - limit)
-    page = items[start : start + limit]
-    after = start + limit
+        at = _decode(cursor[1:] if backward else cursor)
+        first = sum(1 for i in items if (key(i) > at if descending else key(i) < at))
+        start, end = (max(0, first - limit), first) if backward else (first, first + limit)
     return {
         "success": True,
-        "data": [view(i) for i in page],
-        "cursor": _encode(key(items[after])) if after < len(items) else None,
-        "prev_cursor": "-" + _encode(key(items[start])) if start > 0 else None,
+        "data": [view(i) for i in items[start:end]],
+        "cursor": _encode(key(items[end])) if end < len(items) else None,
+        "prev_cursor": "-" + _encode(key(items[start])) if 0 < start < len(items) else None,
     }
 
 
-def _encode(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).decode()
+def _encode(at: Key) -> str:
+    return base64.urlsafe_b64encode(f"{iso(at[0])}::{at[1]}".encode()).decode()
 
 
-def _decode(cursor: str) -> str:
+def _decode(cursor: str) -> Key:
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        moment, sep, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("::")
+        if not sep:
+            raise ValueError(cursor)
+        return parse_iso(moment), ident
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
         raise invalid("query", "cursor", "not a cursor this API returned") from None
 
 
