@@ -291,11 +291,10 @@ def register(
     missing = sorted(set(contract.operations) - set(handlers))
     if missing:
         raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
-    # static segments first, so /bots/meeting_data never matches /bots/{uuid}
     by_path: dict[str, list[Operation]] = {}
     for op in contract.operations.values():
         by_path.setdefault(op.path, []).append(op)
-    for path in sorted(by_path, key=lambda p: ("{" in p, p)):
+    for path in sorted(by_path, key=route_order):
         variants = [path]
         if path.endswith("/") and len(path) > 1:
             variants.append(path.rstrip("/"))
@@ -307,6 +306,13 @@ def register(
             # Any other method ends here with 405 and this path's own methods in Allow;
             # without it, DELETE /bots/meeting_data would fall through to DELETE /bots/{uuid}.
             app.router.add_route("*", variant, _refuse(sorted(o.method for o in by_path[path])))
+
+
+def route_order(path: str) -> tuple[tuple[bool, str], ...]:
+    """Segment by segment, a static segment before a templated one: the first match wins,
+    so /calendars/resync_all must come before /calendars/{uuid} and /bots/meeting_data
+    before /bots/{uuid}, at any depth."""
+    return tuple((segment.startswith("{"), segment) for segment in path.split("/"))
 
 
 def _refuse(allowed: list[str]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -324,12 +330,14 @@ def make_app(mock: MockBaaS) -> web.Application:
     from .control.urls import add_control_routes
     from .v2.urls import HANDLERS as v2_handlers
     from .v2.urls import add_v2_control_routes
+    from .zoom.urls import HANDLERS as zoom_handlers
 
     app = web.Application(middlewares=[errors_as_json], client_max_size=mock.settings.max_body)
     app[MOCK] = mock
     add_control_routes(app)
     add_media_routes(app)
-    register(app, mock, {**bot_handlers, **calendar_handlers, **account_handlers})
+    handlers = {**bot_handlers, **calendar_handlers, **account_handlers, **zoom_handlers}
+    register(app, mock, handlers)
     add_v2_control_routes(app)
     register(app, mock, v2_handlers, mock.contract_v2)
 

@@ -19,6 +19,7 @@ from .traffic import Traffic
 from .v2 import contract_path as v2_contract_path
 from .v2.models import V2Bots
 from .webhooks import Delivery, WebhookDispatcher
+from .zoom.models import ZoomConnections
 
 log = logging.getLogger("mockbaas")
 
@@ -61,6 +62,7 @@ class MockBaaS:
         )
         self.v2 = V2Bots(self.clock, self.bots, self.webhooks, self.contract_v2, s.seed)
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
+        self.zoom = ZoomConnections(self.clock, self.ids)
 
     def send(self, account: Account, event: str, data: dict[str, Any], **kw: Any) -> None:
         """The engine's outbox: v2 bots' events go through the v2 layer."""

@@ -429,6 +429,24 @@ def test_resync_all(api, contract):
     assert [d["subject"] for d in syncs][-2:] == [one["uuid"], two["uuid"]]
 
 
+def test_resync_all_on_the_2026_path(api, contract):
+    """POST /calendars/resync_all is the same operation; it is not /calendars/{uuid}."""
+    one = create_calendar(api, contract)
+    for params in ({}, {"days": "30"}):
+        resp = api.request("POST", "/calendars/resync_all", params=params)
+        assert ok(contract, "resync_all_calendars", resp) == {
+            "synced_calendars": [one["uuid"]],
+            "errors": [],
+        }
+    bad = api.request("POST", "/calendars/resync_all", params={"days": "soon"})
+    assert bad.status == 400 and bad.json()["details"][0]["path"] == "days"
+    wrong = api.request("GET", "/calendars/resync_all")
+    assert wrong.status == 405 and wrong.headers["Allow"] == "POST"
+    # the templated route still answers for real uuids
+    got = api.request("GET", f"/calendars/{one['uuid']}")
+    assert ok(contract, "get_calendar", got)["uuid"] == one["uuid"]
+
+
 def test_list_events_filters(api, contract):
     calendar = create_calendar(api, contract)
     uuid = calendar["uuid"]
@@ -650,6 +668,34 @@ def test_schedule_all_occurrences_of_a_recurring_event(api, contract):
     assert len(ok(contract, "unschedule_record_event", resp)) == 3
     params = {e["uuid"]: e["bot_param"] for e in all_events(api, contract, calendar["uuid"])}
     assert all(params[u] is None for u in series)
+
+
+# --------------------------------------------------------------------------- zoom oauth
+
+
+def test_zoom_oauth_connections(api, contract):
+    body = {
+        "authorization_code": "code",
+        "redirect_uri": "https://app.example.com/cb",
+        "zoom_client_id": "client",
+        "zoom_client_secret": "secret",
+    }
+    made = ok(
+        contract,
+        "create_zoom_oauth_connection",
+        api.request("POST", "/zoom_oauth_connections/", json_body=body),
+        status=201,
+    )
+    path = f"/zoom_oauth_connections/{made['uuid']}"
+    listed = api.request("GET", "/zoom_oauth_connections/")
+    assert ok(contract, "list_zoom_oauth_connections", listed) == [made]
+    assert ok(contract, "get_zoom_oauth_connection", api.request("GET", path)) == made
+    resp = api.request("DELETE", path)
+    assert ok(contract, "delete_zoom_oauth_connection", resp, status=204) is None
+    assert (
+        ok(contract, "list_zoom_oauth_connections", api.request("GET", "/zoom_oauth_connections/"))
+        == []
+    )
 
 
 # --------------------------------------------------------------------------- completeness
