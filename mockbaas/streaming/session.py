@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from array import array
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,6 +53,8 @@ UTTERANCE_GAP_MS = 300
 #: realtime: the input is journaled as lagging when it owes more than this much audio
 LAG_WARN_MS = 5000
 JOURNAL_MAX = 1000
+#: lateness samples kept per stream (realtime), for the benchmark's percentiles
+LATE_KEEP = 10_000
 #: how often `settle` looks again (real seconds)
 SETTLE_POLL_S = 0.002
 
@@ -317,7 +320,7 @@ class BotStream:
         self.bytes = 0
         self.messages = 0
         self.worst_late_ms = 0.0
-        self.late_samples: list[float] = []
+        self.late_samples: deque[float] = deque(maxlen=LATE_KEEP)  # the last ones
         self.lagging = False
         self.stall_until: int | None = None
         self.journal: list[dict[str, Any]] = []
