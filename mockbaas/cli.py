@@ -249,10 +249,19 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passthrough: list[str] = []
+    if argv[:1] == ["contract"] and "--" in argv:  # the rest goes to schemathesis as is
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1 :]
+    parser = build_parser()
+    args = parser.parse_args(argv)
     from .scenarios import ScenarioBook, ScenarioError
 
     if args.command == "contract":
+        if passthrough and args.suite != "api":
+            parser.error("options after -- are for schemathesis: only `contract api` takes them")
+        args.extra = passthrough
         return int(args.run(args))
     if args.command == "check-scenarios":
         try:
