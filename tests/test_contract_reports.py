@@ -88,7 +88,9 @@ def test_api_suite_passes_options_after_dashes_writes_junit_and_summarises(tmp_p
     # the summary: one count per kind, one curl per kind, with the key left to the reader
     summary = out[out.index("problems by kind:") :]
     assert f"{len(cases):>4}  ST101 Server error" in summary
-    curls = [line.split("reproduce: ", 1)[1] for line in summary.splitlines() if "reproduce:" in line]
+    curls = [
+        line.split("reproduce: ", 1)[1] for line in summary.splitlines() if "reproduce:" in line
+    ]
     kinds = [line for line in summary.splitlines()[1:] if "reproduce:" not in line and line.strip()]
     assert len(curls) == len(kinds) >= 2
     assert all(c.startswith("curl -X GET ") and server.url + "/" in c for c in curls)
