@@ -7,10 +7,13 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from .accounts.models import API_KEY_HEADER
+from .clock import parse_iso
 
 
 @dataclass
@@ -93,6 +96,67 @@ class MockClient:
 
     def advance(self, seconds: float) -> Any:
         return self._control("POST", "/clock/advance", {"seconds": seconds})
+
+    def advance_to(self, moment: datetime | str) -> Any:
+        """Advance to a virtual moment (an aware datetime, or ISO-8601; naive is UTC)."""
+        if isinstance(moment, datetime):
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            moment = moment.isoformat()
+        return self._control("POST", "/clock/advance_to", {"time": moment})
+
+    def advance_until(
+        self,
+        predicate: Callable[[], bool] | None = None,
+        *,
+        status: str | None = None,
+        bot_id: str | None = None,
+        max_seconds: float = 24 * 3600,
+    ) -> Any:
+        """Step from one due timer to the next until a bot (`bot_id`, else any) reached
+        `status` (a status code, `complete` or `failed`), or until `predicate()` holds
+        (checked between steps); at most `max_seconds` ahead, else AssertionError."""
+        if (predicate is None) == (status is None):
+            raise TypeError("give either a predicate or status=")
+        if status is not None:
+            body = {"status": status, "bot_id": bot_id, "max_seconds": max_seconds}
+            found = self._control(
+                "POST", "/clock/advance_until", {k: v for k, v in body.items() if v is not None}
+            )
+            if not found["reached"]:
+                who = f"bot {bot_id} did not reach" if bot_id else "no bot reached"
+                seen = f"; statuses {self.statuses(bot_id)}" if bot_id else ""
+                raise AssertionError(
+                    f"{who} {status} within {max_seconds:g} virtual seconds "
+                    f"(now {found['now']}{seen})"
+                )
+            return found
+        assert predicate is not None
+        deadline = self.clock()["now_ms"] + int(round(max_seconds * 1000))
+        while True:
+            if predicate():
+                return self.clock()
+            state = self.clock()
+            if state["next_due"] is None or parse_iso(state["next_due"]) > deadline:
+                break
+            self._control("POST", "/clock/advance_to", {"time": state["next_due"]})
+        now = self.clock()["now_ms"]
+        if now < deadline:
+            self.advance((deadline - now) / 1000)
+        if predicate():
+            return self.clock()
+        raise AssertionError(f"the predicate did not hold within {max_seconds:g} virtual seconds")
+
+    def run_until_idle(self, max_seconds: float = 24 * 3600) -> Any:
+        """Run timer after timer until none is pending (bounded); AssertionError if some
+        still are `max_seconds` ahead."""
+        found = self._control("POST", "/clock/run_until_idle", {"max_seconds": max_seconds})
+        if not found["idle"]:
+            raise AssertionError(
+                f"{found['pending_timers']} timers still pending after {max_seconds:g} "
+                f"virtual seconds (next due {found['next_due']})"
+            )
+        return found
 
     def bot(self, bot_id: str) -> Any:
         return self._control("GET", f"/bots/{bot_id}")

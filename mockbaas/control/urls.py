@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import PREFIX
+from . import clock_routes as clock
 from . import responses as r
 
 
@@ -14,6 +15,9 @@ def add_control_routes(app: web.Application) -> None:
     add("POST", f"{PREFIX}/reset", r.reset)
     add("GET", f"{PREFIX}/clock", r.clock)
     add("POST", f"{PREFIX}/clock/advance", r.advance)
+    add("POST", f"{PREFIX}/clock/advance_to", clock.advance_to)
+    add("POST", f"{PREFIX}/clock/advance_until", clock.advance_until)
+    add("POST", f"{PREFIX}/clock/run_until_idle", clock.run_until_idle)
     add("GET", f"{PREFIX}/bots", r.list_bots)
     add("GET", f"{PREFIX}/bots/{{uuid}}", r.get_bot)
     add("POST", f"{PREFIX}/bots/{{uuid}}/transition", r.push_transition)
