@@ -308,12 +308,16 @@ def _refuse(allowed: list[str]) -> Callable[[web.Request], Awaitable[web.StreamR
 
 def make_app(mock: MockBaaS) -> web.Application:
     from .accounts.urls import HANDLERS as account_handlers
+    from .api_faults import middleware as api_faults
     from .bots.urls import HANDLERS as bot_handlers
     from .bots.urls import add_media_routes
     from .calendars.urls import HANDLERS as calendar_handlers
     from .control.urls import add_control_routes
 
-    app = web.Application(middlewares=[errors_as_json], client_max_size=mock.settings.max_body)
+    faults = api_faults(lambda request: request.app[MOCK].api_faults)
+    app = web.Application(
+        middlewares=[errors_as_json, faults], client_max_size=mock.settings.max_body
+    )
     app[MOCK] = mock
     add_control_routes(app)
     add_media_routes(app)

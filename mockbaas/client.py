@@ -183,6 +183,43 @@ class MockClient:
     def set_faults(self, **faults: Any) -> Any:
         return self._control("PUT", "/webhooks/faults", faults)
 
+    def fault(
+        self,
+        operation_id: str | None = None,
+        *,
+        account: str | None = None,
+        status: int | None = None,
+        message: str | None = None,
+        retry_after: int | None = None,
+        latency_seconds: float | None = None,
+        reset: bool | None = None,
+        times: int | None = None,
+        probability: float | None = None,
+    ) -> dict[str, Any]:
+        """Make API calls misbehave: `status` (+ `retry_after`), real `latency_seconds`,
+        or `reset` (drop the connection), for calls to `operation_id` and/or by the key
+        `account`, the next `times` of them or each with `probability` (seeded)."""
+        body = {
+            "operation_id": operation_id,
+            "account": account,
+            "status": status,
+            "message": message,
+            "retry_after": retry_after,
+            "latency_seconds": latency_seconds,
+            "reset": reset,
+            "times": times,
+            "probability": probability,
+        }
+        return self._control(
+            "POST", "/faults/api", {k: v for k, v in body.items() if v is not None}
+        )
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._control("GET", "/faults/api")["faults"]
+
+    def clear_faults(self, fault_id: int | None = None) -> Any:
+        return self._control("DELETE", "/faults/api" + (f"/{fault_id}" if fault_id else ""))
+
     def sync_calendar(self, calendar_id: str, **changes: Any) -> Any:
         return self._control("POST", f"/calendars/{calendar_id}/sync", changes)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from .accounts.models import AccountBackend
+from .api_faults import ApiFaults
 from .bots.media import Signer
 from .bots.models import BotBackend
 from .calendars.models import CalendarBackend
@@ -40,6 +41,7 @@ class MockBaaS:
         self.clock = Clock(s.clock, s.start_time, s.speed)
         self.ids = Ids(s.seed)
         self.traffic = Traffic()
+        self.api_faults = ApiFaults(s.seed)
         self.accounts = AccountBackend(s.api_keys)
         self.webhooks = WebhookDispatcher(
             self.clock,

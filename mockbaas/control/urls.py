@@ -6,6 +6,7 @@ from aiohttp import web
 
 from . import PREFIX
 from . import clock_routes as clock
+from . import fault_routes as faults
 from . import responses as r
 
 
@@ -29,3 +30,7 @@ def add_control_routes(app: web.Application) -> None:
     add("POST", f"{PREFIX}/webhooks/{{id}}/redeliver", r.redeliver)
     add("POST", f"{PREFIX}/calendars/{{uuid}}/sync", r.calendar_sync)
     add("GET", f"{PREFIX}/requests", r.traffic)
+    add("GET", f"{PREFIX}/faults/api", faults.list_faults)
+    add("POST", f"{PREFIX}/faults/api", faults.add_fault)
+    add("DELETE", f"{PREFIX}/faults/api", faults.clear_faults)
+    add("DELETE", f"{PREFIX}/faults/api/{{id}}", faults.remove_fault)
