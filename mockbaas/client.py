@@ -180,6 +180,19 @@ class MockClient:
         body = {"url": url} if url else {}
         return self._control("POST", f"/webhooks/{delivery_id}/redeliver", body)
 
+    def trigger(
+        self,
+        event: str,
+        bot_id: str | None = None,
+        url: str | None = None,
+        api_key: str | None = None,
+    ) -> Any:
+        """Send `event` now: again for `bot_id` (a bot or calendar that sent it), else
+        from a new bot or calendar; to `url` when given. The deliveries it made."""
+        body = {"event": event, "bot_id": bot_id, "url": url, "api_key": api_key}
+        given = {k: v for k, v in body.items() if v is not None}
+        return self._control("POST", "/webhooks/trigger", given)
+
     def set_faults(self, **faults: Any) -> Any:
         return self._control("PUT", "/webhooks/faults", faults)
 

@@ -360,6 +360,7 @@ class WebhookDispatcher:
         code, error = await self._request(delivery, number)
         attempt = Attempt(number, kind, at, url, code, error)
         delivery.attempts.append(attempt)
+        log.info("webhook %s %s for %s #%d %s to %s: %s", delivery.id, delivery.event, delivery.subject, number, kind, url, error or f"{code} ok")  # fmt: skip  # noqa: E501
         return attempt
 
     async def _attempt(self, delivery: Delivery) -> None:

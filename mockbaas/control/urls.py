@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import PREFIX
+from . import PREFIX, trigger_routes
 from . import clock_routes as clock
 from . import fault_routes as faults
 from . import responses as r
@@ -26,6 +26,7 @@ def add_control_routes(app: web.Application) -> None:
     add("GET", f"{PREFIX}/webhooks", r.webhooks)
     add("GET", f"{PREFIX}/webhooks/faults", r.get_faults)
     add("PUT", f"{PREFIX}/webhooks/faults", r.set_faults)
+    add("POST", f"{PREFIX}/webhooks/trigger", trigger_routes.trigger_event)
     add("GET", f"{PREFIX}/webhooks/{{id}}", r.webhook)
     add("POST", f"{PREFIX}/webhooks/{{id}}/redeliver", r.redeliver)
     add("POST", f"{PREFIX}/calendars/{{uuid}}/sync", r.calendar_sync)
