@@ -218,7 +218,7 @@ async def errors_as_json(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     response, error = await _answer(request, handler)
-    if not request.path.startswith(CONTROL_PREFIX + "/"):
+    if not request.path.startswith(CONTROL_PREFIX + "/") and request.path != "/openapi.json":
         mock = request.app[MOCK]
         mock.traffic.record(
             mock.clock.now(),
@@ -313,6 +313,7 @@ def make_app(mock: MockBaaS) -> web.Application:
     from .bots.urls import add_media_routes
     from .calendars.urls import HANDLERS as calendar_handlers
     from .control.urls import add_control_routes
+    from .openapi_route import add_openapi_route
 
     faults = api_faults(lambda request: request.app[MOCK].api_faults)
     app = web.Application(
@@ -321,6 +322,7 @@ def make_app(mock: MockBaaS) -> web.Application:
     app[MOCK] = mock
     add_control_routes(app)
     add_media_routes(app)
+    add_openapi_route(app)
     register(app, mock, {**bot_handlers, **calendar_handlers, **account_handlers})
 
     async def on_startup(_app: web.Application) -> None:
