@@ -314,6 +314,7 @@ def make_app(mock: MockBaaS) -> web.Application:
     from .calendars.urls import HANDLERS as calendar_handlers
     from .control.urls import add_control_routes
     from .openapi_route import add_openapi_route
+    from .zoom.urls import HANDLERS as zoom_handlers
 
     faults = api_faults(lambda request: request.app[MOCK].api_faults)
     app = web.Application(
@@ -323,7 +324,8 @@ def make_app(mock: MockBaaS) -> web.Application:
     add_control_routes(app)
     add_media_routes(app)
     add_openapi_route(app)
-    register(app, mock, {**bot_handlers, **calendar_handlers, **account_handlers})
+    handlers = {**bot_handlers, **calendar_handlers, **account_handlers, **zoom_handlers}
+    register(app, mock, handlers)
 
     async def on_startup(_app: web.Application) -> None:
         mock.start()

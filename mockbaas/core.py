@@ -17,6 +17,7 @@ from .ids import Ids
 from .scenarios import ScenarioBook
 from .traffic import Traffic
 from .webhooks import Delivery, WebhookDispatcher
+from .zoom.models import ZoomConnections
 
 log = logging.getLogger("mockbaas")
 
@@ -57,6 +58,7 @@ class MockBaaS:
             self.clock, self.ids, self.scenarios, self.webhooks, s.base_url(), Signer(s.seed)
         )
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
+        self.zoom = ZoomConnections(self.clock, self.ids)
 
     def set_public_url(self, url: str) -> None:
         self.bots.public_url = url.rstrip("/")
