@@ -8,8 +8,13 @@ from pathlib import Path
 
 from .clock import MANUAL
 from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
+from .webhooks.journal import DEFAULT_JOURNAL_LIMIT
 
 DEFAULT_MAX_BODY = 1024 * 1024
+#: Real seconds `advance` waits for the webhook attempts it made due.
+DEFAULT_ADVANCE_WAIT = 30.0
+#: Real seconds a stopping server gives pending webhooks their last chance.
+DEFAULT_DRAIN_TIMEOUT = 5.0
 
 
 @dataclass
@@ -26,12 +31,27 @@ class Settings:
     webhook_schedule: tuple[float, ...] = DEFAULT_SCHEDULE
     webhook_timeout: float = DEFAULT_TIMEOUT
     faults: Faults = field(default_factory=Faults)
+    #: settled webhook deliveries kept in the journal (pending ones are always kept)
+    journal_limit: int = DEFAULT_JOURNAL_LIMIT
+    advance_wait: float = DEFAULT_ADVANCE_WAIT
+    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
     #: validate every response against openapi.json and answer 500 on a breach
     strict: bool = False
     max_body: int = DEFAULT_MAX_BODY
     #: the base URL that media links point at; defaults to http://host:port
     public_url: str | None = None
     log_level: str = "info"
+    #: required as `Authorization: Bearer` on every control call when set (see
+    #: control/access.py); generated at start-up when listening beyond loopback
+    control_token: str | None = None
+    #: who may use the control API without a token (CIDR ranges; loopback)
+    control_clients: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    #: webhook targets allowed besides the --webhook-url / --public-url hosts; empty
+    #: means loopback (see targets.py)
+    webhook_allow: list[str] = field(default_factory=list)
+    #: key of the media link signatures; None draws a random one per server, so links
+    #: cannot be forged but differ between runs (pass one for reproducible links)
+    media_secret: str | None = None
 
     def base_url(self) -> str:
         if self.public_url:

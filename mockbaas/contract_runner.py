@@ -33,7 +33,7 @@ from .accounts.models import API_KEY_HEADER
 from .contract import default_contract_path
 from .query import encode_cursor
 from .reports import Case, Summary, delivery_curl, schemathesis_summary, write_junit
-from .webhooks import DELIVERY_HEADER, DUPLICATE
+from .webhooks import DELIVERY_HEADER, Kind
 
 RECEIVER_KEY = "mockbaas-contract-key"
 EXTRA_MISSING = (
@@ -49,9 +49,18 @@ def has_contract_extra() -> bool:
     return all(importlib.util.find_spec(name) for name in ("schemathesis", "hypothesis"))
 
 
-#: Generated `webhook_url` values point here: loopback, a port nothing listens on, so a
-#: fuzzed join never makes the server under test post to hosts on the internet.
-NOWHERE = "http://127.0.0.1:1/mockbaas-contract"
+#: Operations whose body names a webhook target. A server that keeps a target policy
+#: (the mock does: loopback and what its operator allows) refuses generated targets
+#: with a 422, by design, rather than post to made-up hosts.
+WEBHOOK_TARGET_OPERATIONS = (
+    "join",
+    "retranscribe_bot",
+    "set_webhook_url",
+    "schedule_record_event",
+    "patch_bot",
+)
+#: What schemathesis accepts for valid data (its default), plus that 422.
+ACCEPTED_WITH_TARGET_POLICY = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 
 
 def schemathesis_document(path: Path | None = None) -> dict[str, Any]:
@@ -73,7 +82,9 @@ def schemathesis_config(api_key: str, seed: int = 0, max_examples: int = 25) -> 
     """The schemathesis configuration every run of ours shares (tests and `contract api`).
 
     Cursors are valid only when a server issued them, which no schema can say: they are
-    drawn from cursors of the shape the API returns. Webhook URLs go nowhere (NOWHERE).
+    drawn from cursors of the shape the API returns. Generated webhook URLs are left as
+    drawn: the mock refuses every one outside its allow-list with a 422 (accepted for
+    the operations that take one) and never dials it.
     An operation answered only 401/403 (a wrong key) fails the run: schemathesis would
     just warn, and a run that tested nothing must not pass. `missing_test_data` stays a
     warning: the stateless phases cannot reach operations that need an existing id.
@@ -86,18 +97,36 @@ def schemathesis_config(api_key: str, seed: int = 0, max_examples: int = 25) -> 
         "warnings": {"fail-on": ["missing_auth"]},
         "auth": {"openapi": {"ApiKeyAuth": {"api_key": api_key}}},
         "dictionaries": {"cursors": {"values": [encode_cursor(0), encode_cursor(1)]}},
-        "parameters": {"query.cursor": {"dictionary": "cursors"}, "body.webhook_url": NOWHERE},
+        "parameters": {"query.cursor": {"dictionary": "cursors"}},
+        "operations": [
+            {
+                "include-operation-id": operation_id,
+                "checks": {
+                    "positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_TARGET_POLICY}
+                },
+            }
+            for operation_id in WEBHOOK_TARGET_OPERATIONS
+        ],
     }
 
 
+def _inline(value: Any) -> str:
+    """A TOML value: JSON spelling for scalars, inline tables inside lists."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_inline(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    return json.dumps(value)
+
+
 def _toml(table: dict[str, Any], prefix: str = "") -> str:
-    """Just enough TOML for a schemathesis config: nested tables of scalars and lists."""
+    """Just enough TOML for a schemathesis config: nested tables, scalars and lists."""
     scalars, tables = [], []
     for key, value in table.items():
         if isinstance(value, dict):
             tables.append((key, value))
         else:
-            scalars.append(f"{json.dumps(key)} = {json.dumps(value)}")
+            scalars.append(f"{json.dumps(key)} = {_inline(value)}")
     out = ""
     if scalars:
         out += (f"[{prefix}]\n" if prefix else "") + "\n".join(scalars) + "\n"
@@ -187,7 +216,7 @@ def _check_bot(
         attempts = delivery["attempts"]
         found = _attempt_problem(attempts[0] if attempts else None)
         if found is None:
-            for repeat in (a for a in attempts if a["kind"] == DUPLICATE):
+            for repeat in (a for a in attempts if a["kind"] == Kind.DUPLICATE):
                 again = _attempt_problem(repeat)
                 if again is not None:
                     why = (

@@ -7,7 +7,7 @@ import logging
 
 from .accounts.models import AccountBackend
 from .api_faults import ApiFaults
-from .bots.media import Signer
+from .bots.media import Signer, media_key
 from .bots.models import BotBackend
 from .calendars.models import CalendarBackend
 from .clock import Clock
@@ -15,8 +15,9 @@ from .config import Settings
 from .contract import Contract
 from .ids import Ids
 from .scenarios import ScenarioBook
+from .targets import TargetPolicy
 from .traffic import Traffic
-from .webhooks import Delivery, WebhookDispatcher
+from .webhooks import Delivery, Journal, WebhookDispatcher
 from .zoom.models import ZoomConnections
 
 log = logging.getLogger("mockbaas")
@@ -35,10 +36,16 @@ class MockBaaS:
         self.settings = settings or Settings()
         self.contract = contract or Contract.load()
         self.scenarios = scenarios or ScenarioBook.load(self.settings.scenario_dirs)
+        # kept across resets: links stay unforgeable and a reset changes no policy
+        self.media_key = media_key(self.settings.media_secret)
+        self.targets = TargetPolicy.build(
+            self.settings.webhook_allow, [self.settings.webhook_url, self.settings.public_url]
+        )
         self._build()
 
     def _build(self) -> None:
         s = self.settings
+        self._shut_down = False
         self.clock = Clock(s.clock, s.start_time, s.speed)
         self.ids = Ids(s.seed)
         self.traffic = Traffic()
@@ -53,9 +60,16 @@ class MockBaaS:
             timeout=s.webhook_timeout,
             faults=s.faults.copy(),  # runtime changes must not outlive a reset
             strict=s.strict,
+            journal=Journal(s.journal_limit),
+            target_check=self.targets.refusal,  # checked again right before each POST
         )
         self.bots = BotBackend(
-            self.clock, self.ids, self.scenarios, self.webhooks, s.base_url(), Signer(s.seed)
+            self.clock,
+            self.ids,
+            self.scenarios,
+            self.webhooks,
+            s.base_url(),
+            Signer(self.media_key),
         )
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
         self.zoom = ZoomConnections(self.clock, self.ids)
@@ -66,11 +80,24 @@ class MockBaaS:
     def start(self) -> None:
         self.clock.start()
 
+    async def advance(self, seconds: float, wait: float | None = None) -> dict[str, object]:
+        """Move virtual time, then wait up to `wait` real seconds (default: the setting)
+        for the webhook attempts that fell due, so a test sees them in the journal.
+        Returns how many timers ran and whether every attempt came back in time."""
+        fired = await self.clock.advance(seconds)
+        bound = self.settings.advance_wait if wait is None else wait
+        settled = await self.webhooks.settle(bound) if bound > 0 else not self.webhooks.in_flight
+        return {
+            "fired": fired,
+            "webhooks_settled": settled,
+            "webhooks_in_flight": self.webhooks.in_flight,
+        }
+
     async def reset(self) -> None:
         """Back to the state right after start-up: same seed, same epoch, configured
         faults, nothing else. Pending webhooks are dropped (logged): a reset is explicit."""
         public_url = self.bots.public_url
-        async with self.clock.lock:  # let a timer in flight (a webhook POST) finish
+        async with self.clock.lock:  # let a running timer finish its step
             await self.clock.stop()
             self.clock.clear()
         dropped = self.webhooks.pending()
@@ -82,10 +109,14 @@ class MockBaaS:
         self.clock.start()
 
     async def shutdown(self) -> list[Delivery]:
-        """Stop time, then give every pending webhook its last chance; what is still not
-        delivered is journaled and logged (see `WebhookDispatcher.drain`)."""
-        async with self.clock.lock:  # let a timer in flight (a webhook POST) finish
+        """Stop time, then give every pending webhook its last chance, within the drain
+        timeout; what is still not delivered is journaled and logged (see
+        `WebhookDispatcher.drain`). Safe to call twice: the second call finds nothing."""
+        if self._shut_down:
+            return []
+        self._shut_down = True
+        async with self.clock.lock:  # let a running timer finish its step
             await self.clock.stop()
-        lost = await self.webhooks.drain()
+        lost = await self.webhooks.drain(self.settings.drain_timeout)
         await self.webhooks.close()
         return lost

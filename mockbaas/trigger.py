@@ -43,7 +43,7 @@ async def trigger(
     """Send `event`; the subject and the deliveries of `event` this made."""
     if event not in (*EVENTS, CALENDAR_EVENT):
         raise invalid("body", "event", f"one of {', '.join((*EVENTS, CALENDAR_EVENT))}")
-    before = len(mock.webhooks.journal)
+    before = mock.webhooks.journal.seq  # deliveries made from here on are this trigger's
     async with mock.clock.lock:
         if subject is not None:
             subject = _replay(mock, event, subject, url)
@@ -51,18 +51,23 @@ async def trigger(
             subject = _new_calendar(mock, account, url)
         else:
             subject = _new_bot(mock, event, account, url)
-    await mock.clock.run_due()  # a complete due now; first attempts of what was sent
+    wait = mock.settings.advance_wait
+    await mock.webhooks.settle(wait)  # a complete due now; first attempts of what was sent
     if event == "transcription_complete" and not any(
-        d.event == event for d in mock.webhooks.journal[before:]
+        d.event == event for d in _since(mock, before)
     ):
         bot = mock.bots.find(subject)
         async with mock.clock.lock:
             mock.webhooks.send(
                 bot.account, event, {"bot_id": bot.uuid}, url=bot.webhook_url, subject=bot.uuid
             )
-        await mock.clock.run_due()
-    made = [d for d in mock.webhooks.journal[before:] if d.event == event]
+        await mock.webhooks.settle(wait)
+    made = [d for d in _since(mock, before) if d.event == event]
     return subject, made
+
+
+def _since(mock: MockBaaS, seq: int) -> list[Delivery]:
+    return [d for d in mock.webhooks.journal if d.seq > seq]
 
 
 def _replay(mock: MockBaaS, event: str, subject: str, url: str | None) -> str:
@@ -70,7 +75,7 @@ def _replay(mock: MockBaaS, event: str, subject: str, url: str | None) -> str:
     calendar = mock.calendars.calendars.get(subject)
     if bot is None and calendar is None:
         raise not_found("bot or calendar", subject)
-    sent = [d for d in mock.webhooks.journal if d.subject == subject]
+    sent = mock.webhooks.journal.of(subject)
     latest = next((d for d in reversed(sent) if d.event == event), None)
     if latest is None:
         events = sorted({d.event for d in sent}) or ["none"]

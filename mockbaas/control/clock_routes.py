@@ -27,6 +27,11 @@ def _max_ms(body: dict[str, Any]) -> int:
     return int(round(seconds * 1000))
 
 
+def _settle(mock: MockBaaS) -> stepping.Settle:
+    """Wait for the webhook posts each step made due, as `advance` does."""
+    return lambda: mock.webhooks.settle(mock.settings.advance_wait)
+
+
 def _only(body: dict[str, Any], *names: str) -> None:
     unknown = sorted(set(body) - set(names))
     if unknown:
@@ -44,7 +49,7 @@ async def advance_to(request: web.Request) -> web.Response:
         raise invalid("body", "time", "must be an ISO-8601 date-time") from None
     if not mock.clock.now() <= target <= mock.clock.now() + MAX_ADVANCE_S * 1000:
         raise invalid("body", "time", "must be between now and one year ahead")
-    fired = await stepping.advance_to(mock.clock, target)
+    fired = await stepping.advance_to(mock.clock, target, _settle(mock))
     return json_response(200, {"fired": fired, **mock.clock.snapshot()})
 
 
@@ -71,6 +76,7 @@ async def advance_until(request: web.Request) -> web.Response:
         mock.clock,
         lambda: _reached(mock, status, bot_id),  # type: ignore[arg-type]
         max_ms,
+        _settle(mock),
     )
     return json_response(200, {"reached": reached, "fired": fired, **mock.clock.snapshot()})
 
@@ -79,5 +85,5 @@ async def run_until_idle(request: web.Request) -> web.Response:
     mock = request.app[MOCK]
     body = await _body(request)
     _only(body, "max_seconds")
-    idle, fired = await stepping.run_until_idle(mock.clock, _max_ms(body))
+    idle, fired = await stepping.run_until_idle(mock.clock, _max_ms(body), _settle(mock))
     return json_response(200, {"idle": idle, "fired": fired, **mock.clock.snapshot()})
