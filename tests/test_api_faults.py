@@ -124,7 +124,7 @@ def test_rules_are_listed_removed_and_cleared(mockbaas):
         ({"retry_after": 3, "latency_seconds": 1}, "retry_after: only with a status"),
         ({"status": 429, "retry_after": -1}, "retry_after: must be whole seconds"),
         ({"latency_seconds": 31}, "latency_seconds: must be 0 to 30"),
-        ({"latency_seconds": float("nan")}, "latency_seconds: must be 0 to 30"),
+        ({"latency_seconds": float("nan")}, "NaN is not valid JSON"),
         ({"status": 500, "reset": True}, "reset: a dropped connection has no status"),
         ({"status": 500, "times": 0}, "times: must be a whole number"),
         ({"status": 500, "probability": 0}, "probability: must be above 0"),
