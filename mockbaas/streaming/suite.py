@@ -12,6 +12,7 @@ accepts the reconnection after a break, and lets the stream end with close code 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,6 +198,13 @@ def add_stream_parser(kinds: Any, formatter: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from ..contract_runner import EXTRA_MISSING
+
+    if importlib.util.find_spec("hypothesis") is None:
+        print(EXTRA_MISSING, file=sys.stderr)
+        return 2
     args.frequencies = args.frequencies or ["16khz", "24khz"]
     if urlsplit(args.url).scheme not in ("ws", "wss"):
         print(f"mockbaas contract stream: --url must be ws:// or wss://, got {args.url!r}")
