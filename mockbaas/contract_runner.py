@@ -460,9 +460,6 @@ def add_parser(sub: Any) -> None:
     api.add_argument("--url", required=True, help="base URL of the server under test")
     api.add_argument("--api-key", default="contract-test-key", help="key sent on every call")
     api.add_argument("--contract", help="another OpenAPI file (default: the bundled one)")
-    api.add_argument(
-        "--v2", action="store_true", help="the v2 API with openapi-v2.json (default: v1)"
-    )
     api.add_argument("--checks", default="all", help="schemathesis checks to run")
     api.add_argument("--max-examples", type=int, default=25, help="examples per operation")
     api.add_argument("--phases", help="schemathesis phases, e.g. examples,coverage,fuzzing")
@@ -476,6 +473,7 @@ def add_parser(sub: Any) -> None:
     api.add_argument(
         "--read-only", action="store_true", help="only GET operations (safe on a live account)"
     )
+    api.add_argument("--v2", action="store_true", help="the v2 API, with openapi-v2.json")
     api.add_argument("--junit-xml", type=Path, metavar="FILE", help="write a JUnit XML report")
     api.set_defaults(run=run_api, extra=[])
 
