@@ -5,10 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..streaming.control import add_stream_routes
-from . import PREFIX, trigger_routes
+from . import PREFIX, UI_FILES, trigger_routes
 from . import clock_routes as clock
 from . import fault_routes as faults
 from . import responses as r
+from . import ui_route as ui
 
 
 def add_control_routes(app: web.Application) -> None:
@@ -33,6 +34,9 @@ def add_control_routes(app: web.Application) -> None:
     add("POST", f"{PREFIX}/calendars/{{uuid}}/sync", r.calendar_sync)
     add("GET", f"{PREFIX}/requests", r.traffic)
     add_stream_routes(app)
+    add("GET", f"{PREFIX}/ui/state", ui.state)
+    for path in UI_FILES:
+        add("GET", path, ui.ui_file)
     add("GET", f"{PREFIX}/faults/api", faults.list_faults)
     add("POST", f"{PREFIX}/faults/api", faults.add_fault)
     add("DELETE", f"{PREFIX}/faults/api", faults.clear_faults)
