@@ -283,7 +283,9 @@ class WebhookDispatcher:
             self._enqueue(held)
             return
         self._held[delivery.subject] = delivery
-        due = self.clock.now() + int(round(OUT_OF_ORDER_HOLD_S * 1000))
+        self._arm_release(delivery, self.clock.now() + int(round(OUT_OF_ORDER_HOLD_S * 1000)))
+
+    def _arm_release(self, delivery: Delivery, due: int) -> None:
         delivery.next_attempt_at = due
 
         async def release() -> None:
@@ -439,6 +441,30 @@ class WebhookDispatcher:
                 else:
                     self._advance_queue(delivery)
         return attempt
+
+    # -- a saved world (mockbaas/state.py) ---------------------------------------------
+    def queued(self) -> tuple[dict[str, list[Delivery]], dict[str, Delivery]]:
+        """The per-subject queues (send order) and the out-of-order fault's held events."""
+        return {s: list(q) for s, q in self._queues.items()}, dict(self._held)
+
+    def adopt(
+        self,
+        journal: list[Delivery],
+        queues: dict[str, list[Delivery]],
+        held: dict[str, Delivery],
+    ) -> None:
+        """Take over a loaded journal; timers come back one by one through `rearm`."""
+        self.journal = list(journal)
+        self._by_id = {d.id: d for d in journal}
+        self._queues = {s: deque(q) for s, q in queues.items() if q}
+        self._held = dict(held)
+
+    def rearm(self, delivery: Delivery, due: int) -> None:
+        """The timer a pending delivery had: its hold (out-of-order fault) or next attempt."""
+        if self._held.get(delivery.subject) is delivery:
+            self._arm_release(delivery, due)
+        else:
+            self._schedule(delivery, due)
 
     def pending(self) -> list[Delivery]:
         return [d for d in self.journal if d.state == PENDING]
