@@ -45,12 +45,19 @@ def serve(settings: Settings) -> None:
     app = make_app(mock)
     listening = Settings(host=settings.host, port=settings.port).base_url()
     media = f", media links on {settings.public_url}" if settings.public_url else ""
-    # the banner, printed whatever the log level: `--port 0` users need the port
-    print(
-        f"mockbaas listening on {listening} (seed {settings.seed}, {settings.clock} clock{media})",
-        file=sys.stderr,
-        flush=True,
-    )
+    saved = f", state in {settings.state_file}" if settings.state_file else ""
+
+    async def banner(_app: web.Application) -> None:
+        # printed whatever the log level (`--port 0` users need the port), once SIGTERM
+        # and Ctrl-C are handled: whoever reads it may stop the server cleanly at once
+        print(
+            f"mockbaas listening on {listening} (seed {settings.seed}, epoch {mock.epoch}, "
+            f"{settings.clock} clock{media}{saved})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    app.on_startup.append(banner)
     web.run_app(
         app,
         sock=sock,
