@@ -18,6 +18,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ from conftest import CREDS, MEET_URL
 
 from mockbaas import state
 from mockbaas.client import MockClient
+from mockbaas.clock import REALTIME, to_ms
 from mockbaas.config import Settings
+from mockbaas.core import MockBaaS
 from mockbaas.receiver import WebhookReceiver
 from mockbaas.server import BackgroundServer
 from mockbaas.webhooks import Faults
@@ -335,3 +338,30 @@ def test_deterministic_and_epoch_replay_the_same_ids():
     assert ids_of_one_run("--epoch", "12345") == ids_of_one_run("--epoch", "12345")
     # epoch 0 is the fixture's: the bot id the README shows for seed 0
     assert ids_of_one_run("--deterministic")[0] == "e3e70682-c209-4cac-a29f-6fbed82c07cd"
+
+
+def test_a_bot_whose_scenario_is_not_loaded_is_refused(tmp_path):
+    path = tmp_path / "world.json"
+    with BackgroundServer(settings(path, Faults())) as server:
+        MockClient(server.url).join(MEET_URL, scenario="rejected")
+    saved = json.loads(path.read_bytes())
+    saved["bots"][0]["scenario"] = "only_in_my_folder"
+    path.write_text(json.dumps(saved))
+    with pytest.raises(state.StateError, match="'only_in_my_folder'.*--scenarios"):
+        MockBaaS(settings(path, Faults()))
+
+
+def test_the_realtime_clock_resumes_where_it_stopped(tmp_path):
+    """Not at the wall clock: the time the mock was down does not count."""
+    path = tmp_path / "world.json"
+    future = datetime(2031, 5, 1, tzinfo=UTC)
+    realtime = Settings(port=0, clock=REALTIME, start_time=future, state_file=path)
+    with BackgroundServer(realtime) as server:
+        bot = MockClient(server.url).join(MEET_URL)
+    saved = json.loads(path.read_bytes())["clock"]["now_ms"]
+    assert saved >= to_ms(future)
+    again = Settings(port=0, clock=REALTIME, state_file=path)  # no start time: would be now
+    with BackgroundServer(again) as server:
+        api = MockClient(server.url)
+        assert saved <= api.clock()["now_ms"] < saved + 86_400_000
+        assert api.bot(bot)["history"][0]["code"] == "joining_call"
