@@ -277,11 +277,10 @@ def register(app: web.Application, mock: MockBaaS, handlers: dict[str, Handler])
     missing = sorted(set(mock.contract.operations) - set(handlers))
     if missing:
         raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
-    # static segments first, so /bots/meeting_data never matches /bots/{uuid}
     by_path: dict[str, list[Operation]] = {}
     for op in mock.contract.operations.values():
         by_path.setdefault(op.path, []).append(op)
-    for path in sorted(by_path, key=lambda p: ("{" in p, p)):
+    for path in sorted(by_path, key=route_order):
         variants = [path]
         if path.endswith("/") and len(path) > 1:
             variants.append(path.rstrip("/"))
@@ -291,6 +290,13 @@ def register(app: web.Application, mock: MockBaaS, handlers: dict[str, Handler])
             # Any other method ends here with 405 and this path's own methods in Allow;
             # without it, DELETE /bots/meeting_data would fall through to DELETE /bots/{uuid}.
             app.router.add_route("*", variant, _refuse(sorted(o.method for o in by_path[path])))
+
+
+def route_order(path: str) -> tuple[tuple[bool, str], ...]:
+    """Segment by segment, a static segment before a templated one: the first match wins,
+    so /calendars/resync_all must come before /calendars/{uuid} and /bots/meeting_data
+    before /bots/{uuid}, at any depth."""
+    return tuple((segment.startswith("{"), segment) for segment in path.split("/"))
 
 
 def _refuse(allowed: list[str]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

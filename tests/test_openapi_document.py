@@ -71,6 +71,7 @@ SUCCESS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "bot_webhook_documentation": ("200", _s("WebhookDocumentation")),
     "calendar_webhook_documentation": ("200", _s("WebhookDocumentation")),
     "resync_all": ("200", _s("ResyncAllResponse")),
+    "resync_all_calendars": ("200", _s("ResyncAllResponse")),
     "list_raw_calendars": ("200", _s("ListRawCalendarsResponse")),
     "list_calendars": ("200", {"type": "array", "items": _s("Calendar")}),
     "create_calendar": ("200", _s("CreateCalendarResponse")),

@@ -429,6 +429,24 @@ def test_resync_all(api, contract):
     assert [d["subject"] for d in syncs][-2:] == [one["uuid"], two["uuid"]]
 
 
+def test_resync_all_on_the_2026_path(api, contract):
+    """POST /calendars/resync_all is the same operation; it is not /calendars/{uuid}."""
+    one = create_calendar(api, contract)
+    for params in ({}, {"days": "30"}):
+        resp = api.request("POST", "/calendars/resync_all", params=params)
+        assert ok(contract, "resync_all_calendars", resp) == {
+            "synced_calendars": [one["uuid"]],
+            "errors": [],
+        }
+    bad = api.request("POST", "/calendars/resync_all", params={"days": "soon"})
+    assert bad.status == 400 and bad.json()["details"][0]["path"] == "days"
+    wrong = api.request("GET", "/calendars/resync_all")
+    assert wrong.status == 405 and wrong.headers["Allow"] == "POST"
+    # the templated route still answers for real uuids
+    got = api.request("GET", f"/calendars/{one['uuid']}")
+    assert ok(contract, "get_calendar", got)["uuid"] == one["uuid"]
+
+
 def test_list_events_filters(api, contract):
     calendar = create_calendar(api, contract)
     uuid = calendar["uuid"]

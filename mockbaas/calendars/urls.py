@@ -12,6 +12,7 @@ HANDLERS = {
     "update_calendar": r.update_calendar,
     "delete_calendar": r.delete_calendar,
     "resync_all": r.resync_all,
+    "resync_all_calendars": r.resync_all,  # the 2026 path, same operation
     "list_events": r.list_events,
     "get_event": r.get_event,
     "schedule_record_event": r.schedule_record_event,
