@@ -312,12 +312,14 @@ def make_app(mock: MockBaaS) -> web.Application:
     from .bots.urls import add_media_routes
     from .calendars.urls import HANDLERS as calendar_handlers
     from .control.urls import add_control_routes
+    from .zoom.urls import HANDLERS as zoom_handlers
 
     app = web.Application(middlewares=[errors_as_json], client_max_size=mock.settings.max_body)
     app[MOCK] = mock
     add_control_routes(app)
     add_media_routes(app)
-    register(app, mock, {**bot_handlers, **calendar_handlers, **account_handlers})
+    handlers = {**bot_handlers, **calendar_handlers, **account_handlers, **zoom_handlers}
+    register(app, mock, handlers)
 
     async def on_startup(_app: web.Application) -> None:
         mock.start()

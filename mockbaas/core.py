@@ -18,6 +18,7 @@ from .ids import Ids, fresh_epoch
 from .scenarios import ScenarioBook
 from .traffic import Traffic
 from .webhooks import Delivery, WebhookDispatcher
+from .zoom.models import ZoomConnections
 
 log = logging.getLogger("mockbaas")
 
@@ -77,6 +78,7 @@ class MockBaaS:
             self.clock, self.ids, self.scenarios, self.webhooks, s.base_url(), Signer(s.seed)
         )
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
+        self.zoom = ZoomConnections(self.clock, self.ids)
 
     def set_public_url(self, url: str) -> None:
         self.bots.public_url = url.rstrip("/")

@@ -37,6 +37,12 @@ def some_request(contract: Contract, op_id: str) -> tuple[str, str, dict[str, An
         "schedule_record_event": BOT_PARAM,
         "patch_bot": {"bot_name": "c"},
         "set_webhook_url": {"webhook_url": "https://example.com/hook"},
+        "create_zoom_oauth_connection": {
+            "authorization_code": "c",
+            "redirect_uri": "https://example.com/cb",
+            "zoom_client_id": "i",
+            "zoom_client_secret": "s",
+        },
     }
     body = bodies.get(op_id) if op.body_media else None
     assert (body is not None) == (op.body_media is not None), op_id
@@ -173,6 +179,16 @@ def test_another_accounts_ids_are_not_found(api, contract):
         "GET", "/calendar_events/", params={"calendar_id": calendar["uuid"], "status": "all"}
     )
     event = listing.json()["data"][-1]
+    zoom = api.request(
+        "POST",
+        "/zoom_oauth_connections/",
+        json_body={
+            "authorization_code": "c",
+            "redirect_uri": "https://example.com/cb",
+            "zoom_client_id": "i",
+            "zoom_client_secret": "s",
+        },
+    ).json()
     owner_view = {
         "bot": api.request("GET", "/bots/meeting_data", params={"bot_id": bot_id}).json(),
         "calendar": api.request("GET", f"/calendars/{calendar['uuid']}").json(),
@@ -194,6 +210,13 @@ def test_another_accounts_ids_are_not_found(api, contract):
         "schedule_record_event": ("POST", f"/calendar_events/{e}/bot", {}, BOT_PARAM),
         "patch_bot": ("PATCH", f"/calendar_events/{e}/bot", {}, {"bot_name": "x"}),
         "unschedule_record_event": ("DELETE", f"/calendar_events/{e}/bot", {}, None),
+        "get_zoom_oauth_connection": ("GET", f"/zoom_oauth_connections/{zoom['uuid']}", {}, None),
+        "delete_zoom_oauth_connection": (
+            "DELETE",
+            f"/zoom_oauth_connections/{zoom['uuid']}",
+            {},
+            None,
+        ),
     }
     assert set(attempts) == id_operations(contract)
     for op_id, (method, path, query, body) in attempts.items():
@@ -209,6 +232,8 @@ def test_another_accounts_ids_are_not_found(api, contract):
     # the intruder's own lists are empty, and its resync touches nothing of the owner's
     assert api.request("GET", "/bots/bots_with_metadata", api_key="intruder").json()["bots"] == []
     assert api.request("GET", "/calendars/", api_key="intruder").json() == []
+    assert api.request("GET", "/zoom_oauth_connections/", api_key="intruder").json() == []
+    assert api.request("GET", "/zoom_oauth_connections/").json() == [zoom]
     resync = api.request("POST", "/internal/calendar/resync_all", api_key="intruder")
     assert resync.json() == {"synced_calendars": [], "errors": []}
     # and the owner's things are exactly as they were

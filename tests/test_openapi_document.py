@@ -49,8 +49,15 @@ BY_ID_OPERATIONS = {
     "unschedule_record_event",
     "patch_bot",
     "list_events",
+    "get_zoom_oauth_connection",
+    "delete_zoom_oauth_connection",
 }
-EXTRA_ERRORS = {"join": {"409"}, "delete_data": {"403", "429"}, "create_calendar": {"404"}}
+EXTRA_ERRORS = {
+    "join": {"409"},
+    "delete_data": {"403", "429"},
+    "create_calendar": {"404"},
+    "create_zoom_oauth_connection": {"409"},
+}
 
 
 def _s(name: str) -> dict[str, str]:
@@ -85,6 +92,13 @@ SUCCESS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "list_events": ("200", _s("ListEventResponse")),
     "get_webhook_url": ("200", _s("GetWebhookUrlResponse")),
     "set_webhook_url": ("200", _s("GetWebhookUrlResponse")),
+    "list_zoom_oauth_connections": (
+        "200",
+        {"type": "array", "items": _s("ZoomOAuthConnectionResponse")},
+    ),
+    "create_zoom_oauth_connection": ("201", _s("ZoomOAuthConnectionResponse")),
+    "get_zoom_oauth_connection": ("200", _s("ZoomOAuthConnectionResponse")),
+    "delete_zoom_oauth_connection": ("204", None),
 }
 
 UPSTREAM_SCHEMA_NAMES = (

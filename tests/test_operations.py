@@ -670,6 +670,34 @@ def test_schedule_all_occurrences_of_a_recurring_event(api, contract):
     assert all(params[u] is None for u in series)
 
 
+# --------------------------------------------------------------------------- zoom oauth
+
+
+def test_zoom_oauth_connections(api, contract):
+    body = {
+        "authorization_code": "code",
+        "redirect_uri": "https://app.example.com/cb",
+        "zoom_client_id": "client",
+        "zoom_client_secret": "secret",
+    }
+    made = ok(
+        contract,
+        "create_zoom_oauth_connection",
+        api.request("POST", "/zoom_oauth_connections/", json_body=body),
+        status=201,
+    )
+    path = f"/zoom_oauth_connections/{made['uuid']}"
+    listed = api.request("GET", "/zoom_oauth_connections/")
+    assert ok(contract, "list_zoom_oauth_connections", listed) == [made]
+    assert ok(contract, "get_zoom_oauth_connection", api.request("GET", path)) == made
+    resp = api.request("DELETE", path)
+    assert ok(contract, "delete_zoom_oauth_connection", resp, status=204) is None
+    assert (
+        ok(contract, "list_zoom_oauth_connections", api.request("GET", "/zoom_oauth_connections/"))
+        == []
+    )
+
+
 # --------------------------------------------------------------------------- completeness
 
 

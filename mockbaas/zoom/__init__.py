@@ -1,0 +1,1 @@
+"""Zoom OAuth connections (the 2026 v1 routes): models, handlers and routes."""
