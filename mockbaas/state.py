@@ -32,6 +32,7 @@ from .calendars.models import Calendar, RawCalendar
 from .clock import Timer, iso
 from .scenarios import ScenarioBook, Step
 from .webhooks import PENDING, Attempt, Delivery
+from .zoom.models import Connection
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -204,6 +205,17 @@ def calendar_from_dict(data: dict[str, Any], accounts: dict[str, Account]) -> Ca
     )
 
 
+# -- zoom connections ------------------------------------------------------------------------
+def connection_to_dict(connection: Connection) -> dict[str, Any]:
+    data = dataclasses.asdict(connection)
+    data["account"] = connection.account.key
+    return data
+
+
+def connection_from_dict(data: dict[str, Any], accounts: dict[str, Account]) -> Connection:
+    return Connection(**{**data, "account": accounts[data["account"]]})
+
+
 # -- webhook deliveries ----------------------------------------------------------------------
 def delivery_to_dict(delivery: Delivery) -> dict[str, Any]:
     data = {name: getattr(delivery, name) for name in DELIVERY_FIELDS}
@@ -245,6 +257,10 @@ def dump(mock: MockBaaS) -> dict[str, Any]:
         "accounts": [account_to_dict(a) for a in mock.accounts.accounts.values()],
         "bots": bots,
         "calendars": calendars,
+        "zoom": {
+            "connections": [connection_to_dict(c) for c in mock.zoom.connections.values()],
+            "used_codes": sorted(list(code) for code in mock.zoom._used_codes),
+        },
         "webhooks": {
             "journal": journal,
             "queues": {s: [d.id for d in q] for s, q in queues.items()},
@@ -337,6 +353,12 @@ def _load(mock: MockBaaS, data: dict[str, Any]) -> None:
         mock.calendars.add(calendar)
         for event_uuid, saved in item["bot_timers"].items():
             _arm(arms, saved, lambda _, c=calendar, e=event_uuid: mock.calendars.rearm(c, e))
+
+    zoom = data["zoom"]
+    for item in zoom["connections"]:
+        connection = connection_from_dict(item, accounts)
+        mock.zoom.connections[connection.uuid] = connection
+    mock.zoom._used_codes = {(str(a), str(b)) for a, b in zoom["used_codes"]}
 
     hooks = data["webhooks"]
     journal = [delivery_from_dict(item) for item in hooks["journal"]]

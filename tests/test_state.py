@@ -88,6 +88,13 @@ def first_half(s: Script, hook: str, receiver: WebhookReceiver) -> dict[str, str
         f"/calendar_events/{events['data'][0]['uuid']}/bot",
         json_body={"bot_name": "Cal"},
     )
+    zoom = {
+        "authorization_code": "code-1",
+        "redirect_uri": "https://app.example.com/zoom/callback",
+        "zoom_client_id": "zoom-client",
+        "zoom_client_secret": "zoom-secret",
+    }
+    s.call("zoom", "POST", "/zoom_oauth_connections/", json_body=zoom)
     s.control("advance 20", "POST", "/clock/advance", {"seconds": 20})
     receiver.go_down()
     ending = s.call("ending", "POST", "/bots/", json_body=join | {"meeting_url": ZOOM_URL + "1"})
@@ -105,6 +112,14 @@ def second_half(s: Script, receiver: WebhookReceiver, calendar_id: str) -> None:
         s.control(f"advance {seconds}", "POST", "/clock/advance", {"seconds": seconds})
     s.call("listing", "GET", "/bots/bots_with_metadata", params={"limit": 50})
     s.call("events", "GET", "/calendar_events/", params={"calendar_id": calendar_id})
+    s.call("zoom", "GET", "/zoom_oauth_connections/")
+    reused = {
+        "authorization_code": "code-1",  # single-use, before and after the restart
+        "redirect_uri": "https://app.example.com/zoom/callback",
+        "zoom_client_id": "zoom-client",
+        "zoom_client_secret": "zoom-secret",
+    }
+    s.call("zoom code again", "POST", "/zoom_oauth_connections/", json_body=reused)
     s.control("bots", "GET", "/bots")
     s.control("journal", "GET", "/webhooks")
     s.control("clock", "GET", "/clock")
