@@ -26,8 +26,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check mockbaas tests
 	$(BIN)/ruff format --check mockbaas tests
 
-bench: $(STAMP)  ## throughput of the mock against a bare aiohttp baseline, same run
-	$(BIN)/python -m mockbaas.bench
+bench: $(STAMP)  ## every figure against a bare aiohttp baseline, same run (ARGS="--quick")
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get install -y -qq wrk >/dev/null 2>&1; } || \
+	  echo "wrk not installed (apt-get install wrk): the Python load generator is used"
+	$(BIN)/python -m mockbaas.bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -28,6 +28,8 @@ CLOCK_MODES = (MANUAL, REALTIME)
 DEFAULT_START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
 Callback = Callable[[], Awaitable[None]]
+#: Timers run back to back before `advance` lets other tasks run.
+YIELD_EVERY = 256
 
 
 def to_ms(moment: datetime) -> int:
@@ -180,6 +182,10 @@ class Clock:
     async def _run_until(self, target: int) -> int:
         fired = 0
         while True:
+            if fired and fired % YIELD_EVERY == 0:
+                # a long advance lets the loop breathe: webhook posts and other
+                # connections progress while the remaining timers wait their turn
+                await asyncio.sleep(0)
             due = self.next_due()
             if due is None or due > target:
                 break

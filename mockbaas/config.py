@@ -8,8 +8,13 @@ from pathlib import Path
 
 from .clock import MANUAL
 from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
+from .webhooks.journal import DEFAULT_JOURNAL_LIMIT
 
 DEFAULT_MAX_BODY = 1024 * 1024
+#: Real seconds `advance` waits for the webhook attempts it made due.
+DEFAULT_ADVANCE_WAIT = 30.0
+#: Real seconds a stopping server gives pending webhooks their last chance.
+DEFAULT_DRAIN_TIMEOUT = 5.0
 
 
 @dataclass
@@ -26,6 +31,10 @@ class Settings:
     webhook_schedule: tuple[float, ...] = DEFAULT_SCHEDULE
     webhook_timeout: float = DEFAULT_TIMEOUT
     faults: Faults = field(default_factory=Faults)
+    #: settled webhook deliveries kept in the journal (pending ones are always kept)
+    journal_limit: int = DEFAULT_JOURNAL_LIMIT
+    advance_wait: float = DEFAULT_ADVANCE_WAIT
+    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
     #: validate every response against openapi.json and answer 500 on a breach
     strict: bool = False
     max_body: int = DEFAULT_MAX_BODY

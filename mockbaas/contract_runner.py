@@ -32,7 +32,7 @@ from typing import Any
 from .accounts.models import API_KEY_HEADER
 from .contract import default_contract_path
 from .query import encode_cursor
-from .webhooks import DELIVERY_HEADER, DUPLICATE
+from .webhooks import DELIVERY_HEADER, Kind
 
 RECEIVER_KEY = "mockbaas-contract-key"
 
@@ -159,7 +159,7 @@ def _check_bot(client: Any, bot_id: str, drawn: str, report: ReceiverReport) -> 
         attempts = delivery["attempts"]
         why = _attempt_problem(attempts[0] if attempts else None)
         if why is None:
-            for repeat in (a for a in attempts if a["kind"] == DUPLICATE):
+            for repeat in (a for a in attempts if a["kind"] == Kind.DUPLICATE):
                 again = _attempt_problem(repeat)
                 if again is not None:
                     why = (

@@ -17,7 +17,7 @@ from .contract import Contract
 from .ids import Ids, fresh_epoch
 from .scenarios import ScenarioBook
 from .traffic import Traffic
-from .webhooks import Delivery, WebhookDispatcher
+from .webhooks import Delivery, Journal, WebhookDispatcher
 from .zoom.models import ZoomConnections
 
 log = logging.getLogger("mockbaas")
@@ -60,6 +60,7 @@ class MockBaaS:
 
     def _build(self) -> None:
         s = self.settings
+        self._shut_down = False
         self.clock = Clock(s.clock, s.start_time, s.speed)
         self.ids = Ids(s.seed, self.epoch)
         self.traffic = Traffic()
@@ -73,6 +74,7 @@ class MockBaaS:
             timeout=s.webhook_timeout,
             faults=s.faults.copy(),  # runtime changes must not outlive a reset
             strict=s.strict,
+            journal=Journal(s.journal_limit),
         )
         self.bots = BotBackend(
             self.clock, self.ids, self.scenarios, self.webhooks, s.base_url(), Signer(s.seed)
@@ -112,11 +114,24 @@ class MockBaaS:
             except Exception:  # a full disk must not stop the mock; the log says it
                 log.exception("could not save state to %s", self.settings.state_file)
 
+    async def advance(self, seconds: float, wait: float | None = None) -> dict[str, object]:
+        """Move virtual time, then wait up to `wait` real seconds (default: the setting)
+        for the webhook attempts that fell due, so a test sees them in the journal.
+        Returns how many timers ran and whether every attempt came back in time."""
+        fired = await self.clock.advance(seconds)
+        bound = self.settings.advance_wait if wait is None else wait
+        settled = await self.webhooks.settle(bound) if bound > 0 else not self.webhooks.in_flight
+        return {
+            "fired": fired,
+            "webhooks_settled": settled,
+            "webhooks_in_flight": self.webhooks.in_flight,
+        }
+
     async def reset(self) -> None:
         """Back to the state right after start-up: same seed, same epoch, configured
         faults, nothing else. Pending webhooks are dropped (logged): a reset is explicit."""
         public_url = self.bots.public_url
-        async with self.clock.lock:  # let a timer in flight (a webhook POST) finish
+        async with self.clock.lock:  # let a running timer finish its step
             await self.clock.stop()
             self.clock.clear()
         dropped = self.webhooks.pending()
@@ -128,17 +143,22 @@ class MockBaaS:
         self.clock.start()
 
     async def shutdown(self) -> list[Delivery]:
-        """Stop time, then give every pending webhook its last chance; what is still not
-        delivered is journaled and logged (see `WebhookDispatcher.drain`). With a state
-        file the world is saved instead, pending webhooks included: they go on after the
-        restart, from where their retries stood."""
+        """Stop time, then give every pending webhook its last chance, within the drain
+        timeout; what is still not delivered is journaled and logged (see
+        `WebhookDispatcher.drain`). With a state file the world is saved instead, pending
+        webhooks included: they go on after the restart, from where their retries stood.
+        Safe to call twice: the second call finds nothing."""
+        if self._shut_down:
+            return []
+        self._shut_down = True
         if self._saver is not None and self._stop_saving is not None:
             self._stop_saving.set()
             await self._saver  # a save under way finishes first: the last write wins
             self._saver = None
-        async with self.clock.lock:  # let a timer in flight (a webhook POST) finish
+        async with self.clock.lock:  # let a running timer finish its step
             await self.clock.stop()
         if self.settings.state_file is not None:
+            await self.webhooks.pause()  # attempts in flight are made again after restart
             await self.save()
             log.info(
                 "saved state to %s (%d pending webhook deliveries kept for the restart)",
@@ -147,6 +167,6 @@ class MockBaaS:
             )
             await self.webhooks.close()
             return []
-        lost = await self.webhooks.drain()
+        lost = await self.webhooks.drain(self.settings.drain_timeout)
         await self.webhooks.close()
         return lost

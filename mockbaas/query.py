@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .clock import parse_iso
 from .errors import invalid
+
+#: No cursor this server issues is longer; a longer one is refused before decoding.
+MAX_CURSOR_LENGTH = 256
 
 
 def encode_cursor(offset: int) -> str:
@@ -20,6 +25,8 @@ def decode_cursor(cursor: str | None) -> int:
     """The offset inside a cursor this server issued; a 400 for anything else."""
     if not cursor:
         return 0
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid("query", "cursor", "not a cursor this server returned (too long)")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -29,6 +36,62 @@ def decode_cursor(cursor: str | None) -> int:
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         pass
     raise invalid("query", "cursor", "not a cursor this server returned")
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """Where a page starts: after the bot with id `after` in the listing's order, for
+    the filters whose fingerprint is `filters` (None in a hand-made cursor), or at
+    position `offset` (the cursors older versions issued)."""
+
+    after: int | None = None
+    filters: str | None = None
+    offset: int = 0
+
+
+def filters_fingerprint(query: dict[str, Any], ignore: tuple[str, ...]) -> str:
+    """A short digest of a listing's filters: a cursor remembers what it was issued for."""
+    items = sorted((k, str(v)) for k, v in query.items() if k not in ignore and v is not None)
+    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
+
+
+def encode_keyset(after: int, filters: str) -> str:
+    raw = json.dumps({"after": after, "q": filters}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_keyset(cursor: str | None, filters: str) -> Keyset:
+    """A keyset cursor this server issued, checked against the filters it is used with;
+    a 400 naming the problem for anything else."""
+    if not cursor:
+        return Keyset()
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid("query", "cursor", "not a cursor this server returned (too long)")
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
+        value = None
+    if isinstance(value, dict) and set(value) == {"offset"}:
+        return Keyset(offset=decode_cursor(cursor))
+    after = value.get("after") if isinstance(value, dict) else None
+    issued_for = value.get("q") if isinstance(value, dict) else None
+    if (
+        not isinstance(after, int)
+        or isinstance(after, bool)
+        or after < 0
+        or not (issued_for is None or isinstance(issued_for, str))
+        or set(value) - {"after", "q"}
+    ):
+        raise invalid("query", "cursor", "not a cursor this server returned")
+    if issued_for is not None and issued_for != filters:
+        raise invalid(
+            "query",
+            "cursor",
+            "this cursor was issued for other filters; repeat the first page's filters "
+            "(only limit may change) or start again without a cursor",
+        )
+    return Keyset(after=after, filters=issued_for)
 
 
 _ISO = re.compile(

@@ -44,17 +44,21 @@ class WebhookReceiver(BackgroundApp):
         self.host = host
         self.url = ""
         self.received: list[Received] = []
-        self._fail_next = 0
+        self._fail_next: dict[str | None, int] = {}  # by path; None: any path
         self._fail_status = 500
         self._down = False
-        self._delay = 0.0
+        self._delay: dict[str | None, float] = {}
         self._handler: Callable[[Received], object] | None = None
         self._lock = threading.Lock()
 
     # -- behaviour ------------------------------------------------------------------------
-    def fail_next(self, count: int, status: int = 500) -> None:
+    def fail_next(self, count: int, status: int = 500, *, path: str | None = None) -> None:
+        """Answer `status` to the next `count` requests (to `path` only, when given: the
+        mock posts to many bots at once, so a test that fails one bot gives it a URL of
+        its own)."""
         with self._lock:
-            self._fail_next, self._fail_status = count, status
+            self._fail_next[path] = count
+            self._fail_status = status
 
     def go_down(self, status: int = 503) -> None:
         with self._lock:
@@ -63,12 +67,13 @@ class WebhookReceiver(BackgroundApp):
     def come_back(self) -> None:
         with self._lock:
             self._down = False
-            self._fail_next = 0
+            self._fail_next.clear()
 
-    def answer_after(self, seconds: float) -> None:
-        """Answer every request `seconds` (real) late, e.g. after the sender's timeout."""
+    def answer_after(self, seconds: float, *, path: str | None = None) -> None:
+        """Answer every request (to `path`, when given) `seconds` (real) late, e.g. after
+        the sender's timeout."""
         with self._lock:
-            self._delay = seconds
+            self._delay[path] = seconds
 
     def on_receive(self, handler: Callable[[Received], object] | None) -> None:
         """Process each request it would acknowledge with `handler(received)`, in a
@@ -81,7 +86,9 @@ class WebhookReceiver(BackgroundApp):
         """Forget what was received and every behaviour set: a fresh, healthy receiver."""
         with self._lock:
             self.received.clear()
-            self._fail_next, self._down, self._delay = 0, False, 0.0
+            self._fail_next.clear()
+            self._down = False
+            self._delay.clear()
             self._handler = None
 
     def events(self) -> list[dict[str, Any]]:
@@ -93,11 +100,13 @@ class WebhookReceiver(BackgroundApp):
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
         with self._lock:
-            delay = self._delay
+            key = request.path if request.path in self._delay else None
+            delay = self._delay.get(key, 0.0)
+            failing = request.path if self._fail_next.get(request.path) else None
             if self._down:
                 status = self._fail_status
-            elif self._fail_next > 0:
-                self._fail_next -= 1
+            elif self._fail_next.get(failing, 0) > 0:
+                self._fail_next[failing] -= 1
                 status = self._fail_status
             else:
                 status = 200

@@ -31,7 +31,7 @@ from .bots.models import GUARDS, Bot, Retranscription
 from .calendars.models import Calendar, RawCalendar
 from .clock import Timer, iso
 from .scenarios import ScenarioBook, Step
-from .webhooks import PENDING, Attempt, Delivery
+from .webhooks import Attempt, Delivery, Kind, State
 from .zoom.models import Connection
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ BOT_FIELDS = (
     "recording_since",
     "recording_started",
     "speakers",
-    "transcript",
+    "transcript_seed",
     "screenshots",
     "data_deleted",
     "retranscriptions",
@@ -228,10 +228,9 @@ def delivery_to_dict(delivery: Delivery) -> dict[str, Any]:
 def delivery_from_dict(data: dict[str, Any]) -> Delivery:
     fields = {name: data[name] for name in DELIVERY_FIELDS}
     body = data["body"].encode()
-    if "payload" in {f.name for f in dataclasses.fields(Delivery)}:
-        fields["payload"] = json.loads(body)  # the body is the payload's own serialisation
+    fields["state"] = State(fields["state"])
     delivery = Delivery(body=body, **fields)
-    delivery.attempts = [Attempt(**a) for a in data["attempts"]]
+    delivery.attempts = [Attempt(**{**a, "kind": Kind(a["kind"])}) for a in data["attempts"]]
     return delivery
 
 
@@ -369,7 +368,7 @@ def _load(mock: MockBaaS, data: dict[str, Any]) -> None:
     now = clock.now()
     for delivery, item in zip(journal, hooks["journal"], strict=True):
         saved = item["timer"]
-        if saved is None and delivery.state == PENDING:
+        if saved is None and delivery.state is State.PENDING:
             queue = queues.get(delivery.subject)
             if queue and queue[0] is delivery:  # its attempt was in flight: make it again
                 saved = {"due": now, "seq": -1}

@@ -39,6 +39,7 @@ def test_pending_delivery_gets_a_last_attempt_at_stop(mockbaas_receiver):
         api = MockClient(server.url)
         rcv.fail_next(1)
         bot = api.join(MEET_URL, webhook_url=rcv.url)
+        api.advance(0)  # waits for the first attempt
         [pending] = api.webhooks(bot_id=bot)
         assert pending["state"] == "pending"
         assert pending["next_attempt_at"] == "2025-01-06T09:00:02.000Z"
@@ -134,6 +135,7 @@ def test_sigterm_drains_a_real_server(mockbaas_receiver):
         rcv.fail_next(1)
         saved = api.join(MEET_URL)  # the --webhook-url default
         lost = api.join(OTHER_MEET, webhook_url=refused)
+        api.advance(0)  # waits for the first attempts
         journal = api.webhooks()
         assert [(d["subject"], d["state"], len(d["attempts"])) for d in journal] == [
             (saved, "pending", 1),
@@ -156,4 +158,4 @@ def test_sigterm_drains_a_real_server(mockbaas_receiver):
     [line] = [line for line in log.splitlines() if journal[1]["id"] in line]
     assert "undelivered at shutdown: connection refused" in line
     assert lost in line
-    assert journal[0]["id"] not in log
+    assert not [line for line in log.splitlines() if journal[0]["id"] in line and "WARN" in line]

@@ -7,7 +7,9 @@ seed give the same history, timestamps and webhooks, at any speed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +18,7 @@ from ..clock import Clock, Timer, iso, maybe_iso
 from ..errors import MockError, conflict, invalid, not_found
 from ..events import Outbox
 from ..ids import Ids
-from ..query import decode_cursor, encode_cursor, query_date
+from ..query import Keyset, decode_keyset, encode_keyset, filters_fingerprint, query_date
 from ..scenarios import SCENARIO_FIELD, Scenario, ScenarioBook, Step
 from . import lifecycle as lc
 from . import transcript as tx
@@ -52,6 +54,9 @@ class Retranscription:
     timer: Timer | None = field(default=None, repr=False)
 
 
+TRANSCRIPT_CACHE = 64
+
+
 @dataclass
 class Bot:
     uuid: str
@@ -73,7 +78,9 @@ class Bot:
     recording_since: int | None = None
     recording_started: int | None = None
     speakers: list[str] = field(default_factory=list)
-    transcript: list[dict[str, Any]] = field(default_factory=list)
+    #: the seed of the current transcript (None: none made): it is generated from it
+    #: when read, never stored, so a finished bot stays small
+    transcript_seed: int | None = None
     screenshots: list[int] = field(default_factory=list)
     data_deleted: bool = False
     retranscriptions: int = 0
@@ -146,10 +153,11 @@ class BotBackend:
         self.public_url = public_url.rstrip("/")
         self.signer = signer
         self.bots: dict[str, Bot] = {}
-
-    def add(self, bot: Bot) -> None:
-        """Index a bot: every new bot, and every bot of a loaded world, goes through here."""
-        self.bots[bot.uuid] = bot
+        #: each account's bots in creation order (ids and creation times ascending)
+        self.by_account: dict[int, list[Bot]] = {}
+        #: (account, meeting URL, deduplication key) -> when the last such bot was made
+        self._dedup: dict[tuple[int, str, str | None], int] = {}
+        self._transcript_cache: OrderedDict[tuple[str, int], list[dict[str, Any]]] = OrderedDict()
 
     # -- lookups ------------------------------------------------------------------------
     def get(self, account: Account, uuid: str) -> Bot:
@@ -168,19 +176,13 @@ class BotBackend:
     def join(self, account: Account, params: dict[str, Any]) -> Bot:
         now = self.clock.now()
         url = params["meeting_url"]
-        key = params.get("deduplication_key")
-        for other in reversed(self.bots.values()):
-            if other.created_ms <= now - DEDUP_WINDOW_MS:
-                break
-            if (
-                other.account is account
-                and other.meeting_url == url
-                and other.params.get("deduplication_key") == key
-            ):
-                raise conflict(
-                    f"a bot was already sent to {url} less than 5 minutes ago "
-                    "(set a different deduplication_key to send another)"
-                )
+        dedup = (account.number, url, params.get("deduplication_key"))
+        last = self._dedup.get(dedup)
+        if last is not None and last > now - DEDUP_WINDOW_MS:
+            raise conflict(
+                f"a bot was already sent to {url} less than 5 minutes ago "
+                "(set a different deduplication_key to send another)"
+            )
         extra = params.get("extra")
         requested = extra.get(SCENARIO_FIELD) if isinstance(extra, dict) else None
         if requested is not None and not isinstance(requested, str):
@@ -222,6 +224,16 @@ class BotBackend:
         else:
             self._schedule_step(bot, base=join_ms)
         return bot
+
+    def add(self, bot: Bot) -> None:
+        """Index a new bot, or a bot of a loaded world: every bot comes through here, in
+        creation order."""
+        self.bots[bot.uuid] = bot
+        self.by_account.setdefault(bot.account.number, []).append(bot)
+        p = bot.params
+        self._dedup[(bot.account.number, p["meeting_url"], p.get("deduplication_key"))] = (
+            bot.created_ms
+        )
 
     def leave(self, account: Account, uuid: str) -> Bot:
         bot = self.get(account, uuid)
@@ -436,15 +448,29 @@ class BotBackend:
             "speakers": list(bot.speakers),
         }
         if bot.wants_transcript:
-            data["transcript"] = bot.transcript
+            data["transcript"] = self.transcript(bot)
         self.outbox.send(bot.account, "complete", data, url=bot.webhook_url, subject=bot.uuid)
 
     def _transcribe(self, bot: Bot, seed: int) -> None:
         """Speakers and a transcript of what was recorded (`seed` varies the words)."""
         bot.speakers = tx.speakers_for(bot.seed, bot.scenario.speakers)
-        bot.transcript = tx.generate(
-            seed, bot.recorded_ms / 1000, bot.speakers, bot.scenario.transcript
-        )
+        bot.transcript_seed = seed
+
+    def transcript(self, bot: Bot) -> list[dict[str, Any]]:
+        """The bot's transcript segments, generated from its seed when read (the last
+        few are cached: a `complete` webhook and the reads that follow it)."""
+        if bot.transcript_seed is None:
+            return []
+        key = (bot.uuid, bot.transcript_seed)
+        segments = self._transcript_cache.get(key)
+        if segments is None:
+            segments = tx.generate(
+                bot.transcript_seed, bot.recorded_ms / 1000, bot.speakers, bot.scenario.transcript
+            )
+            self._transcript_cache[key] = segments
+            if len(self._transcript_cache) > TRANSCRIPT_CACHE:
+                self._transcript_cache.popitem(last=False)
+        return segments
 
     def _send_status(self, bot: Bot, entry: dict[str, Any]) -> None:
         self.outbox.send(
@@ -513,7 +539,7 @@ class BotBackend:
     def _transcripts(self, bot: Bot) -> list[dict[str, Any]]:
         out = []
         word_id = 0
-        for index, segment in enumerate(bot.transcript, start=1):
+        for index, segment in enumerate(self.transcript(bot), start=1):
             words = []
             for word in segment["words"]:
                 word_id += 1
@@ -613,26 +639,65 @@ class BotBackend:
         }
 
     def list_bots(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
-        """bots_with_metadata: filters, extra-field sorting, opaque cursor pagination."""
-        keep = _bot_filter(query)
-        bots = [b for b in self.bots.values() if b.account is account and keep(b)]
-        bots.sort(key=lambda b: (b.created_ms, b.id), reverse=True)  # newest first
-        sort = query.get("sort_by_extra")
-        if sort:
-            field_name, _, direction = sort.partition(":")
-            keyed = [(_extra_value(b, field_name), b) for b in bots]
-            present = [(v, b) for v, b in keyed if v is not None]
-            present.sort(key=lambda vb: _sort_key(vb[0]), reverse=direction == "desc")
-            bots = [b for _, b in present] + [b for v, b in keyed if v is None]
-        offset = decode_cursor(query.get("cursor"))
+        """bots_with_metadata: newest first (or by an `extra` field), filtered, paged
+        with a keyset cursor: a page starts after the last bot of the previous one, so
+        bots created between pages are never repeated nor skipped (they are newer than
+        the cursor, so they belong to pages already read), and the cost of a page does
+        not grow with the number of bots."""
         limit = query.get("limit", 10)
-        page = bots[offset : offset + limit]
-        more = offset + limit < len(bots)
+        fingerprint = filters_fingerprint(query, ("cursor", "limit"))
+        start = decode_keyset(query.get("cursor"), fingerprint)
+        keep = _bot_filter(query)
+        mine = self.by_account.get(account.number, [])
+        if query.get("sort_by_extra"):
+            ordered: Iterable[Bot] = self._by_extra(mine, query["sort_by_extra"])
+            ordered = _after(ordered, start)
+        else:
+            ordered = self._newest_first(mine, start, query)
+        page: list[Bot] = []
+        more = False
+        skip = start.offset  # an offset cursor counts the bots that pass the filters
+        for bot in ordered:
+            if not keep(bot):
+                continue
+            if skip:
+                skip -= 1
+                continue
+            if len(page) == limit:
+                more = True
+                break
+            page.append(bot)
         return {
             "bots": [self.recent_entry(b) for b in page],
             "last_updated": self.clock.now_iso(),
-            "next_cursor": encode_cursor(offset + limit) if more else None,
+            "next_cursor": encode_keyset(page[-1].id, fingerprint) if more else None,
         }
+
+    @staticmethod
+    def _newest_first(mine: list[Bot], start: Keyset, query: dict[str, Any]) -> Iterator[Bot]:
+        """An account's bots newest first, from the cursor on: `mine` is in creation
+        order, so the cursor and the creation-date filters are bisections."""
+        end = len(mine)
+        if start.after is not None:
+            end = bisect_left(mine, start.after, key=lambda b: b.id)
+        before = query_date(query, "created_before")
+        if before is not None:
+            end = min(end, bisect_right(mine, before, key=lambda b: b.created_ms))
+        after = query_date(query, "created_after")
+        first = 0 if after is None else bisect_left(mine, after, key=lambda b: b.created_ms)
+        for index in range(end - 1, first - 1, -1):
+            yield mine[index]
+
+    @staticmethod
+    def _by_extra(mine: list[Bot], sort: str) -> list[Bot]:
+        """Bots with the `extra` field sorted by its value (ties newest first: the sort
+        is stable, reversed too), then the bots without it, newest first."""
+        field_name, _, direction = sort.partition(":")
+        newest = list(reversed(mine))
+        keyed = [(_extra_value(b, field_name), b) for b in newest]
+        present = [(v, b) for v, b in keyed if v is not None]
+        present.sort(key=lambda vb: _sort_key(vb[0]), reverse=direction == "desc")
+        return [b for _, b in present] + [b for v, b in keyed if v is None]
 
     # -- writes on recorded data ----------------------------------------------------------
     def delete_data(self, account: Account, uuid: str) -> str:
@@ -650,7 +715,7 @@ class BotBackend:
         if bot.recording_started is None and bot.outcome != "complete":
             return "noDataFound"
         bot.data_deleted = True
-        bot.transcript = []
+        bot.transcript_seed = None
         bot.speakers = []
         bot.screenshots = []
         return "deleted" if bot.ended else "partiallyDeleted"
@@ -729,6 +794,16 @@ def speech_to_text_fields(value: Any) -> dict[str, Any]:
 def _rendered(entry: dict[str, Any]) -> dict[str, Any]:
     """A history entry as the API shows it: its virtual times as ISO strings."""
     return {k: (iso(v) if k in ("created_at", "start_time") else v) for k, v in entry.items()}
+
+
+def _after(ordered: Iterable[Bot], start: Keyset) -> Iterator[Bot]:
+    """The bots of a sorted listing that come after the cursor's bot."""
+    items = iter(ordered)
+    if start.after is not None:
+        for bot in items:
+            if bot.id == start.after:
+                break
+    yield from items
 
 
 def _extra_value(bot: Bot, name: str) -> Any:

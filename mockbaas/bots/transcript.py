@@ -1,18 +1,25 @@
 """What a bot heard: speakers and a word-timed transcript, generated from a seed.
 
-Faker gives plausible names and sentences; the seed makes them the same on every run.
-Long meetings are sampled (at most `MAX_SEGMENTS` segments) so payloads stay small.
+Faker gives plausible speaker names; sentences draw from the word list shipped in
+`data/words.txt`, so the words depend on the seed alone. Long meetings are sampled (at
+most `MAX_SEGMENTS` segments) so payloads stay small. Generation is cheap (well under a
+millisecond for a 30-minute call): transcripts are built when asked for, never stored.
 """
 
 from __future__ import annotations
 
 import random
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from faker import Faker
 
+WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "words.txt"
+
 MAX_SEGMENTS = 120
-WORD_SECONDS = 0.32
+WORD_MS = 320
+GAP_MS = 40
 
 
 def seeded_faker(seed: int) -> Faker:
@@ -22,10 +29,29 @@ def seeded_faker(seed: int) -> Faker:
     return fake
 
 
+@lru_cache(maxsize=1)
+def _name_faker() -> Faker:
+    """One faker for speaker names, reseeded per bot: building one costs ~1 ms."""
+    return Faker("en_US")
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> tuple[str, ...]:
+    lines = WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(w for line in lines if not line.startswith("#") for w in line.split())
+
+
+def sentence(rng: random.Random, count: int) -> str:
+    words = rng.choices(vocabulary(), k=count)
+    words[0] = words[0].capitalize()
+    return " ".join(words) + "."
+
+
 def speakers_for(seed: int, given: list[str] | None = None) -> list[str]:
     if given:
         return list(given)
-    fake = seeded_faker(seed)
+    fake = _name_faker()
+    fake.seed_instance(seed)
     count = random.Random(seed).randint(2, 4)
     names: list[str] = []
     while len(names) < count:
@@ -36,12 +62,14 @@ def speakers_for(seed: int, given: list[str] | None = None) -> list[str]:
 
 
 def _words(text: str, offset: float) -> list[dict[str, Any]]:
+    """Word timings in whole milliseconds (so every value prints with at most three
+    decimals), each word `WORD_MS` long with `GAP_MS` of silence after it."""
     words = []
-    at = offset
+    at = round(offset * 1000)
     for word in text.split():
-        end = round(at + WORD_SECONDS, 3)
-        words.append({"start": round(at, 3), "end": end, "word": word})
-        at = end + 0.04
+        end = at + WORD_MS
+        words.append({"start": at / 1000, "end": end / 1000, "word": word})
+        at = end + GAP_MS
     return words
 
 
@@ -69,7 +97,6 @@ def generate(
         return segments
     if recorded_seconds < 1 or not speakers:
         return []
-    fake = seeded_faker(seed + 1)
     rng = random.Random(seed + 2)
     budget = min(MAX_SEGMENTS, max(1, int(recorded_seconds // 12)))
     stride = recorded_seconds / budget
@@ -78,7 +105,7 @@ def generate(
         offset = round(index * stride + rng.uniform(0.2, 1.0), 3)
         if offset >= recorded_seconds:
             break
-        text = fake.sentence(nb_words=rng.randint(4, 14))
+        text = sentence(rng, rng.randint(4, 14))
         words = _words(text, offset)
         while words and words[-1]["end"] > recorded_seconds:
             words.pop()

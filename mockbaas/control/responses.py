@@ -18,6 +18,7 @@ from ..errors import MockError, invalid, not_found
 from ..webhooks import STATES, Delivery
 
 MAX_ADVANCE_S = 366 * 24 * 3600
+MAX_WAIT_S = 600.0
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -71,8 +72,13 @@ async def advance(request: web.Request) -> web.Response:
     seconds = _number(body, "seconds")
     if not 0 <= seconds <= MAX_ADVANCE_S:
         raise invalid("body", "seconds", f"must be between 0 and {MAX_ADVANCE_S}")
-    fired = await mock.clock.advance(seconds)
-    return json_response(200, {"fired": fired, **mock.clock.snapshot()})
+    wait = None
+    if body.get("wait") is not None:
+        wait = _number(body, "wait")
+        if not 0 <= wait <= MAX_WAIT_S:
+            raise invalid("body", "wait", f"must be between 0 and {MAX_WAIT_S:g} seconds")
+    result = await mock.advance(seconds, wait)
+    return json_response(200, {**result, **mock.clock.snapshot()})
 
 
 async def list_bots(request: web.Request) -> web.Response:
@@ -122,7 +128,10 @@ async def webhooks(request: web.Request) -> web.Response:
     if q.get("event") is not None and q["event"] not in mock.contract.webhooks:
         raise invalid("query", "event", f"one of {sorted(mock.contract.webhooks)}")
     found = mock.webhooks.query(q.get("bot_id"), q.get("event"), q.get("state"))
-    return json_response(200, {"deliveries": [d.as_dict() for d in found]})
+    return json_response(
+        200,
+        {"deliveries": [d.as_dict() for d in found], "journal": mock.webhooks.journal.stats()},
+    )
 
 
 def _delivery(request: web.Request) -> Delivery:
@@ -142,8 +151,7 @@ async def redeliver(request: web.Request) -> web.Response:
     body = await _body(request)
     delivery = _delivery(request)
     url = _text(body, "url")
-    async with mock.clock.lock:
-        await mock.webhooks.redeliver(delivery, url)
+    await mock.webhooks.redeliver(delivery, url)
     return json_response(200, delivery.as_dict())
 
 
