@@ -21,7 +21,7 @@ from .accounts.models import API_KEY_HEADER, Account
 from .contract import Operation
 from .control import PREFIX as CONTROL_PREFIX
 from .core import MockBaaS
-from .errors import Detail, MockError
+from .errors import Detail, MockError, invalid
 from .jsonio import dumps
 
 log = logging.getLogger("mockbaas.http")
@@ -131,6 +131,12 @@ async def read_body(request: web.Request, op: Operation, limit: int) -> Any:
     if media != "application/json" and not media.endswith("+json"):
         got = request.headers.get("Content-Type") or "no Content-Type"
         raise MockError("unsupported_media_type", f"send the body as application/json (got {got})")
+    return decode_json(raw)
+
+
+def decode_json(raw: bytes) -> Any:
+    """A request body as JSON, or a 400 naming what is wrong (never a crash: not on
+    deep nesting, huge numbers, NaN or lone surrogates)."""
     try:
         body = json.loads(
             raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
@@ -174,6 +180,7 @@ def endpoint(op: Operation, handler: Handler) -> Callable[[web.Request], Awaitab
                 body = None
             else:
                 op.validate_body(body)
+                check_webhook_target(mock, body)
         call = Call(mock, account, params, body, request)  # type: ignore[arg-type]
         result = await handler(call) if is_async else handler(call)  # type: ignore[misc]
         response = result if isinstance(result, web.StreamResponse) else json_response(*result)
@@ -184,6 +191,16 @@ def endpoint(op: Operation, handler: Handler) -> Callable[[web.Request], Awaitab
     run.__name__ = op.operation_id
     run.operation_id = op.operation_id  # type: ignore[attr-defined]  # for the traffic log
     return run
+
+
+def check_webhook_target(mock: MockBaaS, body: Any) -> None:
+    """A `webhook_url` the target policy refuses is a 422 here, before anything changes
+    (every body that names a webhook target names it `webhook_url`)."""
+    url = body.get("webhook_url") if isinstance(body, dict) else None
+    if isinstance(url, str) and url:
+        refusal = mock.targets.refusal(url)
+        if refusal is not None:
+            raise invalid("body", "webhook_url", refusal)
 
 
 def check_response(mock: MockBaaS, op: Operation, response: web.StreamResponse) -> None:
@@ -301,10 +318,15 @@ def make_app(mock: MockBaaS) -> web.Application:
     from .bots.urls import HANDLERS as bot_handlers
     from .bots.urls import add_media_routes
     from .calendars.urls import HANDLERS as calendar_handlers
+    from .control.access import ControlGuard, ensure_control_token
     from .control.urls import add_control_routes
     from .zoom.urls import HANDLERS as zoom_handlers
 
-    app = web.Application(middlewares=[errors_as_json], client_max_size=mock.settings.max_body)
+    ensure_control_token(mock.settings)
+    guard = ControlGuard(mock.settings)
+    app = web.Application(
+        middlewares=[errors_as_json, guard.middleware], client_max_size=mock.settings.max_body
+    )
     app[MOCK] = mock
     add_control_routes(app)
     add_media_routes(app)

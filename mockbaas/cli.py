@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,8 +14,11 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import __version__, contract_runner
+from .client import TOKEN_ENV
 from .clock import CLOCK_MODES, MANUAL, REALTIME
 from .config import DEFAULT_MAX_BODY, Settings
+from .targets import FLAG as WEBHOOK_ALLOW_FLAG
+from .targets import TargetPolicy
 from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
 
 T = TypeVar("T")
@@ -80,6 +84,24 @@ def _http_url(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    return text
+
+
+def _allow_list(text: str) -> list[str]:
+    entries = [part.strip() for part in text.split(",") if part.strip()]
+    if not entries:
+        raise argparse.ArgumentTypeError("name at least one host, address or CIDR range")
+    for entry in entries:
+        try:
+            TargetPolicy().add(entry)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return entries
+
+
+def _secret(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("a secret cannot be empty")
     return text
 
 
@@ -245,6 +267,32 @@ def build_parser() -> argparse.ArgumentParser:
     hooks.add_argument(
         "--fault-out-of-order", action="store_true", help="swap each bot's events in pairs"
     )
+    security = serve.add_argument_group("security (see README: Security)")
+    security.add_argument(
+        "--control-token",
+        type=_secret,
+        default=os.environ.get(TOKEN_ENV) or None,
+        metavar="TOKEN",
+        help="require Authorization: Bearer TOKEN on every /_mockbaas call "
+        f"(default: ${TOKEN_ENV}; generated and printed when --host is not loopback)",
+    )
+    security.add_argument(
+        WEBHOOK_ALLOW_FLAG,
+        action="append",
+        default=[],
+        type=_allow_list,
+        metavar="HOSTS",
+        help="webhook targets allowed: names, .domains, addresses, CIDR ranges or *, comma "
+        "separated, repeatable (default: loopback; the --webhook-url and --public-url hosts "
+        "are always allowed; link-local only when named)",
+    )
+    security.add_argument(
+        "--media-secret",
+        type=_secret,
+        metavar="SECRET",
+        help="key of the media link signatures, for links identical across runs "
+        "(default: random per run, so links cannot be forged)",
+    )
     serve.add_argument(
         "--log-level",
         default="info",
@@ -280,6 +328,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         epoch=args.epoch,
         state_file=args.state,
         state_interval=args.state_interval,
+        control_token=args.control_token,
+        webhook_allow=[entry for group in args.webhook_allow for entry in group],
+        media_secret=args.media_secret,
     )
 
 

@@ -4,6 +4,7 @@ API. Works against the in-process fixture and a `mockbaas serve` process alike."
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,11 +24,25 @@ class Response:
         return json.loads(self.body) if self.body else None
 
 
+#: Where `MockClient` finds the control token when none is given (as `mockbaas serve` does).
+TOKEN_ENV = "MOCKBAAS_CONTROL_TOKEN"
+
+
 class MockClient:
-    def __init__(self, base_url: str, api_key: str = "test-key", timeout: float = 60) -> None:
+    """`control_token` is sent as `Authorization: Bearer` on control calls (default: the
+    MOCKBAAS_CONTROL_TOKEN environment variable; a mock without a token ignores it)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str = "test-key",
+        timeout: float = 60,
+        control_token: str | None = None,
+    ) -> None:
         self.url = base_url.rstrip("/")
         self.api_key = api_key
         self.timeout = timeout
+        self.control_token = control_token or os.environ.get(TOKEN_ENV) or None
 
     # -- plain HTTP -------------------------------------------------------------------------
     def request(
@@ -60,9 +75,23 @@ class MockClient:
         except urllib.error.HTTPError as err:
             return Response(err.code, dict(err.headers), err.read())
 
-    def _control(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+    def _control(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        **params: Any,
+    ) -> Any:
         clean = {k: v for k, v in params.items() if v is not None}
-        resp = self.request(method, "/_mockbaas" + path, json_body=body, params=clean or None)
+        sent = dict(headers or {})
+        if self.control_token:
+            sent["Authorization"] = f"Bearer {self.control_token}"
+        if method != "GET" and body is None:
+            body = {}  # control writes are JSON, even empty ones
+        resp = self.request(
+            method, "/_mockbaas" + path, json_body=body, params=clean or None, headers=sent
+        )
         if resp.status >= 400:
             raise RuntimeError(f"{method} /_mockbaas{path} -> {resp.status}: {resp.body!r}")
         return resp.json()
@@ -113,8 +142,11 @@ class MockClient:
         return found["deliveries"]
 
     def redeliver(self, delivery_id: str, url: str | None = None) -> Any:
+        """Post a delivery again. To a new `url`, it carries its account's key only when
+        this client's key is that account's (or the control token is used)."""
         body = {"url": url} if url else {}
-        return self._control("POST", f"/webhooks/{delivery_id}/redeliver", body)
+        headers = {API_KEY_HEADER: self.api_key} if self.api_key else None
+        return self._control("POST", f"/webhooks/{delivery_id}/redeliver", body, headers)
 
     def set_faults(self, **faults: Any) -> Any:
         return self._control("PUT", "/webhooks/faults", faults)

@@ -48,6 +48,17 @@ class Settings:
     state_file: Path | None = None
     #: real seconds between periodic saves of `state_file`
     state_interval: float = 5.0
+    #: required as `Authorization: Bearer` on every control call when set (see
+    #: control/access.py); generated at start-up when listening beyond loopback
+    control_token: str | None = None
+    #: who may use the control API without a token (CIDR ranges; loopback)
+    control_clients: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    #: webhook targets allowed besides the --webhook-url / --public-url hosts; empty
+    #: means loopback (see targets.py)
+    webhook_allow: list[str] = field(default_factory=list)
+    #: key of the media link signatures; None draws a random one per server, so links
+    #: cannot be forged but differ between runs (pass one for reproducible links)
+    media_secret: str | None = None
 
     def base_url(self) -> str:
         if self.public_url:

@@ -37,9 +37,18 @@ from .webhooks import DELIVERY_HEADER, Kind
 RECEIVER_KEY = "mockbaas-contract-key"
 
 
-#: Generated `webhook_url` values point here: loopback, a port nothing listens on, so a
-#: fuzzed join never makes the server under test post to hosts on the internet.
-NOWHERE = "http://127.0.0.1:1/mockbaas-contract"
+#: Operations whose body names a webhook target. A server that keeps a target policy
+#: (the mock does: loopback and what its operator allows) refuses generated targets
+#: with a 422, by design, rather than post to made-up hosts.
+WEBHOOK_TARGET_OPERATIONS = (
+    "join",
+    "retranscribe_bot",
+    "set_webhook_url",
+    "schedule_record_event",
+    "patch_bot",
+)
+#: What schemathesis accepts for valid data (its default), plus that 422.
+ACCEPTED_WITH_TARGET_POLICY = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 
 
 def schemathesis_document(path: Path | None = None) -> dict[str, Any]:
@@ -61,7 +70,9 @@ def schemathesis_config(api_key: str, seed: int = 0, max_examples: int = 25) -> 
     """The schemathesis configuration every run of ours shares (tests and `contract api`).
 
     Cursors are valid only when a server issued them, which no schema can say: they are
-    drawn from cursors of the shape the API returns. Webhook URLs go nowhere (NOWHERE).
+    drawn from cursors of the shape the API returns. Generated webhook URLs are left as
+    drawn: the mock refuses every one outside its allow-list with a 422 (accepted for
+    the operations that take one) and never dials it.
     An operation answered only 401/403 (a wrong key) fails the run: schemathesis would
     just warn, and a run that tested nothing must not pass. `missing_test_data` stays a
     warning: the stateless phases cannot reach operations that need an existing id.
@@ -74,18 +85,36 @@ def schemathesis_config(api_key: str, seed: int = 0, max_examples: int = 25) -> 
         "warnings": {"fail-on": ["missing_auth"]},
         "auth": {"openapi": {"ApiKeyAuth": {"api_key": api_key}}},
         "dictionaries": {"cursors": {"values": [encode_cursor(0), encode_cursor(1)]}},
-        "parameters": {"query.cursor": {"dictionary": "cursors"}, "body.webhook_url": NOWHERE},
+        "parameters": {"query.cursor": {"dictionary": "cursors"}},
+        "operations": [
+            {
+                "include-operation-id": operation_id,
+                "checks": {
+                    "positive_data_acceptance": {"expected-statuses": ACCEPTED_WITH_TARGET_POLICY}
+                },
+            }
+            for operation_id in WEBHOOK_TARGET_OPERATIONS
+        ],
     }
 
 
+def _inline(value: Any) -> str:
+    """A TOML value: JSON spelling for scalars, inline tables inside lists."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_inline(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    return json.dumps(value)
+
+
 def _toml(table: dict[str, Any], prefix: str = "") -> str:
-    """Just enough TOML for a schemathesis config: nested tables of scalars and lists."""
+    """Just enough TOML for a schemathesis config: nested tables, scalars and lists."""
     scalars, tables = [], []
     for key, value in table.items():
         if isinstance(value, dict):
             tables.append((key, value))
         else:
-            scalars.append(f"{json.dumps(key)} = {json.dumps(value)}")
+            scalars.append(f"{json.dumps(key)} = {_inline(value)}")
     out = ""
     if scalars:
         out += (f"[{prefix}]\n" if prefix else "") + "\n".join(scalars) + "\n"

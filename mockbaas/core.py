@@ -8,7 +8,7 @@ import logging
 
 from . import state
 from .accounts.models import AccountBackend
-from .bots.media import Signer
+from .bots.media import Signer, media_key
 from .bots.models import BotBackend
 from .calendars.models import CalendarBackend
 from .clock import Clock
@@ -16,6 +16,7 @@ from .config import Settings
 from .contract import Contract
 from .ids import Ids, fresh_epoch
 from .scenarios import ScenarioBook
+from .targets import TargetPolicy
 from .traffic import Traffic
 from .webhooks import Delivery, Journal, WebhookDispatcher
 from .zoom.models import ZoomConnections
@@ -36,6 +37,11 @@ class MockBaaS:
         self.settings = settings or Settings()
         self.contract = contract or Contract.load()
         self.scenarios = scenarios or ScenarioBook.load(self.settings.scenario_dirs)
+        # kept across resets: links stay unforgeable and a reset changes no policy
+        self.media_key = media_key(self.settings.media_secret)
+        self.targets = TargetPolicy.build(
+            self.settings.webhook_allow, [self.settings.webhook_url, self.settings.public_url]
+        )
         self._saver: asyncio.Task[None] | None = None
         self._stop_saving: asyncio.Event | None = None
         saved = None
@@ -75,9 +81,15 @@ class MockBaaS:
             faults=s.faults.copy(),  # runtime changes must not outlive a reset
             strict=s.strict,
             journal=Journal(s.journal_limit),
+            target_check=self.targets.refusal,  # checked again right before each POST
         )
         self.bots = BotBackend(
-            self.clock, self.ids, self.scenarios, self.webhooks, s.base_url(), Signer(s.seed)
+            self.clock,
+            self.ids,
+            self.scenarios,
+            self.webhooks,
+            s.base_url(),
+            Signer(self.media_key),
         )
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
         self.zoom = ZoomConnections(self.clock, self.ids)

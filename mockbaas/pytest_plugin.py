@@ -39,6 +39,9 @@ from .server import BackgroundServer
 
 #: The key the `mockbaas` client sends when any non-empty key is an account.
 DEFAULT_KEY = "test-key"
+#: Media links of the fixture are signed with a fixed secret, so that a test comparing
+#: responses across runs sees the same bytes. (`mockbaas serve` draws a random one.)
+FIXTURE_MEDIA_SECRET = "mockbaas-pytest-fixture"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,7 +61,9 @@ def mockbaas_settings(request: pytest.FixtureRequest) -> Settings:
     if seed is None:
         seed = int(config.getini("mockbaas_seed"))
     dirs = [Path(p) for p in config.getini("mockbaas_scenarios")]
-    return Settings(port=0, seed=seed, strict=True, scenario_dirs=dirs)
+    return Settings(
+        port=0, seed=seed, strict=True, scenario_dirs=dirs, media_secret=FIXTURE_MEDIA_SECRET
+    )
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +72,9 @@ def mockbaas_server(
 ) -> Iterator[BackgroundServer]:
     """The session's server. It depends on the receiver only so that the receiver is torn
     down after it: stopping the server drains pending webhooks, which need a listener."""
+    allow = mockbaas_settings.webhook_allow
+    if allow and _mockbaas_receiver_session.host not in allow:
+        allow.append(_mockbaas_receiver_session.host)  # a narrowed allow-list keeps ours
     server = BackgroundServer(mockbaas_settings).start()
     yield server
     server.stop()
@@ -75,8 +83,13 @@ def mockbaas_server(
 @pytest.fixture
 def mockbaas(mockbaas_server: BackgroundServer) -> MockClient:
     """A client on a freshly reset mock, with a key the server accepts."""
-    keys = mockbaas_server.settings.api_keys
-    client = MockClient(mockbaas_server.url, api_key=keys[0] if keys else DEFAULT_KEY)
+    settings = mockbaas_server.settings
+    keys = settings.api_keys
+    client = MockClient(
+        mockbaas_server.url,
+        api_key=keys[0] if keys else DEFAULT_KEY,
+        control_token=settings.control_token,
+    )
     client.reset()
     return client
 

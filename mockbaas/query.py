@@ -25,7 +25,7 @@ def decode_cursor(cursor: str | None) -> int:
     """The offset inside a cursor this server issued; a 400 for anything else."""
     if not cursor:
         return 0
-    if len(cursor) > MAX_CURSOR_LENGTH:
+    if len(cursor) > MAX_CURSOR_LENGTH:  # bounded before parsing: no deep or huge JSON inside
         raise invalid("query", "cursor", "not a cursor this server returned (too long)")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -33,7 +33,7 @@ def decode_cursor(cursor: str | None) -> int:
         offset = value["offset"]
         if isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0:
             return offset
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         pass
     raise invalid("query", "cursor", "not a cursor this server returned")
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import sys
@@ -12,7 +13,9 @@ from aiohttp.http_exceptions import BadHttpMessage
 
 from .app import make_app
 from .background import BackgroundApp
+from .client import TOKEN_ENV
 from .config import Settings
+from .control.access import ensure_control_token, is_loopback
 from .core import MockBaaS
 
 log = logging.getLogger("mockbaas")
@@ -40,24 +43,18 @@ def serve(settings: Settings) -> None:
     logging.getLogger("aiohttp.server").addFilter(_QuietBadRequests())
     mock = MockBaaS(settings)  # bad scenario files fail here, before anything listens
     sock = _bind(settings.host, settings.port)
-    settings.port = sock.getsockname()[1]
+    bound, settings.port = sock.getsockname()[:2]
+    generated = ensure_control_token(settings, bound)
     mock.set_public_url(settings.base_url())
     app = make_app(mock)
-    listening = Settings(host=settings.host, port=settings.port).base_url()
-    media = f", media links on {settings.public_url}" if settings.public_url else ""
-    saved = f", state in {settings.state_file}" if settings.state_file else ""
+    text = banner(settings, bound, generated, epoch=mock.epoch)
 
-    async def banner(_app: web.Application) -> None:
+    async def print_banner(_app: web.Application) -> None:
         # printed whatever the log level (`--port 0` users need the port), once SIGTERM
         # and Ctrl-C are handled: whoever reads it may stop the server cleanly at once
-        print(
-            f"mockbaas listening on {listening} (seed {settings.seed}, epoch {mock.epoch}, "
-            f"{settings.clock} clock{media}{saved})",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(text, file=sys.stderr, flush=True)
 
-    app.on_startup.append(banner)
+    app.on_startup.append(print_banner)
     web.run_app(
         app,
         sock=sock,
@@ -65,6 +62,30 @@ def serve(settings: Settings) -> None:
         access_log=log.getChild("access") if settings.log_level == "debug" else None,
         shutdown_timeout=5,
     )
+
+
+def banner(settings: Settings, bound: str, generated_token: bool, epoch: int | None = None) -> str:
+    """The real address, and a loud warning when other machines can reach it."""
+    shown = f"[{bound}]" if ":" in bound else bound
+    media = f", media links on {settings.public_url}" if settings.public_url else ""
+    saved = f", state in {settings.state_file}" if settings.state_file else ""
+    epoch_text = f", epoch {epoch}" if epoch is not None else ""
+    lines = [
+        f"mockbaas listening on http://{shown}:{settings.port} "
+        f"(seed {settings.seed}{epoch_text}, {settings.clock} clock{media}{saved})"
+    ]
+    if not is_loopback(bound):
+        where = "every interface" if ipaddress.ip_address(bound).is_unspecified else bound
+        lines += [
+            f"WARNING: listening on {where}: other machines can reach this mock.",
+            "  The control API (/_mockbaas: every account's bots and webhooks, reset, "
+            "redeliver) needs Authorization: Bearer TOKEN.",
+        ]
+    if generated_token:
+        lines.append(f"  control token (generated): {settings.control_token}")
+    elif settings.control_token:
+        lines.append("  control API token: the one given (--control-token or $" + TOKEN_ENV + ")")
+    return "\n".join(lines)
 
 
 def _bind(host: str, port: int) -> socket.socket:

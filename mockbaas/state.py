@@ -83,6 +83,7 @@ DELIVERY_FIELDS = (
     "tries",
     "next_attempt_at",
     "contract_errors",
+    "withhold_key",
 )
 
 

@@ -86,7 +86,9 @@ def script(api: MockClient, hook: str) -> Transcript:
 
 
 def run(seed: int, receiver: WebhookReceiver) -> Transcript:
-    settings = Settings(port=0, strict=True, seed=seed, public_url="http://mockbaas.test")
+    settings = Settings(
+        port=0, strict=True, seed=seed, public_url="http://mockbaas.test", media_secret="fixed"
+    )
     with BackgroundServer(settings) as server:
         return script(MockClient(server.url), receiver.url)
 

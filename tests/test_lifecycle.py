@@ -729,7 +729,9 @@ def _script(url: str) -> dict[str, Any]:
 
 
 def _run(seed: int) -> dict[str, Any]:
-    settings = Settings(port=0, seed=seed, strict=True, public_url="http://mock.test")
+    settings = Settings(
+        port=0, seed=seed, strict=True, public_url="http://mock.test", media_secret="fixed"
+    )
     with BackgroundServer(settings) as server:
         return _script(server.url)
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from mockbaas.accounts.models import Account
 from mockbaas.bots import lifecycle as lc
-from mockbaas.bots.media import Signer
+from mockbaas.bots.media import Signer, media_key
 from mockbaas.bots.models import BotBackend
 from mockbaas.client import MockClient
 from mockbaas.clock import Clock, iso, parse_iso
@@ -172,7 +172,12 @@ class Engine:
 
     def __post_init__(self) -> None:
         self.backend = BotBackend(
-            self.clock, Ids(self.seed), BOOK, self.outbox, "http://mock.test", Signer(self.seed)
+            self.clock,
+            Ids(self.seed),
+            BOOK,
+            self.outbox,
+            "http://mock.test",
+            Signer(media_key("fixed")),
         )
         self.bots: list[str] = []
 

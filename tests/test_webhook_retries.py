@@ -251,7 +251,9 @@ def _script(api: MockClient, rcv: WebhookReceiver) -> None:
 
 
 def _run(seed: int) -> tuple[list[tuple[str, bytes, dict[str, str]]], list[dict[str, Any]]]:
-    settings = Settings(port=0, strict=True, seed=seed, public_url="http://mockbaas.test")
+    settings = Settings(
+        port=0, strict=True, seed=seed, public_url="http://mockbaas.test", media_secret="fixed"
+    )
     with BackgroundServer(settings) as server, WebhookReceiver() as rcv:
         api = MockClient(server.url)
         _script(api, rcv)

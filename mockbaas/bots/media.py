@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import struct
 import zlib
 from functools import lru_cache
@@ -52,11 +53,19 @@ def screenshot_png(seed: int, width: int = 160, height: int = 90) -> bytes:
     )
 
 
-class Signer:
-    """HMAC signatures for media links, keyed from the server seed (deterministic)."""
+def media_key(secret: str | None) -> bytes:
+    """The signing key: from the operator's `--media-secret` (reproducible links), else
+    random. Never from the seed, which is public: anyone could forge a link with it."""
+    if secret is None:
+        return os.urandom(32)
+    return hashlib.sha256(b"mockbaas-media\n" + secret.encode()).digest()
 
-    def __init__(self, seed: int) -> None:
-        self._key = hashlib.sha256(f"mockbaas-media-{seed}".encode()).digest()
+
+class Signer:
+    """HMAC signatures for media links, keyed by a secret of the server's."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
         # links are re-signed on every read while the clock stands still: remember them
         self.sign = lru_cache(maxsize=4096)(self._sign)
 

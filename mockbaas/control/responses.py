@@ -1,21 +1,24 @@
 """The control API: drive the clock, push transitions, read the webhook journal.
 
-Not part of the Meeting BaaS contract and not authenticated: it belongs to whoever runs
-the mock (a test, a CI job). Inputs are still checked and bad ones get a 4xx JSON error.
+Not part of the Meeting BaaS contract: it belongs to whoever runs the mock (a test, a CI
+job), and `access.py` decides who that is. Inputs are checked and bad ones get a 4xx JSON
+error.
 """
 
 from __future__ import annotations
 
-import json
+import hmac
 import math
 from typing import Any
 
 from aiohttp import web
 
 from .. import __version__
-from ..app import MOCK, json_response
-from ..errors import MockError, invalid, not_found
+from ..accounts.models import API_KEY_HEADER
+from ..app import MOCK, decode_json, json_response
+from ..errors import invalid, not_found
 from ..webhooks import STATES, Delivery
+from .access import TOKEN_USED
 
 MAX_ADVANCE_S = 366 * 24 * 3600
 MAX_WAIT_S = 600.0
@@ -25,10 +28,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     if not raw.strip():
         return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MockError("invalid_json", f"request body is not valid JSON: {exc}") from None
+    body = decode_json(raw)  # the API's parser: deep or odd JSON is a 400, not a crash
     if not isinstance(body, dict):
         raise invalid("body", "", "expected a JSON object")
     return body
@@ -151,8 +151,23 @@ async def redeliver(request: web.Request) -> web.Response:
     body = await _body(request)
     delivery = _delivery(request)
     url = _text(body, "url")
+    if url is not None:
+        refusal = mock.targets.refusal(url)
+        if refusal is not None:
+            raise invalid("body", "url", refusal)
+        if url != delivery.url:
+            # the account's key goes only where the account or the operator sends it
+            delivery.withhold_key = not _speaks_for(request, delivery)
     await mock.webhooks.redeliver(delivery, url)
     return json_response(200, delivery.as_dict())
+
+
+def _speaks_for(request: web.Request, delivery: Delivery) -> bool:
+    """The caller showed the control token, or the delivery's own account key."""
+    if request.get(TOKEN_USED):
+        return True
+    key = request.headers.get(API_KEY_HEADER, "")
+    return bool(key) and hmac.compare_digest(key.encode(), delivery.account_key.encode())
 
 
 async def get_faults(request: web.Request) -> web.Response:

@@ -248,7 +248,7 @@ class WebhookDispatcher:
         assert url is not None
         refused = self.target_check(url) if self.target_check is not None else None
         if refused is not None:
-            outcome = Outcome(None, f"not sent: {refused}")
+            outcome = Outcome(None, f"refused, not sent: {refused}")
         elif self._closed:
             outcome = Outcome(None, "not sent: the webhook dispatcher was closed")
         else:

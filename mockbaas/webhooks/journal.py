@@ -89,6 +89,9 @@ class Delivery:
     contract_errors: list[str] = field(default_factory=list)
     timer: Timer | None = field(default=None, repr=False)
     settled: bool = field(default=False, repr=False)
+    #: redelivered to a URL its account never chose, by a caller who did not prove to be
+    #: that account or the operator: the account's key is not sent there (control/)
+    withhold_key: bool = False
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -96,13 +99,16 @@ class Delivery:
         return value
 
     def headers(self, attempt: int) -> dict[str, str]:
-        return {
+        headers = {
             "content-type": "application/json",
             API_KEY_HEADER: self.account_key,
             DELIVERY_HEADER: self.id,
             ATTEMPT_HEADER: str(attempt),
             "user-agent": USER_AGENT,
         }
+        if self.withhold_key:
+            del headers[API_KEY_HEADER]
+        return headers
 
     def as_dict(self) -> dict[str, Any]:
         return {
