@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .accounts.models import Account
+from .bots.media import Signer
 from .bots.models import GUARDS, Bot, Retranscription
 from .calendars.models import Calendar, RawCalendar
 from .clock import Timer, iso
@@ -267,6 +268,9 @@ def dump(mock: MockBaaS) -> dict[str, Any]:
             "held": {s: d.id for s, d in held.items()},
         },
         "traffic": mock.traffic.position(),
+        # a drawn media key (no --media-secret) is kept, so links issued before a restart
+        # still open after it; the file is the owner's only, like the API keys it holds
+        "media_key": mock.media_key.hex() if mock.settings.media_secret is None else None,
     }
     saved = _count_timers(data)
     if saved != clock.pending:  # a timer kind this module does not know would be lost
@@ -376,6 +380,9 @@ def _load(mock: MockBaaS, data: dict[str, Any]) -> None:
         _arm(arms, saved, lambda due, d=delivery: mock.webhooks.rearm(d, due))
 
     mock.traffic.restore(data["traffic"])
+    if data.get("media_key") and mock.settings.media_secret is None:
+        mock.media_key = bytes.fromhex(data["media_key"])
+        mock.bots.signer = Signer(mock.media_key)
     # the old queue's order (due, then arming order) is the new one's: same world, same future
     for _, _, arm in sorted(arms, key=lambda a: (a[0], a[1])):
         arm()

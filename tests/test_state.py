@@ -148,6 +148,7 @@ def settings(path: Path | None, faults: Faults) -> Settings:
         webhook_schedule=(30, 30, 30),
         faults=faults,
         state_file=path,
+        media_secret="state-tests",  # the uninterrupted world and the restarted one sign alike
     )
 
 
@@ -285,6 +286,22 @@ def test_kill_term_then_restart_continues_bots_clock_and_journal(tmp_path):
     assert new_bot not in (first, second)
     saved = json.loads(path.read_bytes())
     assert [b["uuid"] for b in saved["bots"]] == [first, second, new_bot]
+
+
+def test_media_links_issued_before_a_restart_still_open_after_it(tmp_path):
+    path = tmp_path / "world.json"
+    drawn = Settings(port=0, strict=True, state_file=path)  # no media secret: a random key
+    with BackgroundServer(drawn) as server:
+        api = MockClient(server.url)
+        bot = api.join(MEET_URL)
+        api.advance(3600)
+        link = api.request("GET", "/bots/meeting_data", params={"bot_id": bot}).json()["mp4"]
+        assert MockClient(link).request("GET", "").status == 200
+    with BackgroundServer(Settings(port=0, strict=True, state_file=path)) as server:
+        moved = link.replace(link.split("/_mockbaas")[0], server.url)  # same path, new port
+        assert MockClient(moved).request("GET", "").status == 200
+        forged = moved.replace("X-Amz-Signature=", "X-Amz-Signature=0")
+        assert MockClient(forged).request("GET", "").status == 403
 
 
 def refused(*args: str) -> subprocess.CompletedProcess[str]:
