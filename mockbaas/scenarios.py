@@ -57,6 +57,8 @@ class Scenario:
     processing_ms: int = 5000
     speakers: list[str] | None = None
     transcript: list[dict[str, Any]] | None = None
+    #: recording time after which nobody speaks (None: people keep talking)
+    silent_from_ms: int | None = None
     #: the line of each top-level key in the file, for messages about the whole folder
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
@@ -66,7 +68,8 @@ class Scenario:
         )
 
     def summary(self) -> dict[str, Any]:
-        return {
+        silence = {} if self.silent_from_ms is None else {"silent_from": self.silent_from_ms / 1000}
+        return silence | {
             "name": self.name,
             "description": self.description,
             "source": self.source,
@@ -180,6 +183,9 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
         processing_ms=int(round(data.get("processing_seconds", 5) * 1000)),
         speakers=speakers,
         transcript=transcript,
+        silent_from_ms=(
+            None if data.get("silent_from") is None else int(round(data["silent_from"] * 1000))
+        ),
         lines={key.value: key.start_mark.line + 1 for key, _ in tree.value},
     )
 

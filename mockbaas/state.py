@@ -71,6 +71,8 @@ BOT_FIELDS = (
     "plan_index",
     "access_count",
     "last_accessed_ms",
+    "joined_ms",
+    "exited_ms",
 )
 DELIVERY_FIELDS = (
     "id",
@@ -138,6 +140,7 @@ def bot_to_dict(bot: Bot) -> dict[str, Any]:
         "step": _timer(bot.step_timer),
         "guard": _timer(bot.guard_timer),
         "complete": _timer(bot.complete_timer),
+        "silence": _timer(bot.silence_timer),
     }
     data["retranscriptions_due"] = [
         {
@@ -349,6 +352,8 @@ def _load(mock: MockBaaS, data: dict[str, Any]) -> None:
             raise ValueError(f"bot {bot.uuid} has a timeout in state {bot.status}")
         _arm(arms, timers["guard"], lambda due, b=bot: backend.arm_guard(b, due))
         _arm(arms, timers["complete"], lambda due, b=bot: backend.arm_complete(b, due))
+        # the silence timeout is recomputed from the recording, as it was when armed
+        _arm(arms, timers.get("silence"), lambda _, b=bot: backend.rearm_silence(b))
         for job, saved in zip(bot.retranscriptions_due, item["retranscriptions_due"], strict=True):
             _arm(arms, saved["timer"], lambda _, b=bot, j=job: backend.arm_retranscription(b, j))
 

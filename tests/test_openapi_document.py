@@ -28,6 +28,26 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 SECURED = [{"ApiKeyAuth": []}]
 ERROR_REF = "#/components/schemas/Error"
 UPSTREAM_GLOB = "meetingbaas-openapi*.json"
+#: the v1 file as the API publishes it in 2026: what the 6.x SDK sends, checked the same way
+UPSTREAM_2026_GLOB = "meetingbaas-v1-openapi-*.json"
+#: component schemas clients send (the others are answers): a request may require less
+#: than upstream (we refuse nothing upstream allows), an answer must carry at least what
+#: upstream promises
+REQUEST_SCHEMAS = {
+    "JoinRequest",
+    "AutomaticLeaveRequest",
+    "SpeechToText",
+    "SpeechToTextApiParameter",
+    "StreamingApiParameter",
+    "RetranscribeBody",
+    "ListRawCalendarsParams",
+    "CreateCalendarParams",
+    "UpdateCalendarParams",
+    "BotParam2",
+    "BotParam3",
+    "PostWebhookUrlRequest",
+    "CreateConnectionRequest",
+}
 
 PUBLIC_OPERATIONS = {
     "webhook_documentation",
@@ -586,13 +606,26 @@ def test_join_request() -> None:
     }
     validator.validate(body)
     validator.validate({**body, "speech_to_text": "Gladia"})
+    # optional since the 2026 file (deprecated, default false)
+    validator.validate({k: v for k, v in body.items() if k != "reserved"})
+    validator.validate(
+        {
+            **body,
+            "automatic_leave": {"silence_timeout": 300},
+            "zoom_obf_token_user_id": "KDcuGIm1QgePTO8WbOqwIQ",
+            "zoom_obf_token": None,
+            "zoom_obf_token_url": "https://example.com/obf",
+            "zoom_access_token_url": "https://example.com/zak",
+        }
+    )
     for bad in (
         {**body, "meeting_url": ""},
         {**body, "bot_name": ""},
         {**body, "start_time": -1},
         {**body, "unknown_field": 1},
         {**body, "recording_mode": "grid"},
-        {k: v for k, v in body.items() if k != "reserved"},
+        {k: v for k, v in body.items() if k != "bot_name"},
+        {**body, "automatic_leave": {"silence_timeout": -1}},
     ):
         assert not validator.is_valid(bad)
 
@@ -908,20 +941,30 @@ def test_webhook_documentation_from_webhooks(doc: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- upstream
 
 
-def upstream_path() -> Path | None:
+def upstream_path(glob: str = UPSTREAM_GLOB) -> Path | None:
     """The upstream OpenAPI file, from MOCKBAAS_UPSTREAM_DIR or ../shared/upstream."""
     directory = Path(os.environ.get("MOCKBAAS_UPSTREAM_DIR", ROOT.parent / "shared" / "upstream"))
-    candidates = sorted(directory.glob(UPSTREAM_GLOB)) if directory.is_dir() else []
+    candidates = sorted(directory.glob(glob)) if directory.is_dir() else []
     return candidates[-1] if candidates else None
+
+
+def _load_upstream(glob: str) -> dict[str, Any]:
+    path = upstream_path(glob)
+    if path is None:
+        pytest.skip(f"upstream Meeting BaaS OpenAPI file ({glob}) not found")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def upstream() -> dict[str, Any]:
     """The upstream document; tests using it skip when it is not available."""
-    path = upstream_path()
-    if path is None:
-        pytest.skip("upstream Meeting BaaS OpenAPI file not found")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return _load_upstream(UPSTREAM_GLOB)
+
+
+@pytest.fixture(scope="module")
+def upstream_2026() -> dict[str, Any]:
+    """The 2026 v1 document; tests using it skip when it is not available."""
+    return _load_upstream(UPSTREAM_2026_GLOB)
 
 
 def json_types(document: dict[str, Any], schema: Any) -> set[str]:
@@ -987,8 +1030,12 @@ def compare_schemas(
     where: str,
     problems: list[str],
     depth: int = 0,
+    request: bool = False,
 ) -> None:
-    """Recursively check that our schema keeps upstream's fields, requireds, types, enums."""
+    """Recursively check that our schema keeps upstream's fields, requireds, types, enums.
+
+    Required fields: in a request ours may be fewer (we accept what upstream accepts),
+    in an answer more (we send what upstream promises); `request` says which."""
     if depth > 16:
         return
     up, ours = resolve(up_doc, up), resolve(our_doc, ours)
@@ -1005,7 +1052,11 @@ def compare_schemas(
         if our_obj is None:
             problems.append(f"{where}: upstream is an object with properties, ours is not")
             return
-        if set(up_obj.get("required", [])) != set(our_obj.get("required", [])):
+        up_required, our_required = (
+            set(up_obj.get("required", [])),
+            set(our_obj.get("required", [])),
+        )
+        if not (our_required <= up_required if request else our_required >= up_required):
             problems.append(
                 f"{where}: required {sorted(our_obj.get('required', []))} != "
                 f"{sorted(up_obj.get('required', []))}"
@@ -1026,6 +1077,7 @@ def compare_schemas(
                     f"{where}.{name}",
                     problems,
                     depth + 1,
+                    request,
                 )
 
     up_arr = find_node(up_doc, up, ("items", "prefixItems"))
@@ -1040,10 +1092,19 @@ def compare_schemas(
             if len(our_items) != len(up_items):
                 problems.append(f"{where}: tuple of {len(our_items)} != {len(up_items)}")
             for index, (u, o) in enumerate(zip(up_items, our_items, strict=False)):
-                compare_schemas(up_doc, our_doc, u, o, f"{where}[{index}]", problems, depth + 1)
+                compare_schemas(
+                    up_doc, our_doc, u, o, f"{where}[{index}]", problems, depth + 1, request
+                )
         elif isinstance(up_items, dict):
             compare_schemas(
-                up_doc, our_doc, up_items, our_arr.get("items"), f"{where}[]", problems, depth + 1
+                up_doc,
+                our_doc,
+                up_items,
+                our_arr.get("items"),
+                f"{where}[]",
+                problems,
+                depth + 1,
+                request,
             )
 
 
@@ -1094,6 +1155,7 @@ def upstream_problems(up_doc: dict[str, Any], our_doc: dict[str, Any]) -> list[s
                 our_params[key].get("schema", {}),
                 f"{label} ?{key[0]}",
                 problems,
+                request=True,
             )
 
         if "requestBody" in up_op:
@@ -1108,6 +1170,7 @@ def upstream_problems(up_doc: dict[str, Any], our_doc: dict[str, Any]) -> list[s
                 json_schema_of(our_doc, our_body) or {},
                 f"{label} body",
                 problems,
+                request=True,
             )
         elif "requestBody" in our_op:
             problems.append(f"{label}: ours has a request body, upstream has none")
@@ -1123,7 +1186,15 @@ def upstream_problems(up_doc: dict[str, Any], our_doc: dict[str, Any]) -> list[s
     up_schemas = up_doc.get("components", {}).get("schemas", {})
     our_schemas = our_doc["components"]["schemas"]
     for name in sorted(set(up_schemas) & set(our_schemas)):
-        compare_schemas(up_doc, our_doc, up_schemas[name], our_schemas[name], name, problems)
+        compare_schemas(
+            up_doc,
+            our_doc,
+            up_schemas[name],
+            our_schemas[name],
+            name,
+            problems,
+            request=name in REQUEST_SCHEMAS,
+        )
     return problems
 
 
@@ -1131,6 +1202,36 @@ def test_upstream_operations_and_schemas(upstream: dict[str, Any], doc: dict[str
     """Real clients work unchanged: same routes, ids, parameters, fields, types and enums."""
     problems = upstream_problems(upstream, doc)
     assert not problems, "incompatible with upstream:\n" + "\n".join(sorted(set(problems)))
+
+
+def test_upstream_2026_operations_and_schemas(
+    upstream_2026: dict[str, Any], doc: dict[str, Any]
+) -> None:
+    """The 2026 v1 file too (Zoom OAuth routes, /calendars/resync_all, new fields): what
+    the 6.x SDK sends is accepted, what it reads is there."""
+    problems = upstream_problems(upstream_2026, doc)
+    assert not problems, "incompatible with upstream 2026:\n" + "\n".join(sorted(set(problems)))
+
+
+def test_upstream_2026_comparison_detects_breakage(
+    upstream_2026: dict[str, Any], doc: dict[str, Any]
+) -> None:
+    """Required fields by direction: a request requiring more, or an answer promising
+    less, than the 2026 file is caught."""
+    broken = copy.deepcopy(doc)
+    schemas = broken["components"]["schemas"]
+    schemas["JoinRequest"]["required"].append("reserved")
+    schemas["Metadata"]["required"].remove("audio")
+    del schemas["BotWithParams"]["properties"]["bot_joined_at"]
+    del broken["paths"]["/zoom_oauth_connections/{uuid}"]
+    problems = "\n".join(upstream_problems(upstream_2026, broken))
+    for needle in (
+        "JoinRequest: required",
+        "Metadata: required",
+        "BotWithParams.bot_joined_at: missing",
+        "GET /zoom_oauth_connections/{uuid}: missing",
+    ):
+        assert needle in problems, needle
 
 
 def test_upstream_comparison_detects_breakage(

@@ -174,7 +174,7 @@ def test_body_that_is_not_an_object_is_422(api, contract, value):
     assert world(api) == (0, 0)
 
 
-@pytest.mark.parametrize("field", ["meeting_url", "bot_name", "reserved"])
+@pytest.mark.parametrize("field", ["meeting_url", "bot_name"])
 def test_missing_required_field_is_named(api, contract, field):
     payload = {k: v for k, v in JOIN.items() if k != field}
     body = error(
@@ -185,12 +185,20 @@ def test_missing_required_field_is_named(api, contract, field):
     assert world(api) == (0, 0)
 
 
+def test_reserved_is_optional_as_in_the_2026_file(api, contract):
+    """Deprecated in 2026 and optional (default false): the bot joins at once."""
+    payload = {k: v for k, v in JOIN.items() if k != "reserved"}
+    resp = api.request("POST", "/bots/", json_body=payload)
+    assert resp.status == 200
+    assert api.statuses(resp.json()["bot_id"]) == ["joining_call"]
+
+
 def test_every_missing_field_is_reported(api, contract):
     body = error(
         contract, "join", api.request("POST", "/bots/", json_body={}), 422, "validation_error"
     )
-    assert sorted(d["path"] for d in body["details"]) == ["bot_name", "meeting_url", "reserved"]
-    assert body["message"].endswith("(and 2 more)")
+    assert sorted(d["path"] for d in body["details"]) == ["bot_name", "meeting_url"]
+    assert body["message"].endswith("(and 1 more)")
 
 
 @pytest.mark.parametrize(

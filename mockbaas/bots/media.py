@@ -19,7 +19,13 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 MEDIA_PREFIX = "/_mockbaas/media"  # where the mock serves what bots produce
 LINK_TTL_MS = 2 * 60 * 60 * 1000  # the docs: pre-signed URLs are valid for two hours
 
-CONTENT_TYPES = {".mp4": "video/mp4", ".mp3": "audio/mpeg", ".png": "image/png"}
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".mp3": "audio/mpeg",
+    ".png": "image/png",
+    ".wav": "audio/wav",
+    ".json": "application/json",
+}
 
 
 @lru_cache(maxsize=4)

@@ -20,11 +20,19 @@ from ..events import Outbox
 from ..ids import Ids
 from ..query import Keyset, decode_keyset, encode_keyset, filters_fingerprint, query_date
 from ..scenarios import SCENARIO_FIELD, Scenario, ScenarioBook, Step
+from . import files
 from . import lifecycle as lc
 from . import transcript as tx
 from .media import LINK_TTL_MS, MEDIA_PREFIX, Signer
 
 DEDUP_WINDOW_MS = 5 * 60 * 1000
+#: 2026 join fields the mock stores and echoes (it contacts no Zoom URL)
+ZOOM_TOKEN_FIELDS = (
+    "zoom_access_token_url",
+    "zoom_obf_token",
+    "zoom_obf_token_url",
+    "zoom_obf_token_user_id",
+)
 RESERVED_LEAD_MS = 4 * 60 * 1000  # reserved bots join 4 minutes before start_time
 DEFAULT_TIMEOUT_S = 600
 INVALID_URL_DELAY_MS = 2000
@@ -90,6 +98,9 @@ class Bot:
     guard_timer: Timer | None = None  # waiting-room or no-one-joined timeout
     complete_timer: Timer | None = None  # call_ended -> complete, after processing
     retranscriptions_due: list[Retranscription] = field(default_factory=list)
+    silence_timer: Timer | None = None  # automatic_leave.silence_timeout
+    joined_ms: int | None = None  # entered the call
+    exited_ms: int | None = None  # left the call
     access_count: int = 0
     last_accessed_ms: int | None = None
     #: (params it was built from, the part of BotWithParams that only params decide)
@@ -289,6 +300,34 @@ class BotBackend:
 
         bot.guard_timer = self.clock.call_at(due, fire, f"bot {bot.uuid} timeout")
 
+    def rearm_silence(self, bot: Bot) -> None:
+        """A loaded world's silence timeout (state.py)."""
+        self._silence_guard(bot)
+
+    def _silence_guard(self, bot: Bot) -> None:
+        """automatic_leave.silence_timeout: a call that stays silent that long while
+        recording ends (`no_speaker`). Silence is what the scenario says (`silent_from`:
+        seconds into the recording after which nobody speaks); recording time counts,
+        paused time does not."""
+        if bot.silence_timer is not None:
+            bot.silence_timer.cancel()
+            bot.silence_timer = None
+        silent_from = bot.scenario.silent_from_ms
+        if silent_from is None or bot.status not in lc.RECORDING_STATES:
+            return
+        recorded = bot.recorded_until(self.clock.now())
+        due_in = max(0, silent_from + bot.timeout("silence_timeout") * 1000 - recorded)
+
+        async def fire() -> None:
+            bot.silence_timer = None
+            if lc.is_legal(bot.status, lc.CALL_ENDED) and not bot.ended:
+                self._drop_plan(bot)
+                self._apply(bot, lc.CALL_ENDED, end_reason="no_speaker")
+
+        bot.silence_timer = self.clock.call_later(
+            due_in / 1000, fire, f"bot {bot.uuid} silence timeout"
+        )
+
     def push(self, uuid: str, status: str, /, **data: Any) -> Bot:
         """A transition asked for from outside the scenario (the control API, whose
         body is `status` plus `data`: any field name, checked here).
@@ -380,6 +419,11 @@ class BotBackend:
         if status == lc.CALL_ENDED:
             entry["end_reason"] = end_reason or "no_attendees"
         bot.status = status
+        if status in lc.IN_CALL_STATES:
+            bot.joined_ms = now if bot.joined_ms is None else bot.joined_ms
+        elif bot.joined_ms is not None and bot.exited_ms is None:
+            bot.exited_ms = now
+        self._silence_guard(bot)
         bot.history.append(entry)
         self._send_status(bot, entry)
         if status in SCREENSHOT_STATES:
@@ -514,7 +558,7 @@ class BotBackend:
             raise MockError("forbidden", "the signature of this link does not match")
         if self.clock.now() > expires:
             raise MockError("forbidden", "this link has expired (links last 2 hours)")
-        if name == bot.recording_name and bot.outcome == "complete":
+        if (name == bot.recording_name or name in files.EXTRA_FILES) and bot.outcome == "complete":
             return bot, None
         if name.startswith("screenshot-") and name.endswith(".png"):
             index = name[len("screenshot-") : -len(".png")]
@@ -530,10 +574,19 @@ class BotBackend:
         transcripts = []
         if include_transcripts and not bot.data_deleted:
             transcripts = self._transcripts(bot)
+        recorded = self.recording_url(bot) is not None
         return {
-            "bot_data": {"bot": self.bot_with_params(bot), "transcripts": transcripts},
+            "bot_data": {
+                "bot": self.bot_with_params(bot),
+                "event_uuid": bot.params.get("_event_uuid"),
+                "transcripts": transcripts,
+            },
             "duration": bot.recorded_until(self.clock.now()) // 1000,
             "mp4": self.recording_url(bot) or "",
+            **{
+                key: self.signed_url(bot, name) if recorded and name else ""
+                for key, name in files.FIELDS.items()
+            },
         }
 
     def _transcripts(self, bot: Bot) -> list[dict[str, Any]]:
@@ -573,7 +626,10 @@ class BotBackend:
         if bot.static_view is None or bot.static_view[0] is not bot.params:
             bot.static_view = (bot.params, self._static_params(bot))
         view = dict(bot.static_view[1])
+        view["bot_exited_at"] = maybe_iso(bot.exited_ms)
+        view["bot_joined_at"] = maybe_iso(bot.joined_ms)
         view["ended_at"] = maybe_iso(bot.ended_ms)
+        view["is_stopped"] = bot.ended
         view["errors"] = bot.error_type
         view["mp4_s3_path"] = "" if bot.data_deleted else f"{bot.uuid}/{bot.recording_name}"
         view["webhook_url"] = bot.params.get("webhook_url") or bot.account.webhook_url or ""
@@ -587,7 +643,9 @@ class BotBackend:
         leave = p.get("automatic_leave") or {}
         return {
             "account_id": bot.account.number,
+            "bot_exited_at": None,
             "bot_image": p.get("bot_image"),
+            "bot_joined_at": None,
             "bot_name": p["bot_name"],
             "bot_param_id": bot.id,
             "created_at": iso(bot.created_ms),
@@ -600,6 +658,7 @@ class BotBackend:
             "event_id": p.get("_event_id"),
             "extra": bot.extra,
             "id": bot.id,
+            "is_stopped": False,
             "meeting_url": p["meeting_url"],
             "mp4_s3_path": "",
             "noone_joined_timeout": leave.get("noone_joined_timeout"),
@@ -607,6 +666,7 @@ class BotBackend:
             "reserved": bool(p.get("reserved")),
             "scheduled_bot_id": None,
             "session_id": None,
+            "silence_timeout": leave.get("silence_timeout"),
             **speech_to_text_fields(p.get("speech_to_text")),
             "streaming_audio_frequency": streaming.get("audio_frequency"),
             "streaming_input": streaming.get("input"),
@@ -618,6 +678,7 @@ class BotBackend:
             "uuid": bot.uuid,
             "waiting_room_timeout": leave.get("waiting_room_timeout"),
             "webhook_url": "",
+            **{k: p.get(k) for k in ZOOM_TOKEN_FIELDS},
             "zoom_sdk_id": p.get("zoom_sdk_id"),
             "zoom_sdk_pwd": p.get("zoom_sdk_pwd"),
         }
@@ -763,6 +824,8 @@ class BotBackend:
             )
         if bot.guard_timer is not None and not bot.guard_timer.cancelled:
             pending.append({"status": "timeout", "due": iso(bot.guard_timer.due)})
+        if bot.silence_timer is not None and not bot.silence_timer.cancelled:
+            pending.append({"status": "silence_timeout", "due": iso(bot.silence_timer.due)})
         return {
             "bot_id": bot.uuid,
             "account_id": bot.account.number,

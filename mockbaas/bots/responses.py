@@ -6,7 +6,7 @@ from aiohttp import web
 
 from ..app import MOCK, Call, Reply
 from ..errors import MockError
-from . import media
+from . import files, media
 
 
 def join(call: Call) -> Reply:
@@ -69,7 +69,9 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     bot, screenshot = mock.bots.media(
         request.match_info["uuid"], name, expires, request.query.get("X-Amz-Signature", "")
     )
-    if screenshot is None:
+    if name in files.EXTRA_FILES:
+        body = files.file_bytes(bot, name, mock.bots.transcript(bot))
+    elif screenshot is None:
         body = media.recording_bytes(bot.audio_only)
     else:
         body = media.screenshot_png(bot.seed + screenshot)

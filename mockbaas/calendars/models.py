@@ -16,7 +16,12 @@ from typing import Any
 from faker import Faker
 
 from ..accounts.models import Account
-from ..bots.models import RESERVED_LEAD_MS, BotBackend, speech_to_text_fields
+from ..bots.models import (
+    RESERVED_LEAD_MS,
+    ZOOM_TOKEN_FIELDS,
+    BotBackend,
+    speech_to_text_fields,
+)
 from ..bots.transcript import seeded_faker
 from ..clock import Clock, Timer, iso, parse_iso
 from ..errors import MockError, not_found
@@ -410,6 +415,7 @@ def _bot_param(params: dict[str, Any], partial: bool = False) -> dict[str, Any]:
         "extra": params.get("extra") if params.get("extra") is not None else {},
         "noone_joined_timeout": params.get("noone_joined_timeout"),
         "recording_mode": params.get("recording_mode"),
+        "silence_timeout": params.get("silence_timeout"),
         **speech_to_text_fields(params.get("speech_to_text")),
         "streaming_audio_frequency": params.get("streaming_audio_frequency"),
         "streaming_input": params.get("streaming_input"),
@@ -421,6 +427,7 @@ def _bot_param(params: dict[str, Any], partial: bool = False) -> dict[str, Any]:
         ),
         "waiting_room_timeout": params.get("waiting_room_timeout"),
         "webhook_url": params.get("webhook_url") or "",
+        **{k: params.get(k) for k in ZOOM_TOKEN_FIELDS},
         "zoom_sdk_id": params.get("zoom_sdk_id"),
         "zoom_sdk_pwd": params.get("zoom_sdk_pwd"),
     }
@@ -453,13 +460,21 @@ def _join_request(event: dict[str, Any], param: dict[str, Any]) -> dict[str, Any
         "recording_mode": param.get("recording_mode"),
         "webhook_url": param.get("webhook_url") or None,
         "transcription_custom_parameters": param.get("transcription_custom_parameters"),
+        "zoom_sdk_id": param.get("zoom_sdk_id"),
+        "zoom_sdk_pwd": param.get("zoom_sdk_pwd"),
+        **{k: param.get(k) for k in ZOOM_TOKEN_FIELDS},
+        "_event_uuid": event["uuid"],
     }
     if param.get("speech_to_text_provider"):
         request["speech_to_text"] = {
             "provider": param["speech_to_text_provider"],
             "api_key": param.get("speech_to_text_api_key"),
         }
-    leave = {k: param[k] for k in ("waiting_room_timeout", "noone_joined_timeout") if param.get(k)}
+    leave = {
+        k: param[k]
+        for k in ("waiting_room_timeout", "noone_joined_timeout", "silence_timeout")
+        if param.get(k)
+    }
     if leave:
         request["automatic_leave"] = leave
     return request
