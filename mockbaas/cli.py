@@ -106,6 +106,7 @@ def _secret(text: str) -> str:
 
 
 _positive = _checked(float, lambda v: 0 < v < math.inf, "a number", "must be greater than 0")
+_epoch = _checked(int, lambda v: 0 <= v < 2**63, "an integer", "an epoch is 0 to 2**63-1")
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -138,8 +139,9 @@ try it:
     -d '{"meeting_url": "https://meet.google.com/abc-defg-hij", "bot_name": "Notes",
          "reserved": false}'
 
-exit status: 0 after Ctrl-C or SIGTERM (pending webhooks get a last attempt first),
-2 when it cannot start (bad flag, bad scenario file, port in use).
+exit status: 0 after Ctrl-C or SIGTERM (pending webhooks get a last attempt first, or
+with --state are saved for the next start), 2 when it cannot start (bad flag, bad
+scenario file, port in use, a --state file it cannot load).
 """
 
 
@@ -174,6 +176,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     behaviour = serve.add_argument_group("behaviour")
     behaviour.add_argument("--seed", type=int, default=0, help="seed for ids and generated data")
+    epoch = behaviour.add_mutually_exclusive_group()
+    epoch.add_argument(
+        "--deterministic",
+        action="store_const",
+        const=0,
+        dest="epoch",
+        help="id epoch 0: every run of a seed gives the same ids (as the pytest fixture); "
+        "by default each start draws a fresh epoch so no id is ever reused",
+    )
+    epoch.add_argument(
+        "--epoch",
+        type=_epoch,
+        dest="epoch",
+        metavar="N",
+        help="replay the ids of the run whose banner named epoch N",
+    )
+    state_group = serve.add_argument_group("state")
+    state_group.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="keep the world in FILE: loaded at start, saved periodically and on shutdown",
+    )
+    state_group.add_argument(
+        "--state-interval",
+        type=_positive,
+        default=5.0,
+        metavar="S",
+        help="real seconds between periodic saves of --state",
+    )
     behaviour.add_argument(
         "--api-key",
         action="append",
@@ -293,6 +325,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_body=args.max_body,
         public_url=args.public_url,
         log_level=args.log_level,
+        epoch=args.epoch,
+        state_file=args.state,
+        state_interval=args.state_interval,
         control_token=args.control_token,
         webhook_allow=[entry for group in args.webhook_allow for entry in group],
         media_secret=args.media_secret,
@@ -302,6 +337,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .scenarios import ScenarioBook, ScenarioError
+    from .state import StateError
 
     if args.command == "contract":
         return int(args.run(args))
@@ -327,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         serve(settings)
-    except ScenarioError as exc:
+    except (ScenarioError, StateError) as exc:
         print(f"mockbaas: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -47,8 +47,14 @@ def serve(settings: Settings) -> None:
     generated = ensure_control_token(settings, bound)
     mock.set_public_url(settings.base_url())
     app = make_app(mock)
-    # the banner, printed whatever the log level: `--port 0` users need the port
-    print(banner(settings, bound, generated), file=sys.stderr, flush=True)
+    text = banner(settings, bound, generated, epoch=mock.epoch)
+
+    async def print_banner(_app: web.Application) -> None:
+        # printed whatever the log level (`--port 0` users need the port), once SIGTERM
+        # and Ctrl-C are handled: whoever reads it may stop the server cleanly at once
+        print(text, file=sys.stderr, flush=True)
+
+    app.on_startup.append(print_banner)
     web.run_app(
         app,
         sock=sock,
@@ -58,13 +64,15 @@ def serve(settings: Settings) -> None:
     )
 
 
-def banner(settings: Settings, bound: str, generated_token: bool) -> str:
+def banner(settings: Settings, bound: str, generated_token: bool, epoch: int | None = None) -> str:
     """The real address, and a loud warning when other machines can reach it."""
     shown = f"[{bound}]" if ":" in bound else bound
     media = f", media links on {settings.public_url}" if settings.public_url else ""
+    saved = f", state in {settings.state_file}" if settings.state_file else ""
+    epoch_text = f", epoch {epoch}" if epoch is not None else ""
     lines = [
         f"mockbaas listening on http://{shown}:{settings.port} "
-        f"(seed {settings.seed}, {settings.clock} clock{media})"
+        f"(seed {settings.seed}{epoch_text}, {settings.clock} clock{media}{saved})"
     ]
     if not is_loopback(bound):
         where = "every interface" if ipaddress.ip_address(bound).is_unspecified else bound

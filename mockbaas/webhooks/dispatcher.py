@@ -149,7 +149,9 @@ class WebhookDispatcher:
             self._enqueue(held, now)
             return
         self._held[delivery.subject] = delivery
-        due = now + int(round(OUT_OF_ORDER_HOLD_S * 1000))
+        self._arm_release(delivery, now + int(round(OUT_OF_ORDER_HOLD_S * 1000)))
+
+    def _arm_release(self, delivery: Delivery, due: int) -> None:
         delivery.next_attempt_at = due
 
         async def release() -> None:
@@ -347,6 +349,44 @@ class WebhookDispatcher:
                 del self._held[delivery.subject]
             self._settle(delivery, now)
         return attempt
+
+    # -- a saved world (mockbaas/state.py) ---------------------------------------------
+    def queued(self) -> tuple[dict[str, list[Delivery]], dict[str, Delivery]]:
+        """The per-subject queues (send order) and the out-of-order fault's held events."""
+        return {s: list(q) for s, q in self._queues.items()}, dict(self._held)
+
+    def adopt(
+        self,
+        journal: list[Delivery],
+        queues: dict[str, list[Delivery]],
+        held: dict[str, Delivery],
+    ) -> None:
+        """Take over a loaded journal; timers come back one by one through `rearm`."""
+        for delivery in journal:
+            self.journal.add(delivery)
+        self.journal.seq = max((d.seq for d in journal), default=0)
+        self._queues = {s: deque(q) for s, q in queues.items() if q}
+        self._held = dict(held)
+
+    def rearm(self, delivery: Delivery, due: int) -> None:
+        """The timer a pending delivery had: its hold (out-of-order fault) or next attempt."""
+        if self._held.get(delivery.subject) is delivery:
+            self._arm_release(delivery, due)
+        else:
+            self._schedule(delivery, due)
+
+    async def pause(self) -> None:
+        """Stop the attempts in flight unrecorded, before the world is saved: the restarted
+        world makes them again (at least once, never lost)."""
+        tasks = dict(self._inflight)
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        for delivery_id in tasks:
+            delivery = self.journal.get(delivery_id)
+            if delivery is not None and delivery.state is State.PENDING:
+                delivery.tries -= 1  # the cancelled attempt was never recorded
+        self._inflight.clear()
 
     def pending(self) -> list[Delivery]:
         return [d for d in self.journal if d.state is State.PENDING]
