@@ -16,10 +16,11 @@ from urllib.parse import urlsplit
 from . import __version__, contract_runner
 from .client import TOKEN_ENV
 from .clock import CLOCK_MODES, MANUAL, REALTIME
-from .config import DEFAULT_MAX_BODY, Settings
+from .config import DEFAULT_ADVANCE_WAIT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_BODY, Settings
 from .targets import FLAG as WEBHOOK_ALLOW_FLAG
 from .targets import TargetPolicy
 from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
+from .webhooks.journal import DEFAULT_JOURNAL_LIMIT
 
 T = TypeVar("T")
 
@@ -107,6 +108,7 @@ def _secret(text: str) -> str:
 
 _positive = _checked(float, lambda v: 0 < v < math.inf, "a number", "must be greater than 0")
 _epoch = _checked(int, lambda v: 0 <= v < 2**63, "an integer", "an epoch is 0 to 2**63-1")
+_count = _checked(int, lambda v: 1 <= v <= 10**9, "an integer", "must be 1 or more")
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -267,6 +269,30 @@ def build_parser() -> argparse.ArgumentParser:
     hooks.add_argument(
         "--fault-out-of-order", action="store_true", help="swap each bot's events in pairs"
     )
+    hooks.add_argument(
+        "--drain-timeout",
+        type=_non_negative,
+        default=DEFAULT_DRAIN_TIMEOUT,
+        metavar="S",
+        help="at Ctrl-C / SIGTERM, real seconds pending webhooks get for a last attempt "
+        "(a second Ctrl-C quits at once)",
+    )
+    hooks.add_argument(
+        "--advance-wait",
+        type=_non_negative,
+        default=DEFAULT_ADVANCE_WAIT,
+        metavar="S",
+        help="real seconds POST /_mockbaas/clock/advance waits for the webhook posts it "
+        "made due (a call's own `wait` overrides it)",
+    )
+    hooks.add_argument(
+        "--journal-limit",
+        type=_count,
+        default=DEFAULT_JOURNAL_LIMIT,
+        metavar="N",
+        help="settled webhook deliveries kept in the journal (oldest forgotten first; "
+        "pending ones are always kept)",
+    )
     security = serve.add_argument_group("security (see README: Security)")
     security.add_argument(
         "--control-token",
@@ -331,6 +357,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         control_token=args.control_token,
         webhook_allow=[entry for group in args.webhook_allow for entry in group],
         media_secret=args.media_secret,
+        drain_timeout=args.drain_timeout,
+        advance_wait=args.advance_wait,
+        journal_limit=args.journal_limit,
     )
 
 
@@ -362,14 +391,13 @@ def main(argv: list[str] | None = None) -> int:
     from .server import serve
 
     try:
-        serve(settings)
+        return serve(settings)
     except (ScenarioError, StateError) as exc:
         print(f"mockbaas: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"mockbaas: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

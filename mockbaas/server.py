@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
+import signal
 import socket
 import sys
 
@@ -17,6 +19,7 @@ from .client import TOKEN_ENV
 from .config import Settings
 from .control.access import ensure_control_token, is_loopback
 from .core import MockBaaS
+from .webhooks import State
 
 log = logging.getLogger("mockbaas")
 
@@ -34,8 +37,8 @@ class _QuietBadRequests(logging.Filter):
         return True
 
 
-def serve(settings: Settings) -> None:
-    """Serve until Ctrl-C or SIGTERM; pending webhooks get a last attempt on the way out.
+def serve(settings: Settings) -> int:
+    """Serve until Ctrl-C or SIGTERM; the exit code.
 
     The socket is bound here, before the loop starts, so `--port 0` learns its real port
     and both the log line and media links name the address that actually answers.
@@ -48,20 +51,61 @@ def serve(settings: Settings) -> None:
     mock.set_public_url(settings.base_url())
     app = make_app(mock)
     text = banner(settings, bound, generated, epoch=mock.epoch)
+    return asyncio.run(_serve(app, mock, sock, text))
 
-    async def print_banner(_app: web.Application) -> None:
-        # printed whatever the log level (`--port 0` users need the port), once SIGTERM
-        # and Ctrl-C are handled: whoever reads it may stop the server cleanly at once
-        print(text, file=sys.stderr, flush=True)
 
-    app.on_startup.append(print_banner)
-    web.run_app(
+def _say(text: str) -> None:
+    # whatever the log level: the person at the terminal asked for this
+    print(text, file=sys.stderr, flush=True)
+
+
+async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text: str) -> int:
+    """A stop that respects the user: the first Ctrl-C (or SIGTERM) stops listening and
+    gives pending webhooks `drain_timeout` seconds for a last attempt (or saves the
+    state); a second one quits at once, listing what was not delivered (exit 130)."""
+    settings = mock.settings
+    loop = asyncio.get_running_loop()
+    runner = web.AppRunner(
         app,
-        sock=sock,
-        print=None,
         access_log=log.getChild("access") if settings.log_level == "debug" else None,
-        shutdown_timeout=5,
+        shutdown_timeout=1.0,  # open requests (an advance waiting on posts) get a second
     )
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    signals: asyncio.Queue[int] = asyncio.Queue()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, signals.put_nowait, number)
+    # printed once signals are handled: whoever reads it may stop the server cleanly at once
+    _say(text)
+    await signals.get()
+
+    if settings.state_file is not None:
+        _say(f"mockbaas: stopping; saving state to {settings.state_file} (Ctrl-C again to quit)")
+    else:
+        pending = len(mock.webhooks.pending())
+        _say(
+            f"mockbaas: stopping; draining {pending} webhooks for up to "
+            f"{settings.drain_timeout:g} s (Ctrl-C again to quit now)"
+        )
+    stopping = asyncio.ensure_future(runner.cleanup())  # stops listening, then mock.shutdown
+    again = asyncio.ensure_future(signals.get())
+    await asyncio.wait({stopping, again}, return_when=asyncio.FIRST_COMPLETED)
+    if stopping.done():
+        again.cancel()
+        stopping.result()
+        return 0
+
+    stopping.cancel()
+    await asyncio.gather(stopping, return_exceptions=True)
+    mock.webhooks.abandon()
+    await mock.webhooks.close()
+    lost = [d for d in mock.webhooks.journal if d.state is State.UNDELIVERED]
+    _say(f"mockbaas: quit at once; {len(lost)} webhooks not delivered (kept in the log):")
+    for delivery in lost:
+        _say(
+            f"  undelivered {delivery.id} {delivery.event} for {delivery.subject} to {delivery.url}"
+        )
+    return 130
 
 
 def banner(settings: Settings, bound: str, generated_token: bool, epoch: int | None = None) -> str:

@@ -461,7 +461,12 @@ class WebhookDispatcher:
 
         jobs = [asyncio.ensure_future(last_chance(group)) for group in by_subject.values()]
         if jobs:
-            _done, late = await asyncio.wait(jobs, timeout=timeout)
+            try:
+                _done, late = await asyncio.wait(jobs, timeout=timeout)
+            except asyncio.CancelledError:  # a second Ctrl-C: the caller abandons the rest
+                for job in jobs:
+                    job.cancel()
+                raise
             for job in late:
                 job.cancel()
             await asyncio.gather(*late, return_exceptions=True)
