@@ -245,10 +245,8 @@ class Clock:
         for task in (self._driver, self._pump):
             if task is not None and not task.done():
                 task.cancel()
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception):
-                    pass
+                # its end, whatever it was; a cancellation of the caller still propagates
+                await asyncio.gather(task, return_exceptions=True)
         self._driver = None
         self._pump = None
 

@@ -71,7 +71,8 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
         shutdown_timeout=1.0,  # open requests (an advance waiting on posts) get a second
     )
     await runner.setup()
-    await web.SockSite(runner, sock).start()
+    site = web.SockSite(runner, sock)
+    await site.start()
     signals: asyncio.Queue[int] = asyncio.Queue()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, signals.put_nowait, number)
@@ -87,18 +88,21 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
             f"mockbaas: stopping; draining {pending} webhooks for up to "
             f"{settings.drain_timeout:g} s (Ctrl-C again to quit now)"
         )
-    stopping = asyncio.ensure_future(runner.cleanup())  # stops listening, then mock.shutdown
+    await site.stop()  # no new calls; the drain is ours, so a second Ctrl-C can cut it
+    stopping = asyncio.ensure_future(mock.shutdown())
     again = asyncio.ensure_future(signals.get())
     await asyncio.wait({stopping, again}, return_when=asyncio.FIRST_COMPLETED)
     if stopping.done():
         again.cancel()
         stopping.result()
+        await runner.cleanup()  # open connections; mock.shutdown again finds nothing
         return 0
 
     stopping.cancel()
     await asyncio.gather(stopping, return_exceptions=True)
     mock.webhooks.abandon()
     await mock.webhooks.close()
+    await asyncio.wait({asyncio.ensure_future(runner.cleanup())}, timeout=1.0)
     lost = [d for d in mock.webhooks.journal if d.state is State.UNDELIVERED]
     _say(f"mockbaas: quit at once; {len(lost)} webhooks not delivered (kept in the log):")
     for delivery in lost:

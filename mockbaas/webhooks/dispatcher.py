@@ -80,6 +80,7 @@ class WebhookDispatcher:
         self._queues: dict[str, deque[Delivery]] = {}
         self._held: dict[str, Delivery] = {}  # out-of-order fault: waiting for a partner
         self._inflight: dict[str, asyncio.Task[None]] = {}  # by delivery id
+        self._progress: asyncio.Event | None = None  # set whenever an attempt finishes
         self._closing = False  # shutdown began: new events are journaled, not sent
         self._closed = False
 
@@ -212,6 +213,8 @@ class WebhookDispatcher:
         due, so launched at once) has taken its place."""
         if self._inflight.get(delivery_id) is task:
             del self._inflight[delivery_id]
+            if self._progress is not None:
+                self._progress.set()
 
     async def _attempt(self, delivery: Delivery, due: int) -> None:
         attempt = await self._post(delivery, Kind.DELIVERY, due)
@@ -310,11 +313,15 @@ class WebhookDispatcher:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
-            await asyncio.wait(
-                list(self._inflight.values()),
-                timeout=remaining,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            # one event, not a wait on every task: thousands of posts in flight would
+            # make each wake-up cost a callback per task
+            if self._progress is None:
+                self._progress = asyncio.Event()
+            self._progress.clear()
+            try:
+                await asyncio.wait_for(self._progress.wait(), remaining)
+            except TimeoutError:
+                return False
 
     # -- journal and control ----------------------------------------------------------------
     def get(self, delivery_id: str) -> Delivery | None:
