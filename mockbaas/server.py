@@ -9,6 +9,7 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
@@ -51,7 +52,18 @@ def serve(settings: Settings) -> int:
     mock.set_public_url(settings.base_url())
     app = make_app(mock)
     text = banner(settings, bound, generated, epoch=mock.epoch)
-    return asyncio.run(_serve(app, mock, sock, text))
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        return runner.run(_serve(app, mock, sock, text))
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it installs: the same program, about twice the requests per second
+    (`make bench`); the standard loop elsewhere. Nothing the mock decides depends on it."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def _say(text: str) -> None:
