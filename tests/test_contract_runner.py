@@ -22,6 +22,7 @@ from mockbaas.contract import Contract
 from mockbaas.contract_runner import run_receiver, schemathesis_command, schemathesis_config
 from mockbaas.receiver import Received, WebhookReceiver
 from mockbaas.server import BackgroundServer
+from mockbaas.v2 import contract_path as v2_contract_path
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -177,6 +178,15 @@ def test_api_suite_passes_against_the_mock():
     )
     assert done.returncode == 0, done.stdout[-4000:]
     assert f"{len(Contract.load().operations)} selected" in done.stdout
+
+
+def test_api_suite_v2_passes_against_the_mock():
+    """`mockbaas contract api --v2`: openapi-v2.json, its pinned targets, against the mock."""
+    done = _run_api_suite(
+        "contract-key", "--v2", "--max-examples", "3", "--phases", "examples,coverage,fuzzing"
+    )
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert f"{len(Contract.load(v2_contract_path()).operations)} selected" in done.stdout
 
 
 def test_api_suite_fails_when_every_call_is_refused_for_its_key():

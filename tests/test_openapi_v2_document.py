@@ -22,17 +22,6 @@ METHODS = ("get", "post", "put", "patch", "delete")
 #: Reference operations our contract does not describe yet (the mock does not serve them).
 NOT_YET = frozenset(
     {
-        "createScheduledBot",
-        "listScheduledBots",
-        "batchCreateScheduledBots",
-        "getScheduledBotDetails",
-        "updateScheduledBot",
-        "deleteScheduledBot",
-        "createZoomCredential",
-        "listZoomCredentials",
-        "getZoomCredential",
-        "updateZoomCredential",
-        "deleteZoomCredential",
         "listRawCalendars",
         "createCalendarConnection",
         "listCalendars",

@@ -184,7 +184,8 @@ class BotBackend:
         return bot
 
     # -- join / leave -------------------------------------------------------------------
-    def join(self, account: Account, params: dict[str, Any]) -> Bot:
+    def join(self, account: Account, params: dict[str, Any], uuid: str | None = None) -> Bot:
+        """A bot is sent; `uuid` keeps an id drawn earlier (a v2 scheduled bot's)."""
         now = self.clock.now()
         url = params["meeting_url"]
         dedup = (account.number, url, params.get("deduplication_key"))
@@ -211,7 +212,7 @@ class BotBackend:
         elif params.get("reserved"):
             join_ms = now + RESERVED_LEAD_MS
         bot = Bot(
-            uuid=self.ids.uuid(),
+            uuid=uuid or self.ids.uuid(),
             id=self.ids.next_int("bot"),
             account=account,
             params=params,

@@ -291,7 +291,8 @@ ERROR_TEXT = {
     "409": "The resource's state does not allow this operation",
     "413": "The request body is too large",
     "415": "The body is not JSON",
-    "422": "The request was understood but cannot be carried out",
+    "422": "The request was understood but cannot be carried out (a refused callback or "
+    "streaming target: FST_ERR_WEBHOOK_TARGET_REFUSED; chat disabled: FST_ERR_CHAT_DISABLED)",
     "429": "Rate limited or daily bot cap reached; retry after `retryAfter` seconds",
     "500": "Unexpected server error",
 }
@@ -390,7 +391,7 @@ def bot_paths() -> dict[str, Schema]:
                 "createBot",
                 "Create a bot that joins a meeting now",
                 "Bots",
-                responses("201", ok(obj(bot_id=UUID)), "402", "409"),
+                responses("201", ok(obj(bot_id=UUID)), "402", "409", "422"),
                 request=ref("CreateBotRequest"),
             ),
             "get": operation(
@@ -423,16 +424,7 @@ def bot_paths() -> dict[str, Schema]:
                 "batchCreateBots",
                 "Create several bots; each item succeeds or fails on its own",
                 "Bots",
-                responses(
-                    "201",
-                    obj(
-                        success={"type": "boolean", "enum": [True]},
-                        data=arr(obj(index=INT, bot_id=UUID, extra=EXTRA)),
-                        errors=arr(
-                            obj(index=INT, code=STR, message=STR, details=nul(STR), extra=EXTRA)
-                        ),
-                    ),
-                ),
+                responses("201", BATCH_ANSWER, "422"),
                 request=arr(ref("BatchCreateBotItem"), minItems=1, maxItems=100),
             )
         },
@@ -538,7 +530,7 @@ def bot_paths() -> dict[str, Schema]:
                 "retryCallback",
                 "Send an ended bot's callback again, optionally elsewhere",
                 "Bots",
-                responses("200", MESSAGE, "404", "409"),
+                responses("200", MESSAGE, "404", "409", "422"),
                 params=[BOT_ID],
                 request=nul(CALLBACK_CONFIG),
                 request_required=False,
@@ -553,6 +545,246 @@ def bot_paths() -> dict[str, Schema]:
                 params=[BOT_ID],
                 request=body(extra=nul(FREE)),
             )
+        },
+    }
+
+
+# -- scheduled bots -----------------------------------------------------------------------
+SCHEDULED_STATUSES = ("scheduled", "cancelled", "completed", "failed")
+
+
+def with_join_at(schema: Schema, required: bool = True) -> Schema:
+    out = {**schema, "properties": {**schema["properties"], "join_at": DT}}
+    if required:
+        out["required"] = [*schema.get("required", []), "join_at"]
+    return out
+
+
+def all_optional(schema: Schema) -> Schema:
+    return {k: v for k, v in schema.items() if k != "required"}
+
+
+CREATE_SCHEDULED = with_join_at(CREATE_BOT)
+BATCH_SCHEDULED_ITEM = with_join_at(BATCH_ITEM)
+UPDATE_SCHEDULED = all_optional(with_join_at(CREATE_BOT, required=False))
+
+SCHEDULED_BOT = obj(
+    bot_id=UUID,
+    bot_name=STR,
+    bot_image=nul(STR),
+    meeting_url=STR,
+    meeting_platform=enum(*PLATFORMS),
+    recording_mode=enum(*RECORDING_MODES),
+    join_at=DT,
+    status=enum(*SCHEDULED_STATUSES),
+    created_at=DT,
+    updated_at=DT,
+    cancelled_at=nul(DT),
+    allow_multiple_bots=BOOL,
+    entry_message=nul(STR),
+    timeout_config=obj(waiting_room_timeout=nul(INT), no_one_joined_timeout=nul(INT)),
+    transcription_config=nul(
+        obj(enabled={**BOOL, "enum": [True]}, provider=enum("gladia"), custom_params=nul(FREE))
+    ),
+    streaming_config=nul(
+        obj(
+            enabled={**BOOL, "enum": [True]},
+            input_url=nul(STR),
+            output_url=nul(STR),
+            audio_frequency=nul(INT),
+        )
+    ),
+    callback_config=nul(
+        obj(
+            enabled={**BOOL, "enum": [True]},
+            url=STR,
+            secret=nul(STR),
+            method=enum("POST", "PUT"),
+        )
+    ),
+    extra=EXTRA,
+    zoom_config=nul(
+        obj(
+            credential_id=Opt(nul(UUID)),
+            credential_user_id=Opt(nul(STR)),
+            obf_token_url=Opt(nul(STR)),
+            zak_token_url=Opt(nul(STR)),
+        )
+    ),
+)
+SCHEDULED_SUMMARY = obj(
+    bot_id=UUID,
+    bot_name=STR,
+    meeting_url=STR,
+    meeting_platform=enum(*PLATFORMS),
+    join_at=DT,
+    status=enum(*SCHEDULED_STATUSES),
+    extra=EXTRA,
+    created_at=DT,
+    updated_at=DT,
+)
+BATCH_ANSWER = obj(
+    success={"type": "boolean", "enum": [True]},
+    data=arr(obj(index=INT, bot_id=UUID, extra=EXTRA)),
+    errors=arr(obj(index=INT, code=STR, message=STR, details=nul(STR), extra=EXTRA)),
+)
+
+
+def scheduled_paths() -> dict[str, Schema]:
+    return {
+        "/v2/bots/scheduled": {
+            "post": operation(
+                "createScheduledBot",
+                "Schedule a bot to join at `join_at` (at least 1 minute ahead)",
+                "Scheduled bots",
+                responses("201", ok(obj(bot_id=UUID)), "422"),
+                request=ref("CreateScheduledBotRequest"),
+            ),
+            "get": operation(
+                "listScheduledBots",
+                "List the account's scheduled bots, earliest join first",
+                "Scheduled bots",
+                responses("200", page(ref("ScheduledBotSummary"))),
+                params=[
+                    query(
+                        "limit",
+                        {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+                        text="Page size (1-100, default 50)",
+                    ),
+                    CURSOR,
+                    query("bot_id", STR, text="Part of the bot's id"),
+                    query("scheduled_before", DT),
+                    query("scheduled_after", DT),
+                    query("status", STR, text="Comma-separated: scheduled, cancelled, ..."),
+                    query("bot_name", STR, text="Part of the bot's name"),
+                    query("meeting_url", STR, text="Part of the meeting URL"),
+                    query("meeting_platform", STR, text="zoom, meet or teams"),
+                    query(
+                        "extra",
+                        {**STR, "pattern": EXTRA_FILTER},
+                        text="`field:value[,field:value]`: bots whose `extra` has all of them",
+                    ),
+                ],
+            ),
+        },
+        "/v2/bots/scheduled/batch": {
+            "post": operation(
+                "batchCreateScheduledBots",
+                "Schedule several bots; each item succeeds or fails on its own",
+                "Scheduled bots",
+                responses("201", BATCH_ANSWER, "422"),
+                request=arr(ref("BatchCreateScheduledBotItem"), minItems=1, maxItems=100),
+            )
+        },
+        "/v2/bots/scheduled/{bot_id}": {
+            "get": operation(
+                "getScheduledBotDetails",
+                "A scheduled bot's configuration and status",
+                "Scheduled bots",
+                responses("200", ok(ref("ScheduledBot")), "404"),
+                params=[BOT_ID],
+            ),
+            "patch": operation(
+                "updateScheduledBot",
+                "Change a scheduled bot (409 within 4 minutes of its join time)",
+                "Scheduled bots",
+                responses("200", MESSAGE, "404", "409", "422"),
+                params=[BOT_ID],
+                request=ref("UpdateScheduledBotRequest"),
+                request_required=False,
+            ),
+            "delete": operation(
+                "deleteScheduledBot",
+                "Cancel a scheduled bot, or make its launched bot leave",
+                "Scheduled bots",
+                responses("200", MESSAGE, "404", "409"),
+                params=[BOT_ID],
+            ),
+        },
+    }
+
+
+# -- Zoom credentials -----------------------------------------------------------------------
+CREDENTIAL_BODY = body(
+    name={"type": "string", "minLength": 1, "maxLength": 100},
+    client_id={"type": "string", "minLength": 1, "maxLength": 256},
+    client_secret={"type": "string", "minLength": 1, "maxLength": 256},
+    authorization_code=Opt({"type": "string", "maxLength": 2000}),
+    redirect_uri=Opt(URI),
+    extra=Opt(nul(FREE)),
+)
+CREDENTIAL = obj(
+    credential_id=UUID,
+    name={"type": "string", "minLength": 1, "maxLength": 100},
+    credential_type=enum("app", "user"),
+    zoom_user_id=nul(STR),
+    zoom_account_id=nul(STR),
+    zoom_email=nul(STR),
+    zoom_display_name=nul(STR),
+    scopes=nul(STR),
+    state=enum("active", "invalid"),
+    last_error_message=nul(STR),
+    last_error_at=nul(DT),
+    created_at=DT,
+    updated_at=DT,
+    extra=EXTRA,
+)
+CREDENTIAL_ID = path_param("id")
+
+
+def credential_paths() -> dict[str, Schema]:
+    return {
+        "/v2/zoom-credentials": {
+            "post": operation(
+                "createZoomCredential",
+                "Store a Zoom app's credentials, or a user's after an OAuth code exchange",
+                "Zoom credentials",
+                responses("201", ok(ref("ZoomCredential")), description="Created"),
+                request=CREDENTIAL_BODY,
+            ),
+            "get": operation(
+                "listZoomCredentials",
+                "List the account's Zoom credentials",
+                "Zoom credentials",
+                responses("200", ok(arr(ref("ZoomCredential")))),
+                params=[
+                    query("name", STR, text="Part of the name"),
+                    query("zoom_email", STR, text="Part of the Zoom email"),
+                    query("zoom_display_name", STR, text="Part of the Zoom display name"),
+                    query("zoom_user_id", STR, text="Exact Zoom user id"),
+                    query("credential_type", STR, text="Comma-separated: app, user"),
+                    query("state", STR, text="Comma-separated: active, invalid"),
+                    query(
+                        "extra",
+                        {**STR, "pattern": EXTRA_FILTER},
+                        text="`field:value[,field:value]`: credentials whose `extra` has all",
+                    ),
+                ],
+            ),
+        },
+        "/v2/zoom-credentials/{id}": {
+            "get": operation(
+                "getZoomCredential",
+                "One Zoom credential (never its secrets)",
+                "Zoom credentials",
+                responses("200", ok(ref("ZoomCredential")), "404"),
+                params=[CREDENTIAL_ID],
+            ),
+            "patch": operation(
+                "updateZoomCredential",
+                "Rename, replace the app credentials or `extra`, or re-authorize",
+                "Zoom credentials",
+                responses("200", ok(ref("ZoomCredential")), "404"),
+                params=[CREDENTIAL_ID],
+                request=all_optional(CREDENTIAL_BODY),
+            ),
+            "delete": operation(
+                "deleteZoomCredential",
+                "Delete a Zoom credential (soft)",
+                "Zoom credentials",
+                responses("200", MESSAGE, "404"),
+                params=[CREDENTIAL_ID],
+            ),
         },
     }
 
@@ -639,6 +871,12 @@ def document() -> Schema:
         "BotSummary": BOT_SUMMARY,
         "Person": PERSON,
         "Tokens": TOKENS,
+        "CreateScheduledBotRequest": CREATE_SCHEDULED,
+        "BatchCreateScheduledBotItem": BATCH_SCHEDULED_ITEM,
+        "UpdateScheduledBotRequest": UPDATE_SCHEDULED,
+        "ScheduledBot": SCHEDULED_BOT,
+        "ScheduledBotSummary": SCHEDULED_SUMMARY,
+        "ZoomCredential": CREDENTIAL,
     }
     webhooks: Schema = {}
     for name, (component, text, schema) in WEBHOOKS.items():
@@ -670,8 +908,8 @@ def document() -> Schema:
         },
         "servers": [{"url": "https://api.meetingbaas.com", "description": "production"}],
         "security": [{"ApiKeyAuth": []}],
-        "tags": [{"name": "Bots"}],
-        "paths": bot_paths(),
+        "tags": [{"name": "Bots"}, {"name": "Scheduled bots"}, {"name": "Zoom credentials"}],
+        "paths": bot_paths() | scheduled_paths() | credential_paths(),
         "webhooks": webhooks,
         "components": {
             "securitySchemes": {
