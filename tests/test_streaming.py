@@ -57,6 +57,8 @@ def api(world) -> MockClient:
 
 @pytest.fixture
 def sink(world) -> StreamReceiver:
+    """The endpoint, healthy and empty (faults set by an earlier test are gone)."""
+    world[1].clear()
     return world[1]
 
 
@@ -547,3 +549,39 @@ def test_contract_stream_suite_reports_an_endpoint_that_drops_or_refuses(sink, c
 def test_contract_stream_suite_refuses_a_url_that_is_not_a_websocket(url, capsys):
     assert cli.main(["contract", "stream", "--url", url, "--examples", "1"]) == 2
     assert "--url" in capsys.readouterr().out
+
+
+def test_a_saved_world_with_streaming_bots_restarts_and_streams_on(tmp_path, sink, caplog):
+    """Streams are not saved: after a restart the bot lives on, and its stream opens at
+    the next recording status with the meeting's audio from that point."""
+    path = tmp_path / "world.json"
+
+    def serve(state_file: Path | None) -> BackgroundServer:
+        return BackgroundServer(
+            Settings(port=0, seed=3, scenario_dirs=[SCENARIOS], state_file=state_file)
+        )
+
+    with serve(None) as server:  # the reference: never stopped
+        client = MockClient(server.url)
+        stream_bot(client, sink, "/ref", scenario="stream_pause")
+        client.advance(60)
+        assert sink.wait_closed("/ref")
+    with serve(path) as server:
+        client = MockClient(server.url)
+        bot = stream_bot(client, sink, "/saved", scenario="stream_pause")
+        client.advance(RECORD_START_S + 3)  # stopped (and saved) mid-recording
+    with serve(path) as server:
+        client = MockClient(server.url)
+        assert client.bot(bot)["status"] == "in_call_recording"
+        client.advance(12)  # paused at 12 s, resumed at 17 s: the stream opens
+        client.advance(60)  # the end: the bot's life went on, no crash
+        assert client.statuses(bot)[-1] == "call_ended"
+        view = client.stream(bot)
+        assert events(view["journal"])[:3] == ["joined_late", "connecting", "connected"]
+        assert sink.wait_closed("/saved", count=2)
+    reference = sink.audio("/ref")
+    first, after = sink.on("/saved")
+    assert len(first.audio) == 3 * 48000 and first.close_code == 1001  # the shutdown
+    assert len(after.audio) == 10 * 48000 and after.close_code == 1000
+    assert after.audio == reference[10 * 48000 :]  # the second half of the same meeting
+    assert "pending timers" not in caplog.text  # stream timers are known, not lost

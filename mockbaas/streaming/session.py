@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from array import array
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -326,6 +327,7 @@ class BotStream:
         self.journal: list[dict[str, Any]] = []
         self.heard = Heard(self.rate)
         self._timer: Any = None
+        self._stall_timer: Any = None
         self._wake = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
         input_url = config.get("input")
@@ -378,6 +380,13 @@ class BotStream:
     def start(self) -> None:
         self.started = True
         self.prepare()
+        # a stream that starts mid-recording (its world was restarted from a saved state:
+        # streams are not saved) begins with the audio recorded from now on
+        offset = self.bot.recorded_until(self.hub.clock.now())
+        if offset:
+            self.sent = self.released = offset
+            self.next_change = bisect_left([at for at, _ in self.changes], offset)
+            self.note("input" if self.input else "output", "joined_late", f"at {offset / 1000:g} s")
         if self.input is not None:
             self._pump = asyncio.get_running_loop().create_task(self._send_loop())
         for link in self.links:
@@ -447,7 +456,7 @@ class BotStream:
             self.note("input", "stall_over")
             self.wake()
 
-        clock.call_at(self.stall_until, lift, f"stream {self.bot.uuid} stall")
+        self._stall_timer = clock.call_at(self.stall_until, lift, f"stream {self.bot.uuid} stall")
 
     async def _send_loop(self) -> None:
         link = self.input
@@ -609,6 +618,15 @@ class StreamHub:
 
     def settled(self) -> bool:
         return all(stream.settled() for stream in self.streams.values())
+
+    def pending_timers(self) -> int:
+        """Clock timers the streams hold (a saved state leaves them out: streams are live)."""
+        timers = [
+            t
+            for s in self.streams.values()
+            for t in (s._timer, s._stall_timer, *(link._retry for link in s.links))
+        ]
+        return sum(1 for t in timers if t is not None and not t.cancelled)
 
     async def settle(self, timeout: float) -> bool:
         """Wait up to `timeout` real seconds until every stream has sent what is due."""
