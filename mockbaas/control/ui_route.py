@@ -12,8 +12,8 @@ from importlib.resources import files
 
 from aiohttp import web
 
-from ..app import MOCK, json_response
 from ..errors import invalid
+from ..web.calls import MOCK, json_response
 from . import UI_FILES
 
 #: Only this mock's own files and API: no CDN, no inline script, no framing (the
