@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..app import MOCK, json_response
 from ..control import PREFIX
 from ..control.responses import MAX_ADVANCE_S, _body, _number
 from ..errors import conflict, invalid, not_found
+from ..web.calls import MOCK, json_response
 from .session import BotStream
 
 

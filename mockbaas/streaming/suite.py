@@ -51,6 +51,7 @@ steps:
 """,
 }
 RECORD_AT_S = 2
+EXTRA_MISSING = "mockbaas: the stream suite needs hypothesis: pip install 'mockbaas[contract]'"
 LEAVE_AFTER_S = 7
 FAULT_AT_S = 3  # seconds into the recording
 STALL_S = 3
@@ -199,8 +200,6 @@ def add_stream_parser(kinds: Any, formatter: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     import importlib.util
-
-    from ..contract_runner import EXTRA_MISSING
 
     if importlib.util.find_spec("hypothesis") is None:
         print(EXTRA_MISSING, file=sys.stderr)
