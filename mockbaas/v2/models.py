@@ -22,6 +22,7 @@ from ..clock import Clock, iso, maybe_iso, parse_iso
 from ..contract import Contract
 from ..errors import MockError, invalid, not_found
 from ..webhooks import Delivery, WebhookDispatcher
+from .calendars import Calendars
 from .credentials import Credentials
 from .limits import Limits
 from .scheduled import Scheduler
@@ -78,6 +79,7 @@ class V2Bots:
         self.limits = Limits()
         self.scheduler = Scheduler(clock, engine.ids, self)
         self.credentials = Credentials(clock, engine.ids)
+        self.calendars = Calendars(clock, engine.ids, self)
 
     # -- lookups ------------------------------------------------------------------------
     def get(self, account: Account, bot_id: str) -> Bot:
@@ -555,9 +557,19 @@ class V2Bots:
         self.notify(bot.account, bot.uuid, bot.params.get("extra"), event, data)
 
     def notify(
-        self, account: Account, subject: str, extra: Any, event: str, data: dict[str, Any]
+        self,
+        account: Account,
+        subject: str,
+        extra: Any,
+        event: str,
+        data: dict[str, Any],
+        with_extra: bool = True,
     ) -> None:
-        """One Svix-signed v2 webhook to the account's URL."""
+        """One Svix-signed v2 webhook to the account's URL (calendar events carry no
+        `extra`)."""
+        payload = {"event": event, "data": data}
+        if with_extra:
+            payload["extra"] = extra
         secret = self.secret(account)
 
         def sign(delivery: Delivery) -> dict[str, str]:
@@ -570,7 +582,7 @@ class V2Bots:
             data,
             url=None,
             subject=subject,
-            payload={"event": event, "data": data, "extra": extra},
+            payload=payload,
             contract=self.contract,
             headers=sign,
         )

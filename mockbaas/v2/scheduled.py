@@ -89,6 +89,24 @@ class Scheduler:
         self.arm(bot)
         return bot
 
+    def add(
+        self, account: Account, request: dict[str, Any], join_ms: int, origin: str | None = None
+    ) -> ScheduledBot:
+        """A bot that joins at `join_ms` (a calendar event's start), already checked."""
+        now = self.clock.now()
+        bot = ScheduledBot(
+            uuid=self.ids.uuid(),
+            account=account,
+            request=request,
+            join_ms=join_ms,
+            created_ms=now,
+            updated_ms=now,
+            origin=origin,
+        )
+        self.scheduled[bot.uuid] = bot
+        self.arm(bot)
+        return bot
+
     def batch(self, account: Account, requests: list[dict[str, Any]]) -> dict[str, Any]:
         return self.bots.batch(account, requests, create=lambda r: self.create(account, r).uuid)
 
