@@ -70,6 +70,15 @@ class Traffic:
         self._seq += 1
         self._log.append((self._seq, at, method, path, query, operation_id, status, error))
 
+    def position(self) -> dict[str, Any]:
+        """The log as plain data (mockbaas/state.py)."""
+        return {"seq": self._seq, "log": [list(row) for row in self._log]}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self._seq = int(data["seq"])
+        self._log.clear()
+        self._log.extend(tuple(row) for row in data["log"])
+
     def __len__(self) -> int:
         return len(self._log)
 

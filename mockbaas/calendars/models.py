@@ -94,6 +94,20 @@ class CalendarBackend:
         self._event_index: dict[str, Calendar] = {}
         self._bot_timers: dict[str, Timer] = {}
 
+    # -- a saved world (mockbaas/state.py) -----------------------------------------------------
+    def add(self, calendar: Calendar) -> None:
+        """Index a loaded calendar and its events."""
+        self.calendars[calendar.uuid] = calendar
+        for uuid in calendar.events:
+            self._event_index[uuid] = calendar
+
+    def armed(self) -> dict[str, Timer]:
+        """Event uuid -> the timer that sends its scheduled bot."""
+        return dict(self._bot_timers)
+
+    def rearm(self, calendar: Calendar, event_uuid: str) -> None:
+        self._arm_bot(calendar, calendar.events[event_uuid])
+
     # -- calendars ----------------------------------------------------------------------------
     def list_raw(self, params: dict[str, Any]) -> dict[str, Any]:
         found = raw_calendars(params["platform"], params["oauth_refresh_token"])
