@@ -328,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how much to log on stderr (debug adds an access log)",
     )
 
-    contract_runner.add_parser(sub)
+    contract_runner.add_parser(sub, _Help)
     live.add_parsers(sub)
 
     check = sub.add_parser("check-scenarios", help="validate scenario files and list them")

@@ -449,8 +449,9 @@ def run_receiver(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
-def add_parser(sub: Any) -> None:
-    from .cli import _Help  # the CLI's formatter (only defaults that say something); cli imports us
+def add_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    """The `contract` command, built with the CLI's help `formatter` (cli imports us)."""
+    _Help = formatter  # noqa: N806
 
     contract = sub.add_parser(
         "contract",

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
-from .app import make_app
 from .background import BackgroundApp
 from .client import TOKEN_ENV
 from .config import Settings
 from .control.access import ensure_control_token, is_loopback
 from .core import MockBaaS
+from .web.app import make_app
 from .webhooks import State
 
 log = logging.getLogger("mockbaas")

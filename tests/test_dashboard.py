@@ -9,6 +9,8 @@ import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mockbaas.client import MockClient
 from mockbaas.control import UI_FILES
@@ -93,7 +95,9 @@ def test_the_state_keeps_the_latest_items_and_refuses_a_bad_limit(mockbaas):
     assert state["bots"]["total"] == 3
     assert [r["seq"] for r in state["requests"]["items"]] == [2, 3]
     assert state["requests"]["total"] == 3
-    for bad in ["0", "1001", "-1", "abc", "", "1.5", "²", "9" * 5000]:
+    padded = mockbaas._control("GET", "/ui/state", limit="0" * 5000 + "1")
+    assert [b["bot_id"] for b in padded["bots"]["items"]] == bots[2:]
+    for bad in ["0", "1001", "-1", "abc", "", "1.5", "²", "9" * 5000, "0" * 5000]:
         resp = mockbaas.request("GET", "/_mockbaas/ui/state", params={"limit": bad})
         assert resp.status == 400, bad
         assert resp.json()["message"] == "limit: must be an integer from 1 to 1000"
@@ -131,3 +135,19 @@ def test_without_a_token_the_local_only_rules_apply(mockbaas, path):
     assert rebinding.status == 403 and "DNS rebinding" in rebinding.json()["message"]
     cross = mockbaas.request("GET", path, headers={"Origin": "https://attacker.test"})
     assert cross.status == 403 and "cross-site" in cross.json()["message"]
+
+
+@settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(raw=st.one_of(st.text(max_size=12), st.integers(-5, 2000).map(str)))
+def test_any_limit_is_the_latest_items_or_a_400_never_a_crash(mockbaas, raw):
+    resp = mockbaas.request("GET", "/_mockbaas/ui/state", params={"limit": raw})
+    valid = raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 1000  # short: int() is safe
+    assert resp.status == (200 if valid else 400), raw
+    if not valid:
+        assert resp.json()["message"] == "limit: must be an integer from 1 to 1000"

@@ -12,8 +12,8 @@ from importlib.resources import files
 
 from aiohttp import web
 
-from ..app import MOCK, json_response
 from ..errors import invalid
+from ..web.calls import MOCK, json_response
 from . import UI_FILES
 
 #: Only this mock's own files and API: no CDN, no inline script, no framing (the
@@ -46,10 +46,11 @@ def _limit(request: web.Request) -> int:
     raw = request.query.get("limit")
     if raw is None:
         return DEFAULT_LIMIT
-    # ASCII digits only ("²".isdigit() is true), and short: int() of 5,000 digits raises
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= MAX_LIMIT:
+    # ASCII digits only ("²".isdigit() is true), and few: int() of 5,000 digits raises
+    digits = raw.lstrip("0")
+    if not (raw.isascii() and raw.isdigit() and 0 < len(digits) <= 4) or int(digits) > MAX_LIMIT:
         raise invalid("query", "limit", f"must be an integer from 1 to {MAX_LIMIT}")
-    return int(raw)
+    return int(digits)
 
 
 async def state(request: web.Request) -> web.Response:

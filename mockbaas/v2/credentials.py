@@ -17,6 +17,7 @@ from ..clock import Clock, iso
 from ..errors import invalid, not_found
 from ..ids import Ids
 from ..zoom.models import SCOPES, zoom_style_id
+from .listing import matches_extra, split_csv
 
 #: an authorization code with this prefix fails to exchange (to test that path)
 BAD_CODE_PREFIX = "invalid"
@@ -103,7 +104,6 @@ class Credentials:
         self.get(account, uuid).deleted = True
 
     def list(self, account: Account, query: dict[str, Any]) -> list[dict[str, Any]]:
-        from .models import matches_extra, split_csv
 
         views = [
             self.view(c)

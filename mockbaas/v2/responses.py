@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ..app import MOCK, Call, Reply, json_response
 from ..control.responses import _body
 from ..errors import invalid
+from ..web.calls import MOCK, Call, Reply, json_response
 from . import targets
 
 

@@ -20,6 +20,7 @@ from ..bots import lifecycle as lc
 from ..clock import Clock, Timer, iso, maybe_iso, parse_iso
 from ..errors import MockError, invalid, not_found
 from ..ids import Ids
+from .listing import matches_extra, paginate, parse_bound, split_csv
 
 if TYPE_CHECKING:
     from .models import V2Bots
@@ -214,7 +215,6 @@ class Scheduler:
         }
 
     def list(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
-        from .models import matches_extra, paginate, parse_bound, split_csv
 
         def contains(name: str) -> Callable[[str], bool]:
             wanted = (query.get(name) or "").lower()
