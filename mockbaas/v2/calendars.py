@@ -22,6 +22,7 @@ from ..calendars.models import RawCalendar, raw_calendars
 from ..clock import Clock, iso, maybe_iso
 from ..errors import MockError, invalid, not_found
 from ..ids import Ids
+from .listing import paginate, parse_bound, split_csv
 
 if TYPE_CHECKING:
     from .models import V2Bots
@@ -32,6 +33,7 @@ SUBSCRIPTION_MS = 7 * DAY_MS  # push subscriptions last a week
 BAD_TOKEN_PREFIX = "invalid"
 #: an event whose bot joined this long ago is skipped by a series delete
 PAST_SKIP_MS = DAY_MS
+NIL_UUID = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass
@@ -193,8 +195,6 @@ class Calendars:
         }
 
     def list(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
-        from .models import paginate, split_csv
-
         email = (query.get("account_email") or "").lower()
         platforms = split_csv(query.get("calendar_platform"))
         statuses = split_csv(query.get("status"))
@@ -374,8 +374,6 @@ class Calendars:
         }
 
     def list_events(self, account: Account, calendar_id: str, query: dict) -> dict[str, Any]:
-        from .models import paginate, parse_bound, split_csv
-
         c = self.get(account, calendar_id)
         start = parse_bound(query, "start_date")
         end = parse_bound(query, "end_date")
@@ -398,8 +396,6 @@ class Calendars:
         )
 
     def list_series(self, account: Account, calendar_id: str, query: dict) -> dict[str, Any]:
-        from .models import paginate, split_csv
-
         c = self.get(account, calendar_id)
         kinds = split_csv(query.get("event_type"))
         show_cancelled = query.get("show_cancelled", True)
@@ -433,18 +429,20 @@ class Calendars:
 
     # -- calendar bots ---------------------------------------------------------------------
     def _targets(self, c: Connection, body: dict[str, Any]) -> list[Event]:
+        """`all_occurrences`: every event of `series_id`; else the one `event_id` names
+        (it decides the series: the official SDK sends a nil `series_id` with it)."""
+        event_id = body.get("event_id")
+        if not body["all_occurrences"]:
+            if not event_id:
+                raise invalid("body", "event_id", "required unless all_occurrences is true")
+            event = c.events.get(event_id)
+            if event is None or body["series_id"] not in (event.series_id, NIL_UUID):
+                raise not_found("event", f"{event_id} in series {body['series_id']}")
+            return [event]
         series = [e for e in self._ordered(c) if e.series_id == body["series_id"]]
         if not series:
             raise not_found("event series", body["series_id"])
-        if body["all_occurrences"]:
-            return series
-        event_id = body.get("event_id")
-        if not event_id:
-            raise invalid("body", "event_id", "required unless all_occurrences is true")
-        chosen = [e for e in series if e.uuid == event_id]
-        if not chosen:
-            raise not_found("event", f"{event_id} in series {body['series_id']}")
-        return chosen
+        return series
 
     def schedule(self, account: Account, calendar_id: str, body: dict) -> dict[str, Any]:
         c = self.get(account, calendar_id)
@@ -578,6 +576,28 @@ class Calendars:
 
     def _notify(self, c: Connection, event: str, data: dict[str, Any]) -> None:
         self.bots.notify(c.account, c.uuid, None, event, data, with_extra=False)
+
+    # -- state -----------------------------------------------------------------------------
+    def dump(self) -> list[dict[str, Any]]:
+        return [
+            {
+                **{f.name: getattr(c, f.name) for f in dataclasses.fields(c) if f.name != "events"},
+                "account": c.account.key,
+                "raw": dataclasses.asdict(c.raw),
+                "events": [dataclasses.asdict(e) for e in c.events.values()],
+            }
+            for c in self.connections.values()
+        ]
+
+    def load(self, items: list[dict[str, Any]], accounts: dict[str, Account]) -> None:
+        for item in items:
+            events = [Event(**e) for e in item["events"]]
+            fields = {k: v for k, v in item.items() if k not in ("events", "account", "raw")}
+            c = Connection(
+                **fields, account=accounts[item["account"]], raw=RawCalendar(**item["raw"])
+            )
+            c.events = {e.uuid: e for e in events}
+            self.connections[c.uuid] = c
 
 
 def _error(event: Event, code: str, message: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from .calendars import Calendars
 from .credentials import Credentials
 from .limits import Limits
 from .listing import matches_extra, paginate, parse_bound, split_csv
-from .scheduled import Scheduler
+from .scheduled import Arm, Scheduler
 from .signing import CALLBACK_SECRET_HEADER, account_secret, svix_headers
 
 V2_FIELD = "_v2"
@@ -611,3 +611,41 @@ class V2Bots:
             headers=(lambda _d: {CALLBACK_SECRET_HEADER: secret}) if secret else None,
             method=config.get("method", "POST"),
         )
+
+    # -- state (`serve --state`) -----------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        """What v2 knows beyond the engine's bots, as plain data."""
+        return {
+            "created": self._created,
+            "bots": {
+                uuid: {
+                    "left_before_record": s.left_before_record,
+                    "final": list(s.final) if s.final else None,
+                    "chat": s.chat,
+                    "messages": s.messages,
+                }
+                for uuid, s in self.states.items()
+            },
+            "limits": self.limits.dump(),
+            "scheduled": self.scheduler.dump(),
+            "credentials": self.credentials.dump(),
+            "calendars": self.calendars.dump(),
+        }
+
+    def load(
+        self, data: dict[str, Any], accounts: dict[str, Account], arm: Arm | None = None
+    ) -> None:
+        """The inverse of `dump`; `arm(saved, fn)` re-arms a timer in its old place."""
+        self._created = int(data["created"])
+        for uuid, s in data["bots"].items():
+            final = s["final"]
+            self.states[uuid] = V2State(
+                left_before_record=bool(s["left_before_record"]),
+                final=(final[0], final[1]) if final else None,
+                chat=list(s["chat"]),
+                messages=int(s["messages"]),
+            )
+        self.limits.load(data["limits"])
+        self.scheduler.load(data["scheduled"], accounts, arm)
+        self.credentials.load(data["credentials"], accounts)
+        self.calendars.load(data["calendars"], accounts)
