@@ -164,8 +164,16 @@ def schemathesis_config(api_key: str, seed: int = 0, max_examples: int = 25) -> 
 
 
 #: v2 operations whose schema-valid body may still be refused by state: an OAuth code is
-#: single-use (a second exchange is the documented 400).
-V2_STATEFUL_400_OPERATIONS = ("createZoomCredential", "updateZoomCredential")
+#: single-use, a raw calendar id must be one the credentials see, and a calendar bot on
+#: one occurrence names it (each the documented 400).
+V2_STATEFUL_400_OPERATIONS = (
+    "createZoomCredential",
+    "updateZoomCredential",
+    "createCalendarConnection",
+    "createCalendarBot",
+    "updateCalendarBot",
+    "deleteCalendarBot",
+)
 #: v2 operations whose body names a callback or streaming target (the policy's 422).
 V2_TARGET_OPERATIONS = (
     "createBot",
@@ -174,6 +182,8 @@ V2_TARGET_OPERATIONS = (
     "createScheduledBot",
     "batchCreateScheduledBots",
     "updateScheduledBot",
+    "createCalendarBot",
+    "updateCalendarBot",
 )
 
 
