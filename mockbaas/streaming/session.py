@@ -37,6 +37,7 @@ import aiohttp
 from ..bots import lifecycle as lc
 from ..bots.models import Bot
 from ..clock import REALTIME, Clock, iso
+from ..v2.models import V2_FIELD
 from . import timeline
 from .audio import SAMPLE_BYTES, Synth, Word, pcm_bytes, rate_of, speaker_pitches
 
@@ -76,6 +77,25 @@ def target_problem(url: str, check: Callable[[str], str | None] | None = None) -
     if refusal is None:
         return None
     return "stream target refused: " + refusal.removeprefix("webhook target refused: ")
+
+
+def config_of(bot: Bot) -> dict[str, Any]:
+    """The bot's streaming option, v1 shape (`input`, `output`, `audio_frequency`): its
+    `streaming`, or a v2 bot's `streaming_config` when `streaming_enabled` (sample rates
+    as numbers there: 16000 is `16khz`)."""
+    config = bot.params.get("streaming")
+    if config:
+        return config
+    request = bot.params.get(V2_FIELD)
+    if not isinstance(request, dict) or not request.get("streaming_enabled"):
+        return {}
+    v2 = request.get("streaming_config") or {}
+    hertz = v2.get("audio_frequency")
+    return {
+        "input": v2.get("input_url"),
+        "output": v2.get("output_url"),
+        "audio_frequency": f"{int(hertz) // 1000}khz" if hertz else None,
+    }
 
 
 class Heard:
@@ -302,7 +322,7 @@ class BotStream:
     def __init__(self, hub: StreamHub, bot: Bot) -> None:
         self.hub = hub
         self.bot = bot
-        config = bot.params.get("streaming") or {}
+        config = config_of(bot)
         self.frequency = config.get("audio_frequency") or "24khz"
         self.rate = rate_of(self.frequency)
         self.chunk_ms = hub.chunk_ms
@@ -596,7 +616,7 @@ class StreamHub:
         return self._session
 
     def on_status(self, bot: Bot, status: str) -> None:
-        config = bot.params.get("streaming") or {}
+        config = config_of(bot)
         if not (config.get("input") or config.get("output")):
             return
         stream = self.streams.get(bot.uuid)
