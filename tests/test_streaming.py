@@ -607,3 +607,26 @@ def test_a_v2_bot_streams_its_streaming_config(api, sink):
     api.advance(40)
     assert len(sink.on("/v2")) == 1  # not enabled: never dialed
     assert off.status in (200, 201)
+
+
+def test_output_sent_while_paused_is_discarded_and_utterances_are_timed(api, sink):
+    bot = api.join(
+        f"{MEET}?room=agent",
+        scenario="stream_pause",
+        streaming={"output": sink.url + "/agent", "audio_frequency": "16khz"},
+    )
+    api.advance(RECORD_START_S + 4)  # recording, 4 s in: the agent answers for 2 s
+    sink.send("/agent", [voiced(2.0, 16000)])
+    assert wait_until(lambda: api.stream(bot)["output"]["frames"] == 1)
+    api.advance(6)  # paused (the docs: nothing is forwarded until resume)
+    sink.send("/agent", [voiced(0.5, 16000)] * 3)
+    assert wait_until(lambda: api.stream(bot)["output"]["discarded_while_paused"] == 3)
+    api.advance(5)  # resumed
+    sink.send("/agent", [voiced(1.5, 16000)])
+    assert wait_until(lambda: api.stream(bot)["output"]["frames"] == 2)
+    out = api.stream(bot)["output"]
+    assert out["seconds"] == 3.5 and out["speech_seconds"] == 3.5
+    assert out["utterances"] == [
+        {"at": "2025-01-06T09:00:06.000Z", "seconds": 2.0},
+        {"at": "2025-01-06T09:00:17.000Z", "seconds": 1.5},
+    ]

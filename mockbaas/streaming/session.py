@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from array import array
 from bisect import bisect_left
 from collections import deque
@@ -99,7 +100,12 @@ def config_of(bot: Bot) -> dict[str, Any]:
 
 
 class Heard:
-    """What the user's bot said into the meeting (the output stream)."""
+    """What the user's bot said into the meeting (the output stream).
+
+    Frames are played one after another: a frame that arrives while earlier audio is
+    still playing starts where that audio ends (a bot may send faster than real time), one
+    that arrives later starts when it arrives. An utterance is a stretch of voiced frames
+    with less than `UTTERANCE_GAP_MS` of silence (or nothing) between them."""
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
@@ -110,7 +116,8 @@ class Heard:
         self.malformed: list[dict[str, Any]] = []
         self.utterances: list[dict[str, Any]] = []
         self._open: dict[str, Any] | None = None
-        self._silence = 0  # samples of silence since the last voiced frame
+        self._cursor = 0.0  # virtual ms where the audio played so far ends
+        self._voiced_end = 0.0  # virtual ms where the last voiced frame ends
 
     def add(self, data: bytes, at: int, live: bool) -> None:
         if not data:
@@ -123,21 +130,22 @@ class Heard:
             self.discarded_while_paused += 1
             return
         samples = array("h", data)
+        if sys.byteorder == "big":  # the wire format is little-endian
+            samples.byteswap()
         count = len(samples)
         self.frames += 1
         self.bytes += len(data)
-        if max(max(samples), -min(samples)) > VOICE_PEAK:
-            self.voiced_samples += count
-            if self._open is None:
-                self._open = {"at": iso(at), "samples": 0}
-                self.utterances.append(self._open)
-            self._open["samples"] += self._silence + count
-            self._silence = 0
-        elif self._open is not None:
-            self._silence += count
-            if self._silence * 1000 >= UTTERANCE_GAP_MS * self.rate:
-                self._open = None
-                self._silence = 0
+        start = max(float(at), self._cursor)
+        self._cursor = start + count * 1000 / self.rate
+        if max(max(samples), -min(samples)) <= VOICE_PEAK:
+            return
+        self.voiced_samples += count
+        if self._open is not None and start - self._voiced_end >= UTTERANCE_GAP_MS:
+            self._open = None
+        if self._open is None:
+            self._open = {"at": iso(round(start)), "start": start}
+            self.utterances.append(self._open)
+        self._voiced_end = self._open["end"] = self._cursor
 
     def text(self, at: int, size: int) -> None:
         self._bad(at, f"text frame ({size} chars): the output carries raw PCM")
@@ -154,7 +162,8 @@ class Heard:
             "seconds": self.bytes / per_second,
             "speech_seconds": self.voiced_samples / self.rate,
             "utterances": [
-                {"at": u["at"], "seconds": u["samples"] / self.rate} for u in self.utterances
+                {"at": u["at"], "seconds": round((u["end"] - u["start"]) / 1000, 3)}
+                for u in self.utterances
             ],
             "malformed": list(self.malformed),
             "discarded_while_paused": self.discarded_while_paused,
