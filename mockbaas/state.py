@@ -87,6 +87,8 @@ DELIVERY_FIELDS = (
     "next_attempt_at",
     "contract_errors",
     "withhold_key",
+    "method",  # a v2 callback may PUT
+    "extra_headers",  # v2 signatures and callback secrets, fixed at send time
 )
 
 
@@ -231,7 +233,7 @@ def delivery_to_dict(delivery: Delivery) -> dict[str, Any]:
 
 
 def delivery_from_dict(data: dict[str, Any]) -> Delivery:
-    fields = {name: data[name] for name in DELIVERY_FIELDS}
+    fields = {name: data[name] for name in DELIVERY_FIELDS if name in data}
     body = data["body"].encode()
     fields["state"] = State(fields["state"])
     delivery = Delivery(body=body, **fields)
@@ -271,11 +273,12 @@ def dump(mock: MockBaaS) -> dict[str, Any]:
             "held": {s: d.id for s, d in held.items()},
         },
         "traffic": mock.traffic.position(),
+        "v2": mock.v2.dump(),  # v2's own bot state, scheduled bots, calendars, credentials
         # a drawn media key (no --media-secret) is kept, so links issued before a restart
         # still open after it; the file is the owner's only, like the API keys it holds
         "media_key": mock.media_key.hex() if mock.settings.media_secret is None else None,
     }
-    saved = _count_timers(data)
+    saved = _count_timers(data) + mock.streams.pending_timers()  # streams are not saved
     if saved != clock.pending:  # a timer kind this module does not know would be lost
         log.warning("state: %d pending timers, %d of them saved", clock.pending, saved)
     return data
@@ -288,6 +291,7 @@ def _count_timers(data: dict[str, Any]) -> int:
         count += sum(1 for job in bot["retranscriptions_due"] if job["timer"] is not None)
     count += sum(len(c["bot_timers"]) for c in data["calendars"])
     count += sum(1 for d in data["webhooks"]["journal"] if d["timer"] is not None)
+    count += sum(1 for b in data.get("v2", {}).get("scheduled", []) if b.get("timer"))
     return count
 
 
@@ -384,6 +388,9 @@ def _load(mock: MockBaaS, data: dict[str, Any]) -> None:
                 saved = {"due": now, "seq": -1}
         _arm(arms, saved, lambda due, d=delivery: mock.webhooks.rearm(d, due))
 
+    if "v2" in data:
+        # scheduled bots' join timers take their place among the others
+        mock.v2.load(data["v2"], accounts, lambda saved, fn: _arm(arms, saved, fn))
     mock.traffic.restore(data["traffic"])
     if data.get("media_key") and mock.settings.media_secret is None:
         mock.media_key = bytes.fromhex(data["media_key"])

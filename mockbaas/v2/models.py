@@ -20,10 +20,11 @@ from ..clock import Clock, iso, maybe_iso, parse_iso
 from ..contract import Contract
 from ..errors import MockError, invalid, not_found
 from ..webhooks import Delivery, WebhookDispatcher
+from .calendars import Calendars
 from .credentials import Credentials
 from .limits import Limits
 from .listing import matches_extra, paginate, parse_bound, split_csv
-from .scheduled import Scheduler
+from .scheduled import Arm, Scheduler
 from .signing import CALLBACK_SECRET_HEADER, account_secret, svix_headers
 
 V2_FIELD = "_v2"
@@ -77,6 +78,7 @@ class V2Bots:
         self.limits = Limits()
         self.scheduler = Scheduler(clock, engine.ids, self)
         self.credentials = Credentials(clock, engine.ids)
+        self.calendars = Calendars(clock, engine.ids, self)
 
     # -- lookups ------------------------------------------------------------------------
     def get(self, account: Account, bot_id: str) -> Bot:
@@ -554,9 +556,19 @@ class V2Bots:
         self.notify(bot.account, bot.uuid, bot.params.get("extra"), event, data)
 
     def notify(
-        self, account: Account, subject: str, extra: Any, event: str, data: dict[str, Any]
+        self,
+        account: Account,
+        subject: str,
+        extra: Any,
+        event: str,
+        data: dict[str, Any],
+        with_extra: bool = True,
     ) -> None:
-        """One Svix-signed v2 webhook to the account's URL."""
+        """One Svix-signed v2 webhook to the account's URL (calendar events carry no
+        `extra`)."""
+        payload = {"event": event, "data": data}
+        if with_extra:
+            payload["extra"] = extra
         secret = self.secret(account)
 
         def sign(delivery: Delivery) -> dict[str, str]:
@@ -569,7 +581,7 @@ class V2Bots:
             data,
             url=None,
             subject=subject,
-            payload={"event": event, "data": data, "extra": extra},
+            payload=payload,
             contract=self.contract,
             headers=sign,
         )
@@ -599,3 +611,41 @@ class V2Bots:
             headers=(lambda _d: {CALLBACK_SECRET_HEADER: secret}) if secret else None,
             method=config.get("method", "POST"),
         )
+
+    # -- state (`serve --state`) -----------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        """What v2 knows beyond the engine's bots, as plain data."""
+        return {
+            "created": self._created,
+            "bots": {
+                uuid: {
+                    "left_before_record": s.left_before_record,
+                    "final": list(s.final) if s.final else None,
+                    "chat": s.chat,
+                    "messages": s.messages,
+                }
+                for uuid, s in self.states.items()
+            },
+            "limits": self.limits.dump(),
+            "scheduled": self.scheduler.dump(),
+            "credentials": self.credentials.dump(),
+            "calendars": self.calendars.dump(),
+        }
+
+    def load(
+        self, data: dict[str, Any], accounts: dict[str, Account], arm: Arm | None = None
+    ) -> None:
+        """The inverse of `dump`; `arm(saved, fn)` re-arms a timer in its old place."""
+        self._created = int(data["created"])
+        for uuid, s in data["bots"].items():
+            final = s["final"]
+            self.states[uuid] = V2State(
+                left_before_record=bool(s["left_before_record"]),
+                final=(final[0], final[1]) if final else None,
+                chat=list(s["chat"]),
+                messages=int(s["messages"]),
+            )
+        self.limits.load(data["limits"])
+        self.scheduler.load(data["scheduled"], accounts, arm)
+        self.credentials.load(data["credentials"], accounts)
+        self.calendars.load(data["calendars"], accounts)

@@ -114,6 +114,78 @@ def delete_scheduled_bot(call: Call) -> Reply:
     return _done(call.mock.v2.scheduler.delete(call.account, call.params["bot_id"]))
 
 
+# -- calendars ------------------------------------------------------------------------------
+def list_raw_calendars(call: Call) -> Reply:
+    return _ok(call.mock.v2.calendars.list_raw(call.body))
+
+
+def create_calendar(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return _ok(calendars.created_view(calendars.connect(call.account, call.body)), 201)
+
+
+def list_calendars(call: Call) -> Reply:
+    return 200, call.mock.v2.calendars.list(call.account, call.params)
+
+
+def get_calendar(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return _ok(calendars.details(calendars.get(call.account, call.params["calendar_id"])))
+
+
+def delete_calendar(call: Call) -> Reply:
+    call.mock.v2.calendars.delete(call.account, call.params["calendar_id"])
+    return _done("Calendar connection deleted")
+
+
+def update_calendar(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    c = calendars.update(call.account, call.params["calendar_id"], call.body)
+    view = calendars.created_view(c)
+    del view["created_at"]
+    return _ok(view | {"updated_at": calendars.details(c)["updated_at"]})
+
+
+def sync_calendar(call: Call) -> Reply:
+    call.mock.v2.calendars.sync(call.account, call.params["calendar_id"])
+    return _done("Calendar synced")
+
+
+def resubscribe_calendar(call: Call) -> Reply:
+    return _ok(call.mock.v2.calendars.resubscribe(call.account, call.params["calendar_id"]))
+
+
+def list_events(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return 200, calendars.list_events(call.account, call.params["calendar_id"], call.params)
+
+
+def list_event_series(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return 200, calendars.list_series(call.account, call.params["calendar_id"], call.params)
+
+
+def get_event(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    c, event = calendars.event(call.account, call.params["calendar_id"], call.params["event_id"])
+    return _ok(calendars.event_details(c, event))
+
+
+def create_calendar_bot(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return 201, calendars.schedule(call.account, call.params["calendar_id"], call.body)
+
+
+def update_calendar_bot(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return 200, calendars.update_bots(call.account, call.params["calendar_id"], call.body)
+
+
+def delete_calendar_bot(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return 200, calendars.unschedule(call.account, call.params["calendar_id"], call.body)
+
+
 # -- Zoom credentials -------------------------------------------------------------------
 def create_zoom_credential(call: Call) -> Reply:
     credentials = call.mock.v2.credentials
@@ -197,3 +269,16 @@ async def account_limits(request: web.Request) -> web.StreamResponse:
     now = mock.clock.now()
     view = limits.configure(key, body, now) if body else limits.of(key).view(now)
     return json_response(200, {"api_key": key, **view})
+
+
+async def cancel_calendar_event(request: web.Request) -> web.StreamResponse:
+    """The organizer cancels an event: `calendar.event_cancelled`, its bot is cancelled."""
+    calendars = request.app[MOCK].v2.calendars
+    connection = calendars.connections.get(request.match_info["uuid"])
+    if connection is None:
+        raise invalid("path", "uuid", "no such v2 calendar")
+    event = connection.events.get(request.match_info["event_id"])
+    if event is None:
+        raise invalid("path", "event_id", "no such event in this calendar")
+    calendars.cancel_event(connection, event)
+    return json_response(200, {"ok": True})

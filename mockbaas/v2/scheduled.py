@@ -25,6 +25,8 @@ from .listing import matches_extra, paginate, parse_bound, split_csv
 if TYPE_CHECKING:
     from .models import V2Bots
 
+#: re-arms a saved timer ({due, seq} or None) in its old place: `fn(due)` arms it
+Arm = Callable[[dict[str, int] | None, Callable[[int], None]], None]
 MIN_LEAD_MS = 60 * 1000  # join_at at least 1 minute ahead
 LOCK_MS = 4 * 60 * 1000  # no update or delete within 4 minutes of join_at
 STATUSES = ("scheduled", "cancelled", "completed", "failed")
@@ -81,6 +83,24 @@ class Scheduler:
             uuid=self.ids.uuid(),
             account=account,
             request={k: v for k, v in request.items() if k != "join_at"},
+            join_ms=join_ms,
+            created_ms=now,
+            updated_ms=now,
+            origin=origin,
+        )
+        self.scheduled[bot.uuid] = bot
+        self.arm(bot)
+        return bot
+
+    def add(
+        self, account: Account, request: dict[str, Any], join_ms: int, origin: str | None = None
+    ) -> ScheduledBot:
+        """A bot that joins at `join_ms` (a calendar event's start), already checked."""
+        now = self.clock.now()
+        bot = ScheduledBot(
+            uuid=self.ids.uuid(),
+            account=account,
+            request=request,
             join_ms=join_ms,
             created_ms=now,
             updated_ms=now,
@@ -290,11 +310,16 @@ class Scheduler:
                 "status": b.status,
                 "cancelled_ms": b.cancelled_ms,
                 "origin": b.origin,
+                "timer": None
+                if b.timer is None or b.timer.cancelled
+                else {"due": b.timer.due, "seq": b.timer.seq},
             }
             for b in self.scheduled.values()
         ]
 
-    def load(self, items: list[dict[str, Any]], accounts: dict[str, Account]) -> None:
+    def load(
+        self, items: list[dict[str, Any]], accounts: dict[str, Account], arm: Arm | None = None
+    ) -> None:
         for item in items:
             bot = ScheduledBot(
                 uuid=item["uuid"],
@@ -309,4 +334,7 @@ class Scheduler:
             )
             self.scheduled[bot.uuid] = bot
             if bot.status == "scheduled":
-                self.arm(bot)
+                if arm is None:
+                    self.arm(bot)
+                else:
+                    arm(item.get("timer"), lambda _due, b=bot: self.arm(b))
