@@ -1,4 +1,4 @@
-"""Seeded identifiers: the only source of randomness in the mock.
+"""Seeded identifiers: the only source of randomness in the mock's logic.
 
 One generator per server, seeded from `--seed` and the id epoch; per-bot generators
 derive from it, so adding a bot never changes what an earlier bot produced.
