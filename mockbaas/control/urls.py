@@ -25,3 +25,6 @@ def add_control_routes(app: web.Application) -> None:
     add("POST", f"{PREFIX}/webhooks/{{id}}/redeliver", r.redeliver)
     add("POST", f"{PREFIX}/calendars/{{uuid}}/sync", r.calendar_sync)
     add("GET", f"{PREFIX}/requests", r.traffic)
+    from ..calendars.control import add_provider_routes
+
+    add_provider_routes(app)
