@@ -18,11 +18,13 @@ from typing import Any
 from aiohttp import web
 
 from .accounts.models import API_KEY_HEADER, Account
-from .contract import Operation
+from .contract import Contract, Operation
 from .control import PREFIX as CONTROL_PREFIX
 from .core import MockBaaS
 from .errors import Detail, MockError, invalid
 from .jsonio import dumps
+from .v2 import PREFIX as V2_PREFIX
+from .v2 import errors as v2_errors
 
 log = logging.getLogger("mockbaas.http")
 
@@ -66,7 +68,9 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
     )
 
 
-def error_response(error: MockError) -> web.Response:
+def error_response(error: MockError, path: str = "") -> web.Response:
+    if path.startswith(V2_PREFIX):
+        return json_response(*v2_errors.render(error))
     status = STATUS.get(error.code, 400)
     if error.code == "validation_error" and error.details:
         if error.details[0].location in ("query", "path", "header"):
@@ -161,7 +165,9 @@ def decode_json(raw: bytes) -> Any:
     return body
 
 
-def endpoint(op: Operation, handler: Handler) -> Callable[[web.Request], Awaitable[Any]]:
+def endpoint(
+    op: Operation, handler: Handler, contract: Contract | None = None
+) -> Callable[[web.Request], Awaitable[Any]]:
     is_async = inspect.iscoroutinefunction(handler)
 
     async def run(request: web.Request) -> web.StreamResponse:
@@ -185,7 +191,7 @@ def endpoint(op: Operation, handler: Handler) -> Callable[[web.Request], Awaitab
         result = await handler(call) if is_async else handler(call)  # type: ignore[misc]
         response = result if isinstance(result, web.StreamResponse) else json_response(*result)
         if mock.settings.strict:
-            check_response(mock, op, response)
+            check_response(contract or mock.contract, op, response)
         return response
 
     run.__name__ = op.operation_id
@@ -203,9 +209,9 @@ def check_webhook_target(mock: MockBaaS, body: Any) -> None:
             raise invalid("body", "webhook_url", refusal)
 
 
-def check_response(mock: MockBaaS, op: Operation, response: web.StreamResponse) -> None:
+def check_response(contract: Contract, op: Operation, response: web.StreamResponse) -> None:
     body = response.body if isinstance(response, web.Response) else b""
-    problems = mock.contract.response_errors(op.operation_id, response.status, body or b"")
+    problems = contract.response_errors(op.operation_id, response.status, body or b"")
     if problems:
         log.error("%s answered outside the contract: %s", op.operation_id, problems)
         raise web.HTTPInternalServerError(
@@ -246,7 +252,7 @@ async def _answer(
     try:
         return await handler(request), None
     except MockError as error:
-        return error_response(error), error
+        return error_response(error, request.path), error
     except web.HTTPInternalServerError:
         raise
     except web.HTTPMethodNotAllowed as exc:
@@ -256,7 +262,9 @@ async def _answer(
             f"{request.method} is not allowed on {request.path} (allowed: {allowed})",
         )
         # RFC 9110: a 405 lists the methods the resource does support
-        return json_response(405, error.as_dict(), {"Allow": allowed}), error
+        response = error_response(error, request.path)
+        response.headers["Allow"] = allowed
+        return response, error
     except web.HTTPException as exc:
         if exc.status == 404:
             error = MockError("not_found", f"no route for {request.method} {request.path}")
@@ -267,7 +275,7 @@ async def _answer(
             return json_response(exc.status, error.as_dict()), error
         else:
             raise
-        return error_response(error), error
+        return error_response(error, request.path), error
     except Exception:
         # a bug in the mock: say so in JSON (and the log) instead of a bare text 500
         log.exception("%s %s failed", request.method, request.path)
@@ -279,13 +287,19 @@ async def _answer(
         return json_response(500, body), None
 
 
-def register(app: web.Application, mock: MockBaaS, handlers: dict[str, Handler]) -> None:
+def register(
+    app: web.Application,
+    mock: MockBaaS,
+    handlers: dict[str, Handler],
+    contract: Contract | None = None,
+) -> None:
     """Route every contract operation to its handler; a missing handler is a bug."""
-    missing = sorted(set(mock.contract.operations) - set(handlers))
+    contract = contract or mock.contract
+    missing = sorted(set(contract.operations) - set(handlers))
     if missing:
         raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
     by_path: dict[str, list[Operation]] = {}
-    for op in mock.contract.operations.values():
+    for op in contract.operations.values():
         by_path.setdefault(op.path, []).append(op)
     for path in sorted(by_path, key=route_order):
         variants = [path]
@@ -293,7 +307,9 @@ def register(app: web.Application, mock: MockBaaS, handlers: dict[str, Handler])
             variants.append(path.rstrip("/"))
         for variant in variants:
             for op in by_path[path]:
-                app.router.add_route(op.method, variant, endpoint(op, handlers[op.operation_id]))
+                app.router.add_route(
+                    op.method, variant, endpoint(op, handlers[op.operation_id], contract)
+                )
             # Any other method ends here with 405 and this path's own methods in Allow;
             # without it, DELETE /bots/meeting_data would fall through to DELETE /bots/{uuid}.
             app.router.add_route("*", variant, _refuse(sorted(o.method for o in by_path[path])))
@@ -320,6 +336,8 @@ def make_app(mock: MockBaaS) -> web.Application:
     from .calendars.urls import HANDLERS as calendar_handlers
     from .control.access import ControlGuard, ensure_control_token
     from .control.urls import add_control_routes
+    from .v2.urls import HANDLERS as v2_handlers
+    from .v2.urls import add_v2_control_routes
     from .zoom.urls import HANDLERS as zoom_handlers
 
     ensure_control_token(mock.settings)
@@ -332,6 +350,8 @@ def make_app(mock: MockBaaS) -> web.Application:
     add_media_routes(app)
     handlers = {**bot_handlers, **calendar_handlers, **account_handlers, **zoom_handlers}
     register(app, mock, handlers)
+    add_v2_control_routes(app)
+    register(app, mock, v2_handlers, mock.contract_v2)
 
     async def on_startup(_app: web.Application) -> None:
         mock.start()

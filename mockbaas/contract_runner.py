@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import subprocess
 import sys
@@ -64,6 +65,45 @@ def schemathesis_document(path: Path | None = None) -> dict[str, Any]:
     if "prefixItems" in pair:
         pair["items"] = {"anyOf": pair.pop("prefixItems")}
     return doc
+
+
+#: Generated v2 callback URLs point here: loopback, a port nothing listens on. (The
+#: mock's dispatcher would refuse a made-up host anyway; a proxy of the real API would not.)
+NOWHERE = "http://127.0.0.1:1/mockbaas-contract"
+
+
+def schemathesis_document_v2(path: Path | None = None) -> dict[str, Any]:
+    """openapi-v2.json as schemathesis should read it: every callback URL a generated
+    body may hold is NOWHERE (the v2 twin of pinning v1's `webhook_url`). Generated
+    hosts are made up and on the internet; a fuzzed bot must never make a server dial
+    them. Nested fields cannot be pinned by configuration, so the schema says it."""
+    from .v2 import contract_path
+
+    doc = json.loads(Path(path or contract_path()).read_text(encoding="utf-8"))
+    pinned = {"type": "string", "enum": [NOWHERE]}
+
+    def pin(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("properties", {})
+            if "url" in props and "method" in props and "secret" in props:
+                props["url"] = pinned  # a callback_config
+            for value in node.values():
+                pin(value)
+        elif isinstance(node, list):
+            for value in node:
+                pin(value)
+
+    pin(doc["paths"])
+    pin(doc["components"]["schemas"])
+    return doc
+
+
+def v2_cursors() -> list[str]:
+    """Cursors of the shape v2 issues (`base64(<iso date>::<id>)`), for the fuzzer."""
+    return [
+        base64.urlsafe_b64encode(f"2025-01-06T09:00:0{n}.000Z::{n}".encode()).decode()
+        for n in range(2)
+    ]
 
 
 def schemathesis_config(api_key: str, seed: int = 0, max_examples: int = 25) -> dict[str, Any]:

@@ -4,8 +4,9 @@ webhooks. HTTP-free, so it can be embedded, reset, and reasoned about on its own
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from .accounts.models import AccountBackend
+from .accounts.models import Account, AccountBackend
 from .bots.media import Signer, media_key
 from .bots.models import BotBackend
 from .calendars.models import CalendarBackend
@@ -16,6 +17,8 @@ from .ids import Ids
 from .scenarios import ScenarioBook
 from .targets import TargetPolicy
 from .traffic import Traffic
+from .v2 import contract_path as v2_contract_path
+from .v2.models import V2Bots
 from .webhooks import Delivery, Journal, WebhookDispatcher
 from .zoom.models import ZoomConnections
 
@@ -34,6 +37,7 @@ class MockBaaS:
     ) -> None:
         self.settings = settings or Settings()
         self.contract = contract or Contract.load()
+        self.contract_v2 = Contract.load(v2_contract_path())
         self.scenarios = scenarios or ScenarioBook.load(self.settings.scenario_dirs)
         # kept across resets: links stay unforgeable and a reset changes no policy
         self.media_key = media_key(self.settings.media_secret)
@@ -61,16 +65,22 @@ class MockBaaS:
             journal=Journal(s.journal_limit),
             target_check=self.targets.refusal,  # checked again right before each POST
         )
+        # v2 bots' events pass through the v2 layer, which re-shapes and signs them
         self.bots = BotBackend(
             self.clock,
             self.ids,
             self.scenarios,
-            self.webhooks,
+            self,
             s.base_url(),
             Signer(self.media_key),
         )
+        self.v2 = V2Bots(self.clock, self.bots, self.webhooks, self.contract_v2, s.seed)
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
         self.zoom = ZoomConnections(self.clock, self.ids)
+
+    def send(self, account: Account, event: str, data: dict[str, Any], **kw: Any) -> None:
+        """The engine's outbox: v2 bots' events go through the v2 layer."""
+        self.v2.send(account, event, data, **kw)
 
     def set_public_url(self, url: str) -> None:
         self.bots.public_url = url.rstrip("/")

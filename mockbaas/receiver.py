@@ -129,6 +129,7 @@ class WebhookReceiver(BackgroundApp):
         async def build() -> web.AppRunner:
             app = web.Application()
             app.router.add_route("POST", "/{tail:.*}", self._handle)
+            app.router.add_route("PUT", "/{tail:.*}", self._handle)  # v2 callbacks may PUT
             # short shutdown grace: a handler told to answer late must not delay stop()
             return web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
 

@@ -375,6 +375,7 @@ def test_redeliver_elsewhere_carries_the_key_only_for_its_account_or_the_token()
         with served(webhook_url=first.url) as server:
             api = MockClient(server.url, api_key="victim-key")
             api.join(MEET_URL)
+            api.advance(0)  # waits for the first attempt
             delivery = api.webhooks()[0]
             assert first.received[0].headers["x-meeting-baas-api-key"] == "victim-key"
             stranger = {"x-meeting-baas-api-key": "someone-else"}

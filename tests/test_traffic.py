@@ -37,7 +37,7 @@ def test_calls_are_logged_with_their_answers_and_control_calls_are_not(api):
         ("GET", "/bots/bots_with_metadata", {"params": {"limit": 0}}, 400),
         ("GET", "/bots/meeting_data", {"params": {"bot_id": UNKNOWN_BOT}, "api_key": ""}, 401),
         ("DELETE", "/bots/meeting_data", {}, 405),
-        ("GET", "/v2/bots", {}, 404),
+        ("GET", "/v3/bots", {}, 404),
     ],
 )
 def test_calls_the_contract_refuses_are_violations(api, method, path, kwargs, status):

@@ -423,7 +423,7 @@ def test_unknown_ids_in_query_and_body_are_404(api, contract):
 # --------------------------------------------------------------------------- routing
 
 
-@pytest.mark.parametrize("path", ["/nope", "/bots/x/y/z", "/v2/bots", "/calendars/raw/extra"])
+@pytest.mark.parametrize("path", ["/nope", "/bots/x/y/z", "/v3/bots", "/calendars/raw/extra"])
 def test_unknown_route_is_404_json(api, contract, path):
     body = error(contract, None, api.request("GET", path), 404, "not_found")
     assert path in body["message"]

@@ -100,8 +100,14 @@ class WebhookDispatcher:
         *,
         url: str | None,
         subject: str,
+        payload: dict[str, Any] | None = None,
+        contract: Contract | None = None,
+        headers: Callable[[Delivery], dict[str, str]] | None = None,
+        method: str = "POST",
     ) -> None:
-        payload = {"event": event, "data": data}
+        """Queue one event. v2 passes its own `payload` envelope, the `contract` that
+        checks it, and `headers` computed once from the delivery (its signature)."""
+        payload = payload or {"event": event, "data": data}
         target = url or account.webhook_url or self.default_url
         delivery = Delivery(
             id=self.ids.uuid(),
@@ -112,8 +118,11 @@ class WebhookDispatcher:
             url=target,
             body=dumps(payload),
             created_at=self.clock.now(),
+            method=method,
         )
-        delivery.contract_errors = self.contract.webhook_errors(event, payload)
+        if headers is not None:
+            delivery.extra_headers = headers(delivery)
+        delivery.contract_errors = (contract or self.contract).webhook_errors(event, payload)
         if delivery.contract_errors:
             # never raise here: the engine is mid-transition; the journal and log tell
             log.error(
@@ -251,7 +260,7 @@ class WebhookDispatcher:
             outcome = Outcome(None, "not sent: the webhook dispatcher was closed")
         else:
             outcome = await self.transport.post(
-                url, delivery.body, delivery.headers(number), self.timeout
+                url, delivery.body, delivery.headers(number), self.timeout, delivery.method
             )
         attempt = Attempt(number, kind, at, url, outcome.status, outcome.error)
         delivery.attempts.append(attempt)

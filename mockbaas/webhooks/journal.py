@@ -89,6 +89,10 @@ class Delivery:
     contract_errors: list[str] = field(default_factory=list)
     timer: Timer | None = field(default=None, repr=False)
     settled: bool = field(default=False, repr=False)
+    #: POST, or PUT for a v2 callback that asks for it
+    method: str = "POST"
+    #: set once at send time (v2 signatures, callback secrets): the same on every attempt
+    extra_headers: dict[str, str] = field(default_factory=dict)
     #: redelivered to a URL its account never chose, by a caller who did not prove to be
     #: that account or the operator: the account's key is not sent there (control/)
     withhold_key: bool = False
@@ -105,6 +109,7 @@ class Delivery:
             DELIVERY_HEADER: self.id,
             ATTEMPT_HEADER: str(attempt),
             "user-agent": USER_AGENT,
+            **self.extra_headers,
         }
         if self.withhold_key:
             del headers[API_KEY_HEADER]

@@ -29,7 +29,12 @@ class Outcome:
 
 class Transport(Protocol):
     async def post(
-        self, url: str, body: bytes, headers: Mapping[str, str], timeout: float
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        timeout: float,
+        method: str = "POST",
     ) -> Outcome: ...
 
     async def close(self) -> None: ...
@@ -60,10 +65,16 @@ class AiohttpTransport:
         return self._session
 
     async def post(
-        self, url: str, body: bytes, headers: Mapping[str, str], timeout: float
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        timeout: float,
+        method: str = "POST",
     ) -> Outcome:
         try:
-            async with self._client().post(
+            async with self._client().request(
+                method,
                 url,
                 data=body,
                 headers=dict(headers),
@@ -105,7 +116,12 @@ class MemoryTransport:
     posts: list[tuple[str, bytes, dict[str, str]]] = field(default_factory=list)
 
     async def post(
-        self, url: str, body: bytes, headers: Mapping[str, str], timeout: float
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        timeout: float,
+        method: str = "POST",
     ) -> Outcome:
         self.posts.append((url, body, dict(headers)))
         try:
