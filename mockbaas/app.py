@@ -231,7 +231,7 @@ async def errors_as_json(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     response, error = await _answer(request, handler)
-    if not request.path.startswith(CONTROL_PREFIX + "/"):
+    if not request.path.startswith(CONTROL_PREFIX + "/") and request.path != "/openapi.json":
         mock = request.app[MOCK]
         mock.traffic.record(
             mock.clock.now(),
@@ -331,23 +331,28 @@ def _refuse(allowed: list[str]) -> Callable[[web.Request], Awaitable[web.StreamR
 
 def make_app(mock: MockBaaS) -> web.Application:
     from .accounts.urls import HANDLERS as account_handlers
+    from .api_faults import middleware as api_faults
     from .bots.urls import HANDLERS as bot_handlers
     from .bots.urls import add_media_routes
     from .calendars.urls import HANDLERS as calendar_handlers
     from .control.access import ControlGuard, ensure_control_token
     from .control.urls import add_control_routes
+    from .openapi_route import add_openapi_route
     from .v2.urls import HANDLERS as v2_handlers
     from .v2.urls import add_v2_control_routes
     from .zoom.urls import HANDLERS as zoom_handlers
 
     ensure_control_token(mock.settings)
     guard = ControlGuard(mock.settings)
+    faults = api_faults(lambda request: request.app[MOCK].api_faults)
     app = web.Application(
-        middlewares=[errors_as_json, guard.middleware], client_max_size=mock.settings.max_body
+        middlewares=[errors_as_json, guard.middleware, faults],
+        client_max_size=mock.settings.max_body,
     )
     app[MOCK] = mock
     add_control_routes(app)
     add_media_routes(app)
+    add_openapi_route(app)
     handlers = {**bot_handlers, **calendar_handlers, **account_handlers, **zoom_handlers}
     register(app, mock, handlers)
     add_v2_control_routes(app)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from . import __version__, contract_runner
+from . import __version__, contract_runner, live
 from .client import TOKEN_ENV
 from .clock import CLOCK_MODES, MANUAL, REALTIME
 from .config import DEFAULT_MAX_BODY, Settings
@@ -126,6 +126,8 @@ examples:
   mockbaas serve --port 9000 --seed 7 --api-key secret
   mockbaas serve --clock manual           # time moves only via POST /_mockbaas/clock/advance
   mockbaas check-scenarios ./scenarios    # validate your own scenario files
+  mockbaas trigger complete --url http://127.0.0.1:3000/hooks   # one webhook, now
+  mockbaas tail                           # follow webhook deliveries live
   mockbaas COMMAND --help                 # every option of a command
 
 Control API: /_mockbaas/* (see README). Contract: openapi.json.
@@ -269,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     contract_runner.add_parser(sub)
+    live.add_parsers(sub)
 
     check = sub.add_parser("check-scenarios", help="validate scenario files and list them")
     check.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
@@ -300,10 +303,21 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passthrough: list[str] = []
+    if argv[:1] == ["contract"] and "--" in argv:  # the rest goes to schemathesis as is
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1 :]
+    parser = build_parser()
+    args = parser.parse_args(argv)
     from .scenarios import ScenarioBook, ScenarioError
 
     if args.command == "contract":
+        if passthrough and args.suite != "api":
+            parser.error("options after -- are for schemathesis: only `contract api` takes them")
+        args.extra = passthrough
+        return int(args.run(args))
+    if args.command in ("trigger", "tail"):
         return int(args.run(args))
     if args.command == "check-scenarios":
         try:

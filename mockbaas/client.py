@@ -8,10 +8,13 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from .accounts.models import API_KEY_HEADER
+from .clock import parse_iso
 
 
 @dataclass
@@ -123,6 +126,67 @@ class MockClient:
     def advance(self, seconds: float) -> Any:
         return self._control("POST", "/clock/advance", {"seconds": seconds})
 
+    def advance_to(self, moment: datetime | str) -> Any:
+        """Advance to a virtual moment (an aware datetime, or ISO-8601; naive is UTC)."""
+        if isinstance(moment, datetime):
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            moment = moment.isoformat()
+        return self._control("POST", "/clock/advance_to", {"time": moment})
+
+    def advance_until(
+        self,
+        predicate: Callable[[], bool] | None = None,
+        *,
+        status: str | None = None,
+        bot_id: str | None = None,
+        max_seconds: float = 24 * 3600,
+    ) -> Any:
+        """Step from one due timer to the next until a bot (`bot_id`, else any) reached
+        `status` (a status code, `complete` or `failed`), or until `predicate()` holds
+        (checked between steps); at most `max_seconds` ahead, else AssertionError."""
+        if (predicate is None) == (status is None):
+            raise TypeError("give either a predicate or status=")
+        if status is not None:
+            body = {"status": status, "bot_id": bot_id, "max_seconds": max_seconds}
+            found = self._control(
+                "POST", "/clock/advance_until", {k: v for k, v in body.items() if v is not None}
+            )
+            if not found["reached"]:
+                who = f"bot {bot_id} did not reach" if bot_id else "no bot reached"
+                seen = f"; statuses {self.statuses(bot_id)}" if bot_id else ""
+                raise AssertionError(
+                    f"{who} {status} within {max_seconds:g} virtual seconds "
+                    f"(now {found['now']}{seen})"
+                )
+            return found
+        assert predicate is not None
+        deadline = self.clock()["now_ms"] + int(round(max_seconds * 1000))
+        while True:
+            if predicate():
+                return self.clock()
+            state = self.clock()
+            if state["next_due"] is None or parse_iso(state["next_due"]) > deadline:
+                break
+            self._control("POST", "/clock/advance_to", {"time": state["next_due"]})
+        now = self.clock()["now_ms"]
+        if now < deadline:
+            self.advance((deadline - now) / 1000)
+        if predicate():
+            return self.clock()
+        raise AssertionError(f"the predicate did not hold within {max_seconds:g} virtual seconds")
+
+    def run_until_idle(self, max_seconds: float = 24 * 3600) -> Any:
+        """Run timer after timer until none is pending (bounded); AssertionError if some
+        still are `max_seconds` ahead."""
+        found = self._control("POST", "/clock/run_until_idle", {"max_seconds": max_seconds})
+        if not found["idle"]:
+            raise AssertionError(
+                f"{found['pending_timers']} timers still pending after {max_seconds:g} "
+                f"virtual seconds (next due {found['next_due']})"
+            )
+        return found
+
     def bot(self, bot_id: str) -> Any:
         return self._control("GET", f"/bots/{bot_id}")
 
@@ -148,8 +212,58 @@ class MockClient:
         headers = {API_KEY_HEADER: self.api_key} if self.api_key else None
         return self._control("POST", f"/webhooks/{delivery_id}/redeliver", body, headers)
 
+    def trigger(
+        self,
+        event: str,
+        bot_id: str | None = None,
+        url: str | None = None,
+        api_key: str | None = None,
+    ) -> Any:
+        """Send `event` now: again for `bot_id` (a bot or calendar that sent it), else
+        from a new bot or calendar; to `url` when given. The deliveries it made."""
+        body = {"event": event, "bot_id": bot_id, "url": url, "api_key": api_key}
+        given = {k: v for k, v in body.items() if v is not None}
+        return self._control("POST", "/webhooks/trigger", given)
+
     def set_faults(self, **faults: Any) -> Any:
         return self._control("PUT", "/webhooks/faults", faults)
+
+    def fault(
+        self,
+        operation_id: str | None = None,
+        *,
+        account: str | None = None,
+        status: int | None = None,
+        message: str | None = None,
+        retry_after: int | None = None,
+        latency_seconds: float | None = None,
+        reset: bool | None = None,
+        times: int | None = None,
+        probability: float | None = None,
+    ) -> dict[str, Any]:
+        """Make API calls misbehave: `status` (+ `retry_after`), real `latency_seconds`,
+        or `reset` (drop the connection), for calls to `operation_id` and/or by the key
+        `account`, the next `times` of them or each with `probability` (seeded)."""
+        body = {
+            "operation_id": operation_id,
+            "account": account,
+            "status": status,
+            "message": message,
+            "retry_after": retry_after,
+            "latency_seconds": latency_seconds,
+            "reset": reset,
+            "times": times,
+            "probability": probability,
+        }
+        return self._control(
+            "POST", "/faults/api", {k: v for k, v in body.items() if v is not None}
+        )
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._control("GET", "/faults/api")["faults"]
+
+    def clear_faults(self, fault_id: int | None = None) -> Any:
+        return self._control("DELETE", "/faults/api" + (f"/{fault_id}" if fault_id else ""))
 
     def sync_calendar(self, calendar_id: str, **changes: Any) -> Any:
         return self._control("POST", f"/calendars/{calendar_id}/sync", changes)

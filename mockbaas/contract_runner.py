@@ -33,9 +33,21 @@ from typing import Any
 from .accounts.models import API_KEY_HEADER
 from .contract import default_contract_path
 from .query import encode_cursor
+from .reports import Case, Summary, delivery_curl, schemathesis_summary, write_junit
 from .webhooks import DELIVERY_HEADER, Kind
 
 RECEIVER_KEY = "mockbaas-contract-key"
+EXTRA_MISSING = (
+    "mockbaas: the contract suites need schemathesis and hypothesis: "
+    "pip install 'mockbaas[contract]'"
+)
+
+
+def has_contract_extra() -> bool:
+    """The `contract` extra is installed (a plain `pip install mockbaas` lacks it)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) for name in ("schemathesis", "hypothesis"))
 
 
 #: Operations whose body names a webhook target. A server that keeps a target policy
@@ -189,14 +201,23 @@ def schemathesis_command(args: argparse.Namespace, workdir: Path) -> list[str]:
         command += ["--phases", args.phases]
     if args.read_only:
         command += ["--include-method", "GET"]
+    junit = args.junit_xml or workdir / "junit.xml"  # the summary reads it either way
+    command += ["--report", "junit", "--report-junit-path", str(junit)]
     return command + list(args.extra)
 
 
 def run_api(args: argparse.Namespace) -> int:
+    if not has_contract_extra():
+        print(EXTRA_MISSING, file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="mockbaas-contract-") as workdir:
         command = schemathesis_command(args, Path(workdir))
         print("mockbaas contract api: schemathesis", " ".join(command[3:]), flush=True)
-        return subprocess.call(command)
+        code = subprocess.call(command)
+        junit = Path(command[command.index("--report-junit-path") + 1])
+        if junit.is_file():
+            print("mockbaas contract api: " + "\n".join(schemathesis_summary(junit).lines()))
+        return code
 
 
 @dataclass
@@ -204,51 +225,76 @@ class ReceiverReport:
     bots: int = 0
     deliveries: int = 0
     problems: list[str] = field(default_factory=list)
+    cases: list[Case] = field(default_factory=list)
+    summary: Summary = field(default_factory=Summary)
 
     def line(self) -> str:
         return f"{self.bots} bots, {self.deliveries} deliveries, {len(self.problems)} problems"
 
 
-def _attempt_problem(attempt: dict[str, Any] | None) -> str | None:
-    """Why one post was not acknowledged, or None when it got a 2xx."""
+def _attempt_problem(attempt: dict[str, Any] | None) -> tuple[str, str] | None:
+    """Why one post was not acknowledged, and the kind of problem that is; None on a 2xx."""
     if attempt is None:
-        return "was never attempted"
+        return "was never attempted", "never attempted"
     if attempt["status_code"] is None:
-        return f"could not be delivered: {attempt['error']}"
+        return f"could not be delivered: {attempt['error']}", "could not be delivered"
     if not 200 <= attempt["status_code"] < 300:
-        return f"receiver answered {attempt['status_code']}"
+        code = attempt["status_code"]
+        return f"receiver answered {code}", f"answered {code}"
     return None
 
 
-def _check_bot(client: Any, bot_id: str, drawn: str, report: ReceiverReport) -> None:
+def _check_bot(
+    client: Any, bot_id: str, drawn: str, report: ReceiverReport, api_key: str = RECEIVER_KEY
+) -> None:
     """Every post of this bot's events must be acknowledged: the first attempt, and the
     deliberate duplicate the `duplicate` fault sends (same delivery id, same body)."""
+    case = Case(drawn)
+    report.cases.append(case)
     for delivery in client.webhooks(bot_id=bot_id):
         report.deliveries += 1
         attempts = delivery["attempts"]
-        why = _attempt_problem(attempts[0] if attempts else None)
-        if why is None:
+        found = _attempt_problem(attempts[0] if attempts else None)
+        if found is None:
             for repeat in (a for a in attempts if a["kind"] == Kind.DUPLICATE):
                 again = _attempt_problem(repeat)
                 if again is not None:
                     why = (
-                        f"{again.replace('could not be delivered', 'failed')} to a deliberate "
+                        f"{again[0].replace('could not be delivered', 'failed')} to a deliberate "
                         f"duplicate delivery (same {DELIVERY_HEADER}, same body, sent again on "
                         "purpose; an idempotent receiver answers a repeat with a 2xx)"
                     )
+                    found = why, f"{again[1]} to a deliberate duplicate"
                     break
-        if why is None:
+        if found is None:
             continue
+        why, kind = found
         problem = (
             f"{drawn}: {delivery['event']} {why}; payload {json.dumps(delivery['payload'])[:240]}"
+        )
+        case.problems.append(problem)
+        body = json.dumps(delivery["payload"], separators=(",", ":"), ensure_ascii=False).encode()
+        url = delivery["url"] or ""
+        report.summary.add(
+            f"{delivery['event']}: {kind}", delivery_curl(url, api_key, delivery, body)
         )
         if problem not in report.problems:
             report.problems.append(problem)
 
 
+_WRONG_KEY_PAYLOAD = {
+    "event": "transcription_complete",
+    "data": {"bot_id": "00000000-0000-4000-8000-000000000000"},
+}
+
+
+def _wrong_key_curl(url: str) -> str:
+    body = json.dumps(_WRONG_KEY_PAYLOAD).encode()
+    return delivery_curl(url, "not-your-key", {"id": "wrong-key-check"}, body)
+
+
 def _wrong_key_refused(url: str) -> str | None:
-    bot_id = "00000000-0000-4000-8000-000000000000"
-    payload = {"event": "transcription_complete", "data": {"bot_id": bot_id}}
+    payload = _WRONG_KEY_PAYLOAD
     request = urllib.request.Request(
         url,
         data=json.dumps(payload).encode(),
@@ -267,6 +313,9 @@ def _wrong_key_refused(url: str) -> str | None:
 
 
 def run_receiver(args: argparse.Namespace) -> int:
+    if not has_contract_extra():
+        print(EXTRA_MISSING, file=sys.stderr)
+        return 2
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
@@ -289,19 +338,6 @@ def run_receiver(args: argparse.Namespace) -> int:
         client = MockClient(server.url, api_key=args.api_key)
         names = sorted(s["name"] for s in client.scenarios()["scenarios"])
 
-        @settings(
-            max_examples=args.examples,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(
-            scenario=st.sampled_from(names),
-            transcript=st.booleans(),
-            duplicate=st.booleans(),
-            out_of_order=st.booleans(),
-        )
         def exercise(scenario: str, transcript: bool, duplicate: bool, out_of_order: bool) -> None:
             # No reset between examples: each bot, and each delivery id, is new in the run
             # (a receiver may deduplicate by x-mockbaas-delivery-id, as it should).
@@ -322,18 +358,41 @@ def run_receiver(args: argparse.Namespace) -> int:
                 f"scenario {scenario} (transcript={transcript}, duplicate={duplicate}, "
                 f"out_of_order={out_of_order})"
             )
-            _check_bot(client, bot_id, drawn, report)
+            _check_bot(client, bot_id, drawn, report, args.api_key)
 
-        exercise()
+        # Every scenario first, faults cycled, so no default run misses one; then draws.
+        for i, name in enumerate(names[: args.examples]):
+            exercise(name, i % 2 == 0, i % 3 == 1, i % 4 == 2)
+        drawn = args.examples - min(args.examples, len(names))
+        if drawn:
+            settings(
+                max_examples=drawn,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )(
+                given(
+                    scenario=st.sampled_from(names),
+                    transcript=st.booleans(),
+                    duplicate=st.booleans(),
+                    out_of_order=st.booleans(),
+                )(exercise)
+            )()
         if args.expect_key_check:
             problem = _wrong_key_refused(args.url)
+            report.cases.append(Case("a wrong api key is refused", [problem] if problem else []))
             if problem:
                 report.problems.append(problem)
+                report.summary.add("wrong api key", _wrong_key_curl(args.url))
     finally:
         server.stop()
+    if args.junit_xml:
+        write_junit(args.junit_xml, "mockbaas contract receiver", report.cases)
     print(f"mockbaas contract receiver: {report.line()}")
     for problem in report.problems[:50]:
         print(f"  - {problem}")
+    print("\n".join(report.summary.lines()))
     return 1 if report.problems else 0
 
 
@@ -348,7 +407,12 @@ def add_parser(sub: Any) -> None:
     )
     kinds = contract.add_subparsers(dest="suite", required=True, metavar="SUITE")
     api = kinds.add_parser(
-        "api", help="schemathesis against a server with openapi.json", formatter_class=_Help
+        "api",
+        help="schemathesis against a server with openapi.json",
+        formatter_class=_Help,
+        usage="mockbaas contract api --url URL [options] [-- SCHEMATHESIS OPTIONS]",
+        epilog="Options after -- go to `schemathesis run` as they are, e.g. "
+        "-- --include-method GET --workers 2",
     )
     api.add_argument("--url", required=True, help="base URL of the server under test")
     api.add_argument("--api-key", default="contract-test-key", help="key sent on every call")
@@ -366,8 +430,8 @@ def add_parser(sub: Any) -> None:
     api.add_argument(
         "--read-only", action="store_true", help="only GET operations (safe on a live account)"
     )
-    api.add_argument("extra", nargs=argparse.REMAINDER, help="more schemathesis options")
-    api.set_defaults(run=run_api)
+    api.add_argument("--junit-xml", type=Path, metavar="FILE", help="write a JUnit XML report")
+    api.set_defaults(run=run_api, extra=[])
 
     receiver = kinds.add_parser(
         "receiver",
@@ -378,7 +442,12 @@ def add_parser(sub: Any) -> None:
     receiver.add_argument(
         "--api-key", default=RECEIVER_KEY, help="the key deliveries are signed with"
     )
-    receiver.add_argument("--examples", type=int, default=30, help="bots to send")
+    receiver.add_argument(
+        "--examples",
+        type=int,
+        default=30,
+        help="bots to send: every built-in scenario once (faults cycled), then random draws",
+    )
     receiver.add_argument("--seed", type=int, default=0, help="mock seed")
     receiver.add_argument("--timeout", type=float, default=10.0, help="seconds to answer")
     receiver.add_argument(
@@ -386,4 +455,5 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help=f"also require that a wrong {API_KEY_HEADER} is refused (401/403)",
     )
-    receiver.set_defaults(run=run_receiver)
+    receiver.add_argument("--junit-xml", type=Path, metavar="FILE", help="write a JUnit XML report")
+    receiver.set_defaults(run=run_receiver, extra=[])

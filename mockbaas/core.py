@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from .accounts.models import Account, AccountBackend
+from .api_faults import ApiFaults
 from .bots.media import Signer, media_key
 from .bots.models import BotBackend
 from .calendars.models import CalendarBackend
@@ -52,6 +53,7 @@ class MockBaaS:
         self.clock = Clock(s.clock, s.start_time, s.speed)
         self.ids = Ids(s.seed)
         self.traffic = Traffic()
+        self.api_faults = ApiFaults(s.seed)
         self.accounts = AccountBackend(s.api_keys)
         self.webhooks = WebhookDispatcher(
             self.clock,

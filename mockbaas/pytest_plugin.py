@@ -6,7 +6,12 @@
 - `mockbaas_receiver`: a loopback `WebhookReceiver`, cleared before each test. It outlives
   the server, so the events the mock still holds at the end of the session get their last
   attempt delivered rather than refused.
-- `mockbaas_settings`: override it (session scope) to change anything else.
+- `mockbaas_settings`: override it (session scope) to change anything else. Overridden
+  in a folder's conftest.py, it gives that folder's tests their own server; the session
+  server keeps the settings of the rootdir's.
+- `@pytest.mark.mockbaas(**settings)`: this test (or module, or class, via `pytestmark`)
+  gets its own server, with these `Settings` fields changed; stopped after the test.
+- `mockbaas_factory(**settings)`: a `MockClient` on a new server, stopped after the test.
 
 Configuration without code: `--mockbaas-seed N` on the command line, and the ini keys
 `mockbaas_seed` and `mockbaas_scenarios` (folders of scenario files, relative to the
@@ -27,8 +32,10 @@ fixture's: a response the contract refuses is a mock bug, answered 500)::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +49,14 @@ DEFAULT_KEY = "test-key"
 #: Media links of the fixture are signed with a fixed secret, so that a test comparing
 #: responses across runs sees the same bytes. (`mockbaas serve` draws a random one.)
 FIXTURE_MEDIA_SECRET = "mockbaas-pytest-fixture"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "mockbaas(**settings): run this test on its own mock server, with these "
+        "mockbaas.config.Settings fields changed (the session server is untouched)",
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,16 +95,89 @@ def mockbaas_server(
     server.stop()
 
 
-@pytest.fixture
-def mockbaas(mockbaas_server: BackgroundServer) -> MockClient:
-    """A client on a freshly reset mock, with a key the server accepts."""
-    settings = mockbaas_server.settings
-    keys = settings.api_keys
+class _Servers:
+    """One server per distinct `mockbaas_settings` object: a folder that overrides the
+    fixture gets its own, whatever order the tests run in. Stopped at the session's end."""
+
+    def __init__(self) -> None:
+        self.servers: dict[int, BackgroundServer] = {}
+
+    def add(self, server: BackgroundServer) -> BackgroundServer:
+        self.servers[id(server.settings)] = server
+        return server
+
+    def for_settings(self, settings: Settings) -> BackgroundServer:
+        server = self.servers.get(id(settings))
+        if server is None or server.settings is not settings:
+            server = self.add(BackgroundServer(settings).start())
+        return server
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def _mockbaas_servers(_mockbaas_receiver_session: WebhookReceiver) -> Iterator[_Servers]:
+    servers = _Servers()
+    yield servers
+    servers.stop()
+
+
+def _client(server: BackgroundServer) -> MockClient:
+    keys = server.settings.api_keys
     client = MockClient(
-        mockbaas_server.url,
+        server.url,
         api_key=keys[0] if keys else DEFAULT_KEY,
-        control_token=settings.control_token,
+        control_token=server.settings.control_token,
     )
+    client.server = server  # type: ignore[attr-defined]  # for tests that want the world
+    return client
+
+
+@pytest.fixture
+def mockbaas_factory(
+    request: pytest.FixtureRequest, _mockbaas_receiver_session: WebhookReceiver
+) -> Iterator[Callable[..., MockClient]]:
+    """`mockbaas_factory(**settings)`: a client on a new server whose settings are the
+    ones in scope (`mockbaas_settings`) with these fields changed; any free port unless
+    `port` is given. Every server it started stops when the test ends."""
+    started: list[BackgroundServer] = []
+
+    def make(**changes: Any) -> MockClient:
+        base = request.getfixturevalue("mockbaas_settings")
+        try:
+            settings = dataclasses.replace(base, **{"port": 0, **changes})
+        except TypeError as exc:
+            fields = ", ".join(f.name for f in dataclasses.fields(Settings))
+            raise pytest.UsageError(f"mockbaas: {exc}; Settings fields: {fields}") from None
+        started.append(BackgroundServer(settings).start())
+        return _client(started[-1])
+
+    yield make
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def mockbaas(
+    request: pytest.FixtureRequest,
+    mockbaas_settings: Settings,
+    _mockbaas_servers: _Servers,
+) -> MockClient:
+    """A client on a freshly reset mock, with a key the server accepts: the test's own
+    server under `@pytest.mark.mockbaas(...)`, else the one for the settings in scope."""
+    marker = request.node.get_closest_marker("mockbaas")
+    if marker is not None:
+        if marker.args:
+            raise pytest.UsageError("@pytest.mark.mockbaas takes Settings fields as keywords")
+        return request.getfixturevalue("mockbaas_factory")(**marker.kwargs)
+    session = request.getfixturevalue("mockbaas_server")
+    if session.settings is mockbaas_settings:
+        server = _mockbaas_servers.add(session)
+    else:
+        server = _mockbaas_servers.for_settings(mockbaas_settings)
+    client = _client(server)
     client.reset()
     return client
 

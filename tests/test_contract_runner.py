@@ -149,7 +149,10 @@ def test_api_suite_builds_a_schemathesis_run_with_our_contract(tmp_path):
     assert command[command.index("run") + 1] == str(tmp_path / "openapi.json")
     assert command[command.index("--url") + 1] == "http://127.0.0.1:9"
     assert command[command.index("--checks") + 1] == "all"
-    assert command[-2:] == ["--include-method", "GET"]
+    assert command[-6:-4] == ["--include-method", "GET"]
+    assert command[-4:] == [
+        "--report", "junit", "--report-junit-path", str(tmp_path / "junit.xml")
+    ]  # fmt: skip
     config = tomllib.loads((tmp_path / "schemathesis.toml").read_text())
     assert config == schemathesis_config("contract-test-key", 0, 3)
     document = json.loads((tmp_path / "openapi.json").read_text())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 pytest_plugins = ["pytester"]
 
 USER_SCENARIO = """\
@@ -122,3 +124,95 @@ def test_the_receiver_outlives_the_server_so_pending_webhooks_reach_it(pytester)
     result.assert_outcomes(passed=1)
     report = json.loads((pytester.path / "report.json").read_text())
     assert report == {"states": ["delivered"], "received": 2}
+
+
+def test_marker_gives_a_test_its_own_server_and_leaves_the_session_server_untouched(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+        from mockbaas.client import MockClient
+
+        SEEN = {}
+
+        def test_a_session(mockbaas, mockbaas_server):
+            SEEN["url"] = mockbaas.url
+            assert mockbaas.url == mockbaas_server.url
+            SEEN["bot"] = mockbaas.join()
+
+        @pytest.mark.mockbaas(seed=5, api_keys=["marked-key"], webhook_schedule=(1,))
+        def test_b_marked(mockbaas, mockbaas_server):
+            assert mockbaas.url != mockbaas_server.url
+            assert mockbaas.api_key == "marked-key"
+            assert mockbaas.request("GET", "/bots/bots_with_metadata", api_key="x").status == 401
+            assert mockbaas.server.settings.seed == 5
+            assert mockbaas.server.settings.webhook_schedule == (1,)
+            mockbaas.join()
+            mockbaas.advance(3600)
+            SEEN["marked_url"] = mockbaas.url
+
+        def test_c_session_untouched(mockbaas_server, mockbaas_settings):
+            # no reset here: the session server still holds what test_a did, only that
+            session = MockClient(mockbaas_server.url)
+            assert mockbaas_server.url == SEEN["url"]
+            assert mockbaas_server.settings is mockbaas_settings
+            assert (mockbaas_settings.seed, mockbaas_settings.api_keys) == (0, [])
+            assert [b["bot_id"] for b in session._control("GET", "/bots")["bots"]] == [SEEN["bot"]]
+            assert len(session.requests()) == 1  # test_a's join; none of test_b's calls
+            assert session.clock()["now"] == "2025-01-06T09:00:00.000Z"  # no advance here
+
+        def test_d_marked_server_stopped():
+            import urllib.error
+            import pytest
+            with pytest.raises(urllib.error.URLError):
+                MockClient(SEEN["marked_url"], timeout=5).clock()
+
+        def test_e_factory(mockbaas, mockbaas_factory):
+            other = mockbaas_factory(seed=9)
+            assert other.url != mockbaas.url and other.server.settings.seed == 9
+            assert other.join() != mockbaas.join()  # another seed, other ids
+
+        @pytest.mark.mockbaas(no_such_field=1)
+        def test_f_bad_field(mockbaas):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "--strict-markers")
+    result.assert_outcomes(passed=5, errors=1)
+    result.stdout.fnmatch_lines(["*no_such_field*Settings fields: host, port, seed*"])
+
+
+FOLDER_CONFTEST = """
+import pytest
+from mockbaas.config import Settings
+
+@pytest.fixture(scope="session")
+def mockbaas_settings():
+    return Settings(port=0, strict=True, seed=9, api_keys=["folder-key"])
+"""
+
+
+@pytest.mark.parametrize("order", [["sub", "test_root.py"], ["test_root.py", "sub"]])
+def test_a_folder_overriding_the_settings_gets_its_own_server_in_any_order(pytester, order):
+    pytester.mkdir("sub")
+    pytester.path.joinpath("sub", "conftest.py").write_text(FOLDER_CONFTEST)
+    pytester.path.joinpath("sub", "test_sub.py").write_text(
+        "def test_sub(mockbaas):\n"
+        "    assert mockbaas.api_key == 'folder-key'\n"
+        "    assert mockbaas.server.settings.seed == 9\n"
+        "    listed = mockbaas.request('GET', '/bots/bots_with_metadata', api_key='x')\n"
+        "    assert listed.status == 401\n"
+    )
+    pytester.makepyfile(
+        test_root="def test_root(mockbaas, mockbaas_settings):\n"
+        "    assert mockbaas.api_key == 'test-key' and mockbaas_settings.seed == 0\n"
+        "    assert mockbaas.server.settings is mockbaas_settings\n"
+        "    listed = mockbaas.request('GET', '/bots/bots_with_metadata', api_key='x')\n"
+        "    assert listed.status == 200\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", *order)
+    result.assert_outcomes(passed=2)
+
+
+def test_the_marker_is_registered(pytester):
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.mockbaas(**settings)*own mock server*"])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import PREFIX
+from . import PREFIX, trigger_routes
+from . import clock_routes as clock
+from . import fault_routes as faults
 from . import responses as r
 
 
@@ -14,6 +16,9 @@ def add_control_routes(app: web.Application) -> None:
     add("POST", f"{PREFIX}/reset", r.reset)
     add("GET", f"{PREFIX}/clock", r.clock)
     add("POST", f"{PREFIX}/clock/advance", r.advance)
+    add("POST", f"{PREFIX}/clock/advance_to", clock.advance_to)
+    add("POST", f"{PREFIX}/clock/advance_until", clock.advance_until)
+    add("POST", f"{PREFIX}/clock/run_until_idle", clock.run_until_idle)
     add("GET", f"{PREFIX}/bots", r.list_bots)
     add("GET", f"{PREFIX}/bots/{{uuid}}", r.get_bot)
     add("POST", f"{PREFIX}/bots/{{uuid}}/transition", r.push_transition)
@@ -21,10 +26,15 @@ def add_control_routes(app: web.Application) -> None:
     add("GET", f"{PREFIX}/webhooks", r.webhooks)
     add("GET", f"{PREFIX}/webhooks/faults", r.get_faults)
     add("PUT", f"{PREFIX}/webhooks/faults", r.set_faults)
+    add("POST", f"{PREFIX}/webhooks/trigger", trigger_routes.trigger_event)
     add("GET", f"{PREFIX}/webhooks/{{id}}", r.webhook)
     add("POST", f"{PREFIX}/webhooks/{{id}}/redeliver", r.redeliver)
     add("POST", f"{PREFIX}/calendars/{{uuid}}/sync", r.calendar_sync)
     add("GET", f"{PREFIX}/requests", r.traffic)
+    add("GET", f"{PREFIX}/faults/api", faults.list_faults)
+    add("POST", f"{PREFIX}/faults/api", faults.add_fault)
+    add("DELETE", f"{PREFIX}/faults/api", faults.clear_faults)
+    add("DELETE", f"{PREFIX}/faults/api/{{id}}", faults.remove_fault)
     from ..calendars.control import add_provider_routes
 
     add_provider_routes(app)

@@ -264,29 +264,21 @@ class WebhookDispatcher:
             )
         attempt = Attempt(number, kind, at, url, outcome.status, outcome.error)
         delivery.attempts.append(attempt)
-        log.debug(
-            "webhook %s %s #%d (%s for %s) -> %s",
+        log.info(
+            "webhook %s %s for %s #%d %s to %s: %s",
             delivery.id,
-            kind,
-            number,
             delivery.event,
             delivery.subject,
-            outcome.error or f"HTTP {outcome.status}",
+            number,
+            kind,
+            url,
+            outcome.error or f"{outcome.status} ok",
         )
         return attempt
 
     def _settle(self, delivery: Delivery, at: int) -> None:
         """`delivery` is done with (delivered or failed at virtual `at`): the subject's
         next event is due at that same instant."""
-        if delivery.state is State.DELIVERED:
-            log.info(
-                "webhook %s (%s for %s) delivered to %s after %d attempt(s)",
-                delivery.id,
-                delivery.event,
-                delivery.subject,
-                delivery.url,
-                len(delivery.attempts),
-            )
         self._cancel_timer(delivery)
         delivery.next_attempt_at = None
         self.journal.settle(delivery)

@@ -1,0 +1,248 @@
+"""Faults on the API itself, so a client's retry and timeout logic can be tested.
+
+A rule matches calls by operationId and/or API key and, for each matching call, adds
+real latency, answers an error status (with a body of the contract's `Error` schema and
+an optional `Retry-After`) instead of the handler, or drops the connection without an
+answer. It applies to the next `times` matching calls, or to each with a probability
+drawn from a generator seeded from the server's seed and the rule's number: the same
+seed and the same calls fault the same calls. Rules are checked in the order they were
+added; the first one that fires applies. A reset clears them.
+
+Latency is real time (the client's timeout is what is under test), at most
+`MAX_LATENCY_S` seconds, and never moves the virtual clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from .accounts.models import API_KEY_HEADER
+from .errors import invalid, not_found
+
+log = logging.getLogger("mockbaas.faults")
+
+MAX_LATENCY_S = 30.0
+#: Keeps fault draws apart from every other seeded stream.
+FAULT_STREAM = 0xFA17
+
+#: The `error` code of the contract's Error schema each injected status answers with.
+ERROR_CODES = {
+    400: "invalid_json",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+SERVER_ERROR = "internal_error"  # any 5xx but 503
+UNAVAILABLE = "service_unavailable"  # 503
+
+FIELDS = (
+    "operation_id",
+    "account",
+    "status",
+    "message",
+    "retry_after",
+    "latency_seconds",
+    "reset",
+    "times",
+    "probability",
+)
+
+
+@dataclass
+class FaultRule:
+    id: int
+    operation_id: str | None = None
+    account: str | None = None  # an API key
+    status: int | None = None
+    message: str | None = None
+    retry_after: int | None = None
+    latency_seconds: float = 0.0
+    reset: bool = False
+    times: int | None = None  # remaining; None: no limit
+    probability: float | None = None
+    hits: int = 0
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def matches(self, operation_id: str | None, key: str | None) -> bool:
+        if self.operation_id is not None and self.operation_id != operation_id:
+            return False
+        return self.account is None or self.account == key
+
+    def fires(self) -> bool:
+        """Whether it applies to this matching call; spends one of `times` if so."""
+        if self.times is not None and self.times <= 0:
+            return False
+        if self.probability is not None and self.rng.random() >= self.probability:
+            return False
+        if self.times is not None:
+            self.times -= 1
+        self.hits += 1
+        return True
+
+    def error_body(self) -> dict[str, str]:
+        assert self.status is not None
+        code = ERROR_CODES.get(self.status)
+        if code is None:
+            code = UNAVAILABLE if self.status == 503 else SERVER_ERROR
+        message = self.message or f"injected fault {self.id}: HTTP {self.status}"
+        return {"error": code, "message": message}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "operation_id": self.operation_id,
+            "account": self.account,
+            "status": self.status,
+            "message": self.message,
+            "retry_after": self.retry_after,
+            "latency_seconds": self.latency_seconds,
+            "reset": self.reset,
+            "times_left": self.times,
+            "probability": self.probability,
+            "hits": self.hits,
+        }
+
+
+class ApiFaults:
+    """The rules of one server, in the order they were added."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.rules: list[FaultRule] = []
+        self._next = 1
+
+    def add(self, body: dict[str, Any], operation_ids: set[str]) -> FaultRule:
+        """A rule from a control-API body; every field is checked, a bad one is a 4xx."""
+        unknown = sorted(set(body) - set(FIELDS))
+        if unknown:
+            raise invalid("body", unknown[0], f"unknown field; expected {', '.join(FIELDS)}")
+        rule = FaultRule(id=self._next)
+        op = body.get("operation_id")
+        if op is not None and op not in operation_ids:
+            raise invalid("body", "operation_id", f"one of {', '.join(sorted(operation_ids))}")
+        rule.operation_id = op
+        rule.account = _optional_text(body, "account")
+        rule.message = _optional_text(body, "message")
+        status = body.get("status")
+        if status is not None:
+            if not _int(status) or not 400 <= status <= 599:
+                raise invalid("body", "status", "must be an HTTP error status, 400 to 599")
+            rule.status = status
+        retry = body.get("retry_after")
+        if retry is not None:
+            if rule.status is None:
+                raise invalid("body", "retry_after", "only with a status")
+            if not _int(retry) or not 0 <= retry <= 86400:
+                raise invalid("body", "retry_after", "must be whole seconds, 0 to 86400")
+            rule.retry_after = retry
+        if rule.message is not None and rule.status is None:
+            raise invalid("body", "message", "only with a status")
+        latency = body.get("latency_seconds", 0)
+        if (
+            isinstance(latency, bool)
+            or not isinstance(latency, (int, float))
+            or not math.isfinite(latency)
+            or not 0 <= latency <= MAX_LATENCY_S
+        ):
+            raise invalid("body", "latency_seconds", f"must be 0 to {MAX_LATENCY_S:g} seconds")
+        rule.latency_seconds = float(latency)
+        reset = body.get("reset", False)
+        if not isinstance(reset, bool):
+            raise invalid("body", "reset", "must be true or false")
+        if reset and rule.status is not None:
+            raise invalid("body", "reset", "a dropped connection has no status")
+        rule.reset = reset
+        if rule.status is None and not reset and not rule.latency_seconds:
+            raise invalid("body", "", "give status, latency_seconds or reset")
+        times = body.get("times")
+        if times is not None:
+            if not _int(times) or times < 1:
+                raise invalid("body", "times", "must be a whole number, 1 or more")
+            rule.times = times
+        probability = body.get("probability")
+        if probability is not None:
+            if (
+                isinstance(probability, bool)
+                or not isinstance(probability, (int, float))
+                or not 0 < probability <= 1
+            ):
+                raise invalid("body", "probability", "must be above 0 and at most 1")
+            rule.probability = float(probability)
+        rule.rng = random.Random((self.seed ^ FAULT_STREAM) * 1_000_003 + rule.id)
+        self._next += 1
+        self.rules.append(rule)
+        return rule
+
+    def remove(self, rule_id: str) -> None:
+        for rule in self.rules:
+            if str(rule.id) == rule_id:
+                self.rules.remove(rule)
+                return
+        raise not_found("fault", rule_id)
+
+    def clear(self) -> None:
+        self.rules.clear()
+
+    def pick(self, operation_id: str | None, key: str | None) -> FaultRule | None:
+        for rule in self.rules:
+            if rule.matches(operation_id, key) and rule.fires():
+                return rule
+        return None
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _optional_text(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise invalid("body", name, "must be a non-empty string")
+    return value
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def middleware(faults_of: Callable[[web.Request], ApiFaults | None]) -> Any:
+    """An aiohttp middleware applying the rules to Meeting BaaS operations only (routes
+    with an operationId: never the control API or media links)."""
+
+    @web.middleware
+    async def api_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
+        operation_id = getattr(request.match_info.handler, "operation_id", None)
+        faults = faults_of(request)
+        if operation_id is None or faults is None or not faults.rules:
+            return await handler(request)
+        rule = faults.pick(operation_id, request.headers.get(API_KEY_HEADER))
+        if rule is None:
+            return await handler(request)
+        log.info("fault %d on %s %s", rule.id, request.method, request.path)
+        if rule.latency_seconds:
+            await asyncio.sleep(rule.latency_seconds)
+        if rule.reset:
+            if request.transport is not None:
+                request.transport.abort()  # no answer: the client sees a reset
+            raise web.HTTPServiceUnavailable()  # nobody reads it: the socket is gone
+        if rule.status is None:
+            return await handler(request)
+        headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else None
+        return web.json_response(rule.error_body(), status=rule.status, headers=headers)
+
+    return api_faults
