@@ -16,10 +16,11 @@ from urllib.parse import urlsplit
 from . import __version__, contract_runner, live
 from .client import TOKEN_ENV
 from .clock import CLOCK_MODES, MANUAL, REALTIME
-from .config import DEFAULT_MAX_BODY, Settings
+from .config import DEFAULT_ADVANCE_WAIT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_BODY, Settings
 from .targets import FLAG as WEBHOOK_ALLOW_FLAG
 from .targets import TargetPolicy
 from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
+from .webhooks.journal import DEFAULT_JOURNAL_LIMIT
 
 T = TypeVar("T")
 
@@ -106,6 +107,8 @@ def _secret(text: str) -> str:
 
 
 _positive = _checked(float, lambda v: 0 < v < math.inf, "a number", "must be greater than 0")
+_epoch = _checked(int, lambda v: 0 <= v < 2**63, "an integer", "an epoch is 0 to 2**63-1")
+_count = _checked(int, lambda v: 1 <= v <= 10**9, "an integer", "must be 1 or more")
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -140,8 +143,9 @@ try it:
     -d '{"meeting_url": "https://meet.google.com/abc-defg-hij", "bot_name": "Notes",
          "reserved": false}'
 
-exit status: 0 after Ctrl-C or SIGTERM (pending webhooks get a last attempt first),
-2 when it cannot start (bad flag, bad scenario file, port in use).
+exit status: 0 after Ctrl-C or SIGTERM (pending webhooks get a last attempt first, or
+with --state are saved for the next start), 2 when it cannot start (bad flag, bad
+scenario file, port in use, a --state file it cannot load).
 """
 
 
@@ -176,6 +180,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     behaviour = serve.add_argument_group("behaviour")
     behaviour.add_argument("--seed", type=int, default=0, help="seed for ids and generated data")
+    epoch = behaviour.add_mutually_exclusive_group()
+    epoch.add_argument(
+        "--deterministic",
+        action="store_const",
+        const=0,
+        dest="epoch",
+        help="id epoch 0: every run of a seed gives the same ids (as the pytest fixture); "
+        "by default each start draws a fresh epoch so no id is ever reused",
+    )
+    epoch.add_argument(
+        "--epoch",
+        type=_epoch,
+        dest="epoch",
+        metavar="N",
+        help="replay the ids of the run whose banner named epoch N",
+    )
+    state_group = serve.add_argument_group("state")
+    state_group.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="keep the world in FILE: loaded at start, saved periodically and on shutdown",
+    )
+    state_group.add_argument(
+        "--state-interval",
+        type=_positive,
+        default=5.0,
+        metavar="S",
+        help="real seconds between periodic saves of --state",
+    )
     behaviour.add_argument(
         "--api-key",
         action="append",
@@ -237,6 +271,30 @@ def build_parser() -> argparse.ArgumentParser:
     hooks.add_argument(
         "--fault-out-of-order", action="store_true", help="swap each bot's events in pairs"
     )
+    hooks.add_argument(
+        "--drain-timeout",
+        type=_non_negative,
+        default=DEFAULT_DRAIN_TIMEOUT,
+        metavar="S",
+        help="at Ctrl-C / SIGTERM, real seconds pending webhooks get for a last attempt "
+        "(a second Ctrl-C quits at once)",
+    )
+    hooks.add_argument(
+        "--advance-wait",
+        type=_non_negative,
+        default=DEFAULT_ADVANCE_WAIT,
+        metavar="S",
+        help="real seconds POST /_mockbaas/clock/advance waits for the webhook posts it "
+        "made due (a call's own `wait` overrides it)",
+    )
+    hooks.add_argument(
+        "--journal-limit",
+        type=_count,
+        default=DEFAULT_JOURNAL_LIMIT,
+        metavar="N",
+        help="settled webhook deliveries kept in the journal (oldest forgotten first; "
+        "pending ones are always kept)",
+    )
     security = serve.add_argument_group("security (see README: Security)")
     security.add_argument(
         "--control-token",
@@ -270,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how much to log on stderr (debug adds an access log)",
     )
 
-    contract_runner.add_parser(sub)
+    contract_runner.add_parser(sub, _Help)
     live.add_parsers(sub)
 
     check = sub.add_parser("check-scenarios", help="validate scenario files and list them")
@@ -296,9 +354,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
         max_body=args.max_body,
         public_url=args.public_url,
         log_level=args.log_level,
+        epoch=args.epoch,
+        state_file=args.state,
+        state_interval=args.state_interval,
         control_token=args.control_token,
         webhook_allow=[entry for group in args.webhook_allow for entry in group],
         media_secret=args.media_secret,
+        drain_timeout=args.drain_timeout,
+        advance_wait=args.advance_wait,
+        journal_limit=args.journal_limit,
     )
 
 
@@ -311,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from .scenarios import ScenarioBook, ScenarioError
+    from .state import StateError
 
     if args.command == "contract":
         if passthrough and args.suite != "api":
@@ -340,14 +405,13 @@ def main(argv: list[str] | None = None) -> int:
     from .server import serve
 
     try:
-        serve(settings)
-    except ScenarioError as exc:
+        return serve(settings)
+    except (ScenarioError, StateError) as exc:
         print(f"mockbaas: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"mockbaas: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

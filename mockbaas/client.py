@@ -123,8 +123,13 @@ class MockClient:
     def clock(self) -> Any:
         return self._control("GET", "/clock")
 
-    def advance(self, seconds: float) -> Any:
-        return self._control("POST", "/clock/advance", {"seconds": seconds})
+    def advance(self, seconds: float, wait: float | None = None) -> Any:
+        """Move virtual time, then wait (at most `wait` real seconds; the server's
+        --advance-wait by default) for the webhook posts that fell due."""
+        body: dict[str, Any] = {"seconds": seconds}
+        if wait is not None:
+            body["wait"] = wait
+        return self._control("POST", "/clock/advance", body)
 
     def advance_to(self, moment: datetime | str) -> Any:
         """Advance to a virtual moment (an aware datetime, or ISO-8601; naive is UTC)."""

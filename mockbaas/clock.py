@@ -223,6 +223,14 @@ class Clock:
                 self._skew += step
             return fired
 
+    def resume(self, now_ms: int, start_ms: int) -> None:
+        """Continue a saved world (mockbaas/state.py): virtual time goes on from `now_ms`;
+        the time the mock was down does not count. Call before any timer is armed."""
+        self.start_ms = start_ms
+        self._now = now_ms
+        self._skew = now_ms - start_ms
+        self._wall0 = time.monotonic()
+
     def clear(self) -> None:
         for timer in self._heap:
             timer.cancel()
@@ -237,10 +245,8 @@ class Clock:
         for task in (self._driver, self._pump):
             if task is not None and not task.done():
                 task.cancel()
-                try:
-                    await task
-                except (asyncio.CancelledError, Exception):
-                    pass
+                # its end, whatever it was; a cancellation of the caller still propagates
+                await asyncio.gather(task, return_exceptions=True)
         self._driver = None
         self._pump = None
 

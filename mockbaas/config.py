@@ -41,6 +41,13 @@ class Settings:
     #: the base URL that media links point at; defaults to http://host:port
     public_url: str | None = None
     log_level: str = "info"
+    #: id epoch mixed into the id streams (mockbaas/ids.py): 0 replays byte for byte,
+    #: None picks a fresh one at start-up (what `mockbaas serve` does by default)
+    epoch: int | None = 0
+    #: save the world here and load it at start-up (mockbaas/state.py); None: in memory only
+    state_file: Path | None = None
+    #: real seconds between periodic saves of `state_file`
+    state_interval: float = 5.0
     #: required as `Authorization: Bearer` on every control call when set (see
     #: control/access.py); generated at start-up when listening beyond loopback
     control_token: str | None = None

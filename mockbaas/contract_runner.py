@@ -82,13 +82,16 @@ def schemathesis_document(path: Path | None = None) -> dict[str, Any]:
 #: Generated v2 callback URLs point here: loopback, a port nothing listens on. (The
 #: mock's dispatcher would refuse a made-up host anyway; a proxy of the real API would not.)
 NOWHERE = "http://127.0.0.1:1/mockbaas-contract"
+#: Generated scheduled bots join then: far enough ahead of any clock a run starts with.
+LATER = "2030-01-07T09:00:00Z"
 
 
 def schemathesis_document_v2(path: Path | None = None) -> dict[str, Any]:
-    """openapi-v2.json as schemathesis should read it: every callback URL a generated
-    body may hold is NOWHERE (the v2 twin of pinning v1's `webhook_url`). Generated
-    hosts are made up and on the internet; a fuzzed bot must never make a server dial
-    them. Nested fields cannot be pinned by configuration, so the schema says it."""
+    """openapi-v2.json as schemathesis should read it: every callback or streaming URL a
+    generated body may hold is NOWHERE (the v2 twin of pinning v1's `webhook_url`).
+    Generated hosts are made up and on the internet; a fuzzed bot must never make a
+    server dial them. `join_at` is LATER (it must be ahead of the server's clock).
+    Nested fields cannot be pinned by configuration, so the schema says it."""
     from .v2 import contract_path
 
     doc = json.loads(Path(path or contract_path()).read_text(encoding="utf-8"))
@@ -99,6 +102,8 @@ def schemathesis_document_v2(path: Path | None = None) -> dict[str, Any]:
             props = node.get("properties", {})
             if "url" in props and "method" in props and "secret" in props:
                 props["url"] = pinned  # a callback_config
+            if "input_url" in props and "output_url" in props:  # a streaming_config
+                props["input_url"] = props["output_url"] = {"anyOf": [pinned, {"type": "null"}]}
             for value in node.values():
                 pin(value)
         elif isinstance(node, list):
@@ -107,6 +112,10 @@ def schemathesis_document_v2(path: Path | None = None) -> dict[str, Any]:
 
     pin(doc["paths"])
     pin(doc["components"]["schemas"])
+    for name, schema in doc["components"]["schemas"].items():
+        if name.endswith(("Request", "Item")) and "join_at" in schema.get("properties", {}):
+            # "at least 1 minute ahead" of the server's clock: no schema can say that
+            schema["properties"]["join_at"] = {"type": "string", "enum": [LATER]}
     return doc
 
 
@@ -150,6 +159,47 @@ def schemathesis_config(api_key: str, seed: int = 0, max_examples: int = 25) -> 
     }
 
 
+#: v2 operations whose schema-valid body may still be refused by state: an OAuth code is
+#: single-use, a raw calendar id must be one the credentials see, and a calendar bot on
+#: one occurrence names it (each the documented 400).
+V2_STATEFUL_400_OPERATIONS = (
+    "createZoomCredential",
+    "updateZoomCredential",
+    "createCalendarConnection",
+    "createCalendarBot",
+    "updateCalendarBot",
+    "deleteCalendarBot",
+)
+#: v2 operations whose body names a callback or streaming target (the policy's 422).
+V2_TARGET_OPERATIONS = (
+    "createBot",
+    "batchCreateBots",
+    "retryCallback",
+    "createScheduledBot",
+    "batchCreateScheduledBots",
+    "updateScheduledBot",
+    "createCalendarBot",
+    "updateCalendarBot",
+)
+
+
+def schemathesis_config_v2(api_key: str, seed: int = 0, max_examples: int = 25) -> dict:
+    """The v1 configuration, with v2 cursors and v2's documented state-dependent answers."""
+    config = schemathesis_config(api_key, seed, max_examples)
+    config["dictionaries"]["cursors"]["values"] = v2_cursors()
+    accepted = {op: list(ACCEPTED_WITH_TARGET_POLICY) for op in V2_TARGET_OPERATIONS}
+    for op in V2_STATEFUL_400_OPERATIONS:
+        accepted[op] = [*ACCEPTED_WITH_TARGET_POLICY, "400"]
+    config["operations"] = [
+        {
+            "include-operation-id": op,
+            "checks": {"positive_data_acceptance": {"expected-statuses": statuses}},
+        }
+        for op, statuses in accepted.items()
+    ]
+    return config
+
+
 def _inline(value: Any) -> str:
     """A TOML value: JSON spelling for scalars, inline tables inside lists."""
     if isinstance(value, dict):
@@ -178,10 +228,13 @@ def _toml(table: dict[str, Any], prefix: str = "") -> str:
 def schemathesis_command(args: argparse.Namespace, workdir: Path) -> list[str]:
     """The `schemathesis run` command line; its document and config go in `workdir`."""
     document = workdir / "openapi.json"
-    document.write_text(json.dumps(schemathesis_document(args.contract)), encoding="utf-8")
+    v2 = getattr(args, "v2", False)
+    make_document = schemathesis_document_v2 if v2 else schemathesis_document
+    make_config = schemathesis_config_v2 if v2 else schemathesis_config
+    document.write_text(json.dumps(make_document(args.contract)), encoding="utf-8")
     config = workdir / "schemathesis.toml"
     config.write_text(
-        _toml(schemathesis_config(args.api_key, args.seed, args.max_examples)), encoding="utf-8"
+        _toml(make_config(args.api_key, args.seed, args.max_examples)), encoding="utf-8"
     )
     command = [
         sys.executable,
@@ -396,8 +449,9 @@ def run_receiver(args: argparse.Namespace) -> int:
     return 1 if report.problems else 0
 
 
-def add_parser(sub: Any) -> None:
-    from .cli import _Help  # the CLI's formatter (only defaults that say something); cli imports us
+def add_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
+    """The `contract` command, built with the CLI's help `formatter` (cli imports us)."""
+    _Help = formatter  # noqa: N806
 
     contract = sub.add_parser(
         "contract",
@@ -430,6 +484,7 @@ def add_parser(sub: Any) -> None:
     api.add_argument(
         "--read-only", action="store_true", help="only GET operations (safe on a live account)"
     )
+    api.add_argument("--v2", action="store_true", help="the v2 API, with openapi-v2.json")
     api.add_argument("--junit-xml", type=Path, metavar="FILE", help="write a JUnit XML report")
     api.set_defaults(run=run_api, extra=[])
 

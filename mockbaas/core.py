@@ -3,9 +3,11 @@ webhooks. HTTP-free, so it can be embedded, reset, and reasoned about on its own
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+from . import state
 from .accounts.models import Account, AccountBackend
 from .api_faults import ApiFaults
 from .bots.media import Signer, media_key
@@ -14,7 +16,7 @@ from .calendars.models import CalendarBackend
 from .clock import Clock
 from .config import Settings
 from .contract import Contract
-from .ids import Ids
+from .ids import Ids, fresh_epoch
 from .scenarios import ScenarioBook
 from .targets import TargetPolicy
 from .traffic import Traffic
@@ -45,19 +47,39 @@ class MockBaaS:
         self.targets = TargetPolicy.build(
             self.settings.webhook_allow, [self.settings.webhook_url, self.settings.public_url]
         )
+        self._saver: asyncio.Task[None] | None = None
+        self._stop_saving: asyncio.Event | None = None
+        saved = None
+        path = self.settings.state_file
+        if path is not None:
+            saved = state.read(path)  # StateError: unreadable, never silently empty
+        if saved is not None:
+            self.epoch = state.check(saved, self.settings, str(path))
+        else:
+            self.epoch = self.settings.epoch if self.settings.epoch is not None else fresh_epoch()
         self._build()
+        if saved is not None:
+            state.load(self, saved, str(path))
+            log.info(
+                "loaded %s: %d bots, %d webhook deliveries (%d pending), clock at %s",
+                path,
+                len(self.bots.bots),
+                len(self.webhooks.journal),
+                len(self.webhooks.pending()),
+                self.clock.now_iso(),
+            )
 
     def _build(self) -> None:
         s = self.settings
         self._shut_down = False
         self.clock = Clock(s.clock, s.start_time, s.speed)
-        self.ids = Ids(s.seed)
+        self.ids = Ids(s.seed, self.epoch)
         self.traffic = Traffic()
         self.api_faults = ApiFaults(s.seed)
         self.accounts = AccountBackend(s.api_keys)
         self.webhooks = WebhookDispatcher(
             self.clock,
-            Ids(s.seed ^ WEBHOOK_ID_STREAM),
+            Ids(s.seed ^ WEBHOOK_ID_STREAM, self.epoch),
             self.contract,
             default_url=s.webhook_url,
             schedule=s.webhook_schedule,
@@ -89,6 +111,32 @@ class MockBaaS:
 
     def start(self) -> None:
         self.clock.start()
+        if self.settings.state_file is not None and self._saver is None:
+            self._stop_saving = asyncio.Event()
+            self._saver = asyncio.get_running_loop().create_task(self._autosave())
+
+    async def save(self) -> None:
+        """Write the world to the state file, taken between two timers."""
+        path = self.settings.state_file
+        if path is None:
+            return
+        async with self.clock.lock:
+            blob = state.encode(state.dump(self))
+        await asyncio.to_thread(state.write, path, blob)
+
+    async def _autosave(self) -> None:
+        """Every `state_interval` real seconds; the last save is shutdown's own."""
+        assert self._stop_saving is not None
+        while True:
+            try:
+                await asyncio.wait_for(self._stop_saving.wait(), self.settings.state_interval)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await self.save()
+            except Exception:  # a full disk must not stop the mock; the log says it
+                log.exception("could not save state to %s", self.settings.state_file)
 
     async def advance(self, seconds: float, wait: float | None = None) -> dict[str, object]:
         """Move virtual time, then wait up to `wait` real seconds (default: the setting)
@@ -121,12 +169,28 @@ class MockBaaS:
     async def shutdown(self) -> list[Delivery]:
         """Stop time, then give every pending webhook its last chance, within the drain
         timeout; what is still not delivered is journaled and logged (see
-        `WebhookDispatcher.drain`). Safe to call twice: the second call finds nothing."""
+        `WebhookDispatcher.drain`). With a state file the world is saved instead, pending
+        webhooks included: they go on after the restart, from where their retries stood.
+        Safe to call twice: the second call finds nothing."""
         if self._shut_down:
             return []
         self._shut_down = True
+        if self._saver is not None and self._stop_saving is not None:
+            self._stop_saving.set()
+            await self._saver  # a save under way finishes first: the last write wins
+            self._saver = None
         async with self.clock.lock:  # let a running timer finish its step
             await self.clock.stop()
+        if self.settings.state_file is not None:
+            await self.webhooks.pause()  # attempts in flight are made again after restart
+            await self.save()
+            log.info(
+                "saved state to %s (%d pending webhook deliveries kept for the restart)",
+                self.settings.state_file,
+                len(self.webhooks.pending()),
+            )
+            await self.webhooks.close()
+            return []
         lost = await self.webhooks.drain(self.settings.drain_timeout)
         await self.webhooks.close()
         return lost

@@ -78,6 +78,8 @@ class TargetPolicy:
         self.names: set[str] = set()
         self.suffixes: set[str] = set()
         self.networks: list[Network] = []
+        #: verdicts by URL: every webhook attempt asks, and URLs repeat (bounded)
+        self._verdicts: dict[str, str | None] = {}
         for entry in allow:
             self.add(entry)
 
@@ -96,6 +98,7 @@ class TargetPolicy:
 
     def add(self, entry: str) -> None:
         """One allow entry: `*`, a CIDR range, an address, a name or a `.domain`."""
+        self._verdicts.clear()
         text = entry.strip().lower().rstrip(".")
         if text.startswith("[") and text.endswith("]"):
             text = text[1:-1]
@@ -130,6 +133,16 @@ class TargetPolicy:
 
     def refusal(self, url: str) -> str | None:
         """Why the mock will not post to `url`, naming the flag; None when it may."""
+        try:
+            return self._verdicts[url]
+        except KeyError:
+            pass
+        if len(self._verdicts) >= 4096:
+            self._verdicts.clear()
+        verdict = self._verdicts[url] = self._judge(url)
+        return verdict
+
+    def _judge(self, url: str) -> str | None:
         scheme = url.split(":", 1)[0].lower() if ":" in url else ""
         if scheme not in SCHEMES:
             return (

@@ -7,6 +7,7 @@ control API) with its answer, and marks the ones the contract itself refuses.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -68,6 +69,23 @@ class Traffic:
     ) -> None:
         self._seq += 1
         self._log.append((self._seq, at, method, path, query, operation_id, status, error))
+
+    def position(self) -> dict[str, Any]:
+        """The log as plain data (mockbaas/state.py)."""
+        return {"seq": self._seq, "log": [list(row) for row in self._log]}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self._seq = int(data["seq"])
+        self._log.clear()
+        self._log.extend(tuple(row) for row in data["log"])
+
+    def __len__(self) -> int:
+        return len(self._log)
+
+    def latest(self, n: int) -> list[Exchange]:
+        """The last `n` calls, oldest first, without building the others."""
+        start = max(len(self._log) - n, 0)
+        return [Exchange(*row) for row in itertools.islice(self._log, start, None)]
 
     def query(self, violations: bool = False, operation_id: str | None = None) -> list[Exchange]:
         found = (Exchange(*row) for row in self._log)

@@ -22,6 +22,7 @@ from mockbaas.contract import Contract
 from mockbaas.contract_runner import run_receiver, schemathesis_command, schemathesis_config
 from mockbaas.receiver import Received, WebhookReceiver
 from mockbaas.server import BackgroundServer
+from mockbaas.v2 import contract_path as v2_contract_path
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -179,6 +180,15 @@ def test_api_suite_passes_against_the_mock():
     assert f"{len(Contract.load().operations)} selected" in done.stdout
 
 
+def test_api_suite_v2_passes_against_the_mock():
+    """`mockbaas contract api --v2`: openapi-v2.json, its pinned targets, against the mock."""
+    done = _run_api_suite(
+        "contract-key", "--v2", "--max-examples", "3", "--phases", "examples,coverage,fuzzing"
+    )
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert f"{len(Contract.load(v2_contract_path()).operations)} selected" in done.stdout
+
+
 def test_api_suite_fails_when_every_call_is_refused_for_its_key():
     """A wrong --api-key makes every call a 401: schemathesis only warns; we fail."""
     done = _run_api_suite("not-the-key", "--max-examples", "2", "--phases", "coverage,fuzzing")
@@ -236,3 +246,66 @@ def test_suites_need_a_url(argv, capsys):
         _args(*argv)
     assert exc.value.code == 2
     assert "--url" in capsys.readouterr().err
+
+
+def test_api_suite_all_phases_against_a_standalone_mock_process():
+    """What a user runs: `mockbaas serve` in its own process and `mockbaas contract api`
+    beside it, every check and every phase (stateful included). Generated webhook URLs
+    name made-up hosts: the mock refuses them (422) and dials none of them."""
+    import re
+    import sys
+
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockbaas",
+            "serve",
+            "--port",
+            "0",
+            "--clock",
+            "manual",
+            "--api-key",
+            "contract-key",
+            "--log-level",
+            "warning",
+        ],  # fmt: skip
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert serve.stderr is not None
+        url = None
+        for line in serve.stderr:
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url, "mockbaas serve did not start"
+        # keep reading its log, so a full pipe never blocks the server
+        threading.Thread(target=serve.stderr.read, daemon=True).start()
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mockbaas",
+                "contract",
+                "api",
+                "--url",
+                url,
+                "--api-key",
+                "contract-key",
+                "--max-examples",
+                "3",
+            ],  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    for phase in ("Coverage", "Fuzzing", "Stateful"):
+        assert re.search(rf"✅\s+{phase}", done.stdout), done.stdout[-3000:]
+    assert "no problems found" in done.stdout

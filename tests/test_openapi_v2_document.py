@@ -20,41 +20,20 @@ REFERENCE_FILE = UPSTREAM / "meetingbaas-v2-openapi-2026-05-11.json"
 METHODS = ("get", "post", "put", "patch", "delete")
 
 #: Reference operations our contract does not describe yet (the mock does not serve them).
-NOT_YET = frozenset(
-    {
-        "createScheduledBot",
-        "listScheduledBots",
-        "batchCreateScheduledBots",
-        "getScheduledBotDetails",
-        "updateScheduledBot",
-        "deleteScheduledBot",
-        "createZoomCredential",
-        "listZoomCredentials",
-        "getZoomCredential",
-        "updateZoomCredential",
-        "deleteZoomCredential",
-        "listRawCalendars",
-        "createCalendarConnection",
-        "listCalendars",
-        "getCalendarDetails",
-        "deleteCalendarConnection",
-        "updateCalendarConnection",
-        "syncCalendar",
-        "resubscribeCalendar",
-        "listEvents",
-        "listEventSeries",
-        "getEventDetails",
-        "createCalendarBot",
-        "updateCalendarBot",
-        "deleteCalendarBot",
-    }
-)
+NOT_YET: frozenset[str] = frozenset()
 #: Reference webhook payload schemas and the event names they describe.
 WEBHOOK_SCHEMAS = {
     "bot.status_change": "BotWebhookStatusChange",
     "bot.completed": "BotWebhookCompleted",
     "bot.failed": "BotWebhookFailed",
     "bot.chat_message": "BotWebhookChatMessage",
+    "calendar.connection_created": "CalendarWebhookConnectionCreated",
+    "calendar.connection_updated": "CalendarWebhookConnectionUpdated",
+    "calendar.connection_deleted": "CalendarWebhookConnectionDeleted",
+    "calendar.events_synced": "CalendarWebhookEventsSynced",
+    "calendar.event_created": "CalendarWebhookEventCreated",
+    "calendar.event_updated": "CalendarWebhookEventUpdated",
+    "calendar.event_cancelled": "CalendarWebhookEventCancelled",
 }
 
 

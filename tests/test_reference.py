@@ -7,11 +7,11 @@ import dataclasses
 import inspect
 from pathlib import Path
 
-from mockbaas.app import make_app
 from mockbaas.client import MockClient
 from mockbaas.config import Settings
 from mockbaas.core import MockBaaS
 from mockbaas.traffic import Exchange
+from mockbaas.web.app import make_app
 from mockbaas.webhooks import Attempt
 
 REFERENCE = (Path(__file__).resolve().parent.parent / "docs" / "reference.md").read_text()

@@ -18,18 +18,15 @@ from schemathesis.config._checks import _BUILTIN_CHECK_CONFIGS
 from mockbaas.config import Settings
 from mockbaas.contract_runner import (
     NOWHERE,
-    schemathesis_config,
+    schemathesis_config_v2,
     schemathesis_document_v2,
-    v2_cursors,
 )
 from mockbaas.server import BackgroundServer
 
 KEY = "schemathesis-key"
 SEED = 20251201
 
-config = schemathesis_config(KEY, SEED, 25)
-config["dictionaries"]["cursors"]["values"] = v2_cursors()
-CONFIG = schemathesis.Config.from_dict(config)
+CONFIG = schemathesis.Config.from_dict(schemathesis_config_v2(KEY, SEED, 25))
 schema = schemathesis.openapi.from_dict(schemathesis_document_v2(), config=CONFIG)
 
 

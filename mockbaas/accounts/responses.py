@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..app import Call, Reply
+from ..web.calls import Call, Reply
 
 
 def get_webhook_url(call: Call) -> Reply:

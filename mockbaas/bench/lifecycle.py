@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..client import MockClient
+from . import memory
 from .load import API_KEY, BenchError, create_bots
 from .options import GOAL_LIFECYCLES, Options, progress
 from .procs import Child, Children
@@ -27,6 +28,7 @@ from .report import Report, Row
 LIFE_S = 3600  # one advance: every happy-path meeting (30 min + processing) is over
 WALL_GOAL_S = 10.0
 RSS_GOAL_MB = 500.0
+AT_REST_GOAL_KB = 20  # the goal for what a finished bot keeps
 LINEAR = 1.5  # "linear": time per bot at the largest size within 1.5x of the smallest's
 NOT_DELIVERED = ("pending", "failed", "invalid", "no_url")
 
@@ -84,7 +86,8 @@ def live(opts: Options, bots: int) -> Lives:
         t1 = time.time()
         advance(client, LIFE_S)
         t2 = time.time()
-        per_bot = len(client.webhooks(bot_id=ids[0]))
+        # the newest bot: the journal forgets the oldest settled deliveries first
+        per_bot = len(client.webhooks(bot_id=ids[-1]))
         expected = per_bot * bots
         stats = wait_delivered(receiver, deadline, expected=expected)
         rss = mock.peak_rss_mb()
@@ -160,6 +163,21 @@ def run(report: Report, opts: Options) -> None:
                 met=(rss < RSS_GOAL_MB) if goal and rss is not None else None,
             )
         )
+    at_rest_bots = min(opts.lifecycle_sizes[0], 10_000)
+    progress(f"lifecycle: memory at rest, {at_rest_bots:,} bots in process")
+    rest = memory.measure(at_rest_bots)
+    report.add(
+        Row(
+            "lifecycle",
+            "memory per finished bot, at rest",
+            rest.per_bot_kb,
+            "KB",
+            goal=f"<= {AT_REST_GOAL_KB:g} KB",
+            met=rest.per_bot_kb <= AT_REST_GOAL_KB,
+            note=f"tracemalloc over {rest.bots:,} bots; the webhook journal apart "
+            f"({rest.journal_mb:.0f} MB, bounded by --journal-limit and 64 MB)",
+        )
+    )
     if len(done) >= 2:
         small, large = done[0], done[-1]
         growth = large.per_bot_ms / small.per_bot_ms

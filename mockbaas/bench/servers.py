@@ -52,7 +52,11 @@ def run_bare(port: int, routes_file: str) -> None:
         body = route["body"].encode()
         app.router.add_route(route["method"], route["path"], fixed(body, route["method"] != "GET"))
     app.router.add_route("GET", "/_bench/ready", fixed(OK_BODY, False))
-    web.run_app(app, host=LOOPBACK, port=port, print=None, access_log=None)
+    from ..server import loop_factory
+
+    factory = loop_factory()  # the loop the mock runs on: the baseline must match it
+    loop = factory() if factory is not None else None
+    web.run_app(app, host=LOOPBACK, port=port, print=None, access_log=None, loop=loop)
 
 
 class Stats:
@@ -204,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         run_bare(args.port, args.routes)
     else:
         try:
-            asyncio.run(run_receiver(args.port, args.delay, args.hang))
+            from ..server import loop_factory
+
+            with asyncio.Runner(loop_factory=loop_factory()) as runner:
+                runner.run(run_receiver(args.port, args.delay, args.hang))
         except KeyboardInterrupt:
             pass
     return 0

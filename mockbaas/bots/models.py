@@ -40,6 +40,28 @@ RETRANSCRIBE_MS = 30_000
 DELETE_DATA_PER_MINUTE = 5
 SCREENSHOT_STATES = (lc.IN_CALL_NOT_RECORDING, lc.IN_CALL_RECORDING)
 PUSHABLE = frozenset(lc.STATUS_CODES) | frozenset(lc.ACTIONS)
+#: the timeout each state arms: (automatic_leave field, status it ends in, its data)
+GUARDS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    lc.IN_WAITING_ROOM: ("waiting_room_timeout", lc.WAITING_ROOM_TIMEOUT, {}),
+    lc.IN_CALL_NOT_RECORDING: (
+        "noone_joined_timeout",
+        lc.CALL_ENDED,
+        {"end_reason": "no_attendees"},
+    ),
+}
+
+
+@dataclass
+class Retranscription:
+    """A POST /bots/retranscribe not done yet: plain data, so a saved world can re-arm it."""
+
+    due: int
+    attempt: int
+    speech_to_text: Any
+    webhook_url: str | None
+    timer: Timer | None = field(default=None, repr=False)
+
+
 TRANSCRIPT_CACHE = 64
 
 
@@ -74,6 +96,8 @@ class Bot:
     plan_index: int = 0
     step_timer: Timer | None = None
     guard_timer: Timer | None = None  # waiting-room or no-one-joined timeout
+    complete_timer: Timer | None = None  # call_ended -> complete, after processing
+    retranscriptions_due: list[Retranscription] = field(default_factory=list)
     silence_timer: Timer | None = None  # automatic_leave.silence_timeout
     joined_ms: int | None = None  # entered the call
     exited_ms: int | None = None  # left the call
@@ -160,7 +184,8 @@ class BotBackend:
         return bot
 
     # -- join / leave -------------------------------------------------------------------
-    def join(self, account: Account, params: dict[str, Any]) -> Bot:
+    def join(self, account: Account, params: dict[str, Any], uuid: str | None = None) -> Bot:
+        """A bot is sent; `uuid` keeps an id drawn earlier (a v2 scheduled bot's)."""
         now = self.clock.now()
         url = params["meeting_url"]
         dedup = (account.number, url, params.get("deduplication_key"))
@@ -187,7 +212,7 @@ class BotBackend:
         elif params.get("reserved"):
             join_ms = now + RESERVED_LEAD_MS
         bot = Bot(
-            uuid=self.ids.uuid(),
+            uuid=uuid or self.ids.uuid(),
             id=self.ids.next_int("bot"),
             account=account,
             params=params,
@@ -204,7 +229,6 @@ class BotBackend:
         else:
             bot.plan = list(scenario.steps)
         self.add(bot)
-        self._dedup[dedup] = now
         if join_ms == now and bot.plan[0].after_ms == 0:
             # joining_call happens within the request: a DELETE or a push that follows
             # at once finds the bot joining, whatever the event loop did in between
@@ -214,9 +238,14 @@ class BotBackend:
         return bot
 
     def add(self, bot: Bot) -> None:
-        """Index a new (or restored) bot; bots are added in creation order."""
+        """Index a new bot, or a bot of a loaded world: every bot comes through here, in
+        creation order."""
         self.bots[bot.uuid] = bot
         self.by_account.setdefault(bot.account.number, []).append(bot)
+        p = bot.params
+        self._dedup[(bot.account.number, p["meeting_url"], p.get("deduplication_key"))] = (
+            bot.created_ms
+        )
 
     def leave(self, account: Account, uuid: str) -> Bot:
         bot = self.get(account, uuid)
@@ -231,7 +260,11 @@ class BotBackend:
             bot.step_timer = None
             return
         step = bot.plan[bot.plan_index]
-        due = (self.clock.now() if base is None else base) + step.after_ms
+        self.arm_step(bot, (self.clock.now() if base is None else base) + step.after_ms)
+
+    def arm_step(self, bot: Bot, due: int) -> None:
+        """The timer of the bot's next plan step (`plan[plan_index]`), due at `due`."""
+        step = bot.plan[bot.plan_index]
 
         async def run() -> None:
             self._run_step(bot, step)
@@ -254,9 +287,11 @@ class BotBackend:
             bot.step_timer = None
         bot.plan_index = len(bot.plan)
 
-    def _guard(self, bot: Bot, seconds: int, status: str, **data: Any) -> None:
+    def arm_guard(self, bot: Bot, due: int) -> None:
+        """The timeout its current state arms (`GUARDS`), due at `due`."""
         if bot.guard_timer is not None:
             bot.guard_timer.cancel()
+        _, status, data = GUARDS[bot.status or ""]
 
         async def fire() -> None:
             bot.guard_timer = None
@@ -264,7 +299,11 @@ class BotBackend:
                 self._drop_plan(bot)
                 self._apply(bot, status, **data)
 
-        bot.guard_timer = self.clock.call_later(seconds, fire, f"bot {bot.uuid} timeout")
+        bot.guard_timer = self.clock.call_at(due, fire, f"bot {bot.uuid} timeout")
+
+    def rearm_silence(self, bot: Bot) -> None:
+        """A loaded world's silence timeout (state.py)."""
+        self._silence_guard(bot)
 
     def _silence_guard(self, bot: Bot) -> None:
         """automatic_leave.silence_timeout: a call that stays silent that long while
@@ -392,12 +431,8 @@ class BotBackend:
             bot.screenshots.append(now)
 
         # what each state arms or ends
-        if status == lc.IN_WAITING_ROOM:
-            self._guard(bot, bot.timeout("waiting_room_timeout"), lc.WAITING_ROOM_TIMEOUT)
-        elif status == lc.IN_CALL_NOT_RECORDING:
-            self._guard(
-                bot, bot.timeout("noone_joined_timeout"), lc.CALL_ENDED, end_reason="no_attendees"
-            )
+        if status in GUARDS:
+            self.arm_guard(bot, now + bot.timeout(GUARDS[status][0]) * 1000)
         elif bot.guard_timer is not None:
             bot.guard_timer.cancel()
             bot.guard_timer = None
@@ -426,10 +461,16 @@ class BotBackend:
             self._fail(bot, failure)
             return
 
+        self.arm_complete(bot, now + bot.scenario.processing_ms)
+
+    def arm_complete(self, bot: Bot, due: int) -> None:
+        """The end of processing after call_ended: `complete` at `due`."""
+
         async def complete() -> None:
+            bot.complete_timer = None
             self._complete(bot)
 
-        self.clock.call_at(now + bot.scenario.processing_ms, complete, f"bot {bot.uuid} complete")
+        bot.complete_timer = self.clock.call_at(due, complete, f"bot {bot.uuid} complete")
 
     def _fail(self, bot: Bot, error_type: str) -> None:
         if bot.ended_ms is None:
@@ -748,25 +789,32 @@ class BotBackend:
         if bot.outcome != "complete" or bot.data_deleted:
             raise not_found("recording of bot", uuid)
         bot.retranscriptions += 1
-        attempt = bot.retranscriptions
+        job = Retranscription(
+            self.clock.now() + RETRANSCRIBE_MS, bot.retranscriptions, speech_to_text, webhook_url
+        )
+        bot.retranscriptions_due.append(job)
+        self.arm_retranscription(bot, job)
+        return bot
 
+    def arm_retranscription(self, bot: Bot, job: Retranscription) -> None:
         async def done() -> None:
+            job.timer = None
+            bot.retranscriptions_due.remove(job)
             if bot.data_deleted:
                 return
-            if speech_to_text or not bot.wants_transcript:
-                provider = speech_to_text or {"provider": "Default"}
+            if job.speech_to_text or not bot.wants_transcript:
+                provider = job.speech_to_text or {"provider": "Default"}
                 bot.params = bot.params | {"speech_to_text": provider}
-            self._transcribe(bot, bot.seed + attempt * 7919)
+            self._transcribe(bot, bot.seed + job.attempt * 7919)
             self.outbox.send(
                 bot.account,
                 "transcription_complete",
                 {"bot_id": bot.uuid},
-                url=webhook_url or bot.webhook_url,
+                url=job.webhook_url or bot.webhook_url,
                 subject=bot.uuid,
             )
 
-        self.clock.call_at(self.clock.now() + RETRANSCRIBE_MS, done, f"bot {bot.uuid} retranscribe")
-        return bot
+        job.timer = self.clock.call_at(job.due, done, f"bot {bot.uuid} retranscribe")
 
     # -- control view -----------------------------------------------------------------------
     def describe(self, bot: Bot) -> dict[str, Any]:

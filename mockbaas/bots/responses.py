@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..app import MOCK, Call, Reply
 from ..errors import MockError
+from ..web.calls import MOCK, Call, Reply
 from . import files, media
 
 

@@ -1,9 +1,11 @@
 """What a bot heard: speakers and a word-timed transcript, generated from a seed.
 
 Faker gives plausible speaker names; sentences draw from the word list shipped in
-`data/words.txt`, so the words depend on the seed alone. Long meetings are sampled (at
-most `MAX_SEGMENTS` segments) so payloads stay small. Generation is cheap (well under a
-millisecond for a 30-minute call): transcripts are built when asked for, never stored.
+`data/words.txt`. Both are drawn once per process into fixed pools (from a fixed seed),
+and a bot's seed picks from the pools: a 30-minute transcript costs well under a
+millisecond, so transcripts are built when asked for and never stored, and 10,000 bots
+ending together do not freeze the loop. Long meetings are sampled (at most
+`MAX_SEGMENTS` segments) so payloads stay small.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "words.txt"
 MAX_SEGMENTS = 120
 WORD_MS = 320
 GAP_MS = 40
+POOL_SEED = 0x6D6F636B  # the pools are the same in every process
+SENTENCE_POOL = 4096
+NAME_POOL = 512
+
+#: a sentence as word timings relative to its start: (start ms, end ms, word)
+Template = tuple[tuple[int, int, str], ...]
 
 
 def seeded_faker(seed: int) -> Faker:
@@ -47,18 +55,32 @@ def sentence(rng: random.Random, count: int) -> str:
     return " ".join(words) + "."
 
 
+@lru_cache(maxsize=1)
+def _sentences() -> tuple[Template, ...]:
+    rng = random.Random(POOL_SEED)
+    pool = []
+    for _ in range(SENTENCE_POOL):
+        words = sentence(rng, rng.randint(4, 14)).split()
+        starts = range(0, len(words) * (WORD_MS + GAP_MS), WORD_MS + GAP_MS)
+        pool.append(tuple((at, at + WORD_MS, w) for at, w in zip(starts, words, strict=True)))
+    return tuple(pool)
+
+
+@lru_cache(maxsize=1)
+def _names() -> tuple[str, ...]:
+    fake = _name_faker()
+    fake.seed_instance(POOL_SEED)
+    names: dict[str, None] = {}
+    while len(names) < NAME_POOL:
+        names[fake.name()] = None
+    return tuple(names)
+
+
 def speakers_for(seed: int, given: list[str] | None = None) -> list[str]:
     if given:
         return list(given)
-    fake = _name_faker()
-    fake.seed_instance(seed)
-    count = random.Random(seed).randint(2, 4)
-    names: list[str] = []
-    while len(names) < count:
-        name = fake.name()
-        if name not in names:
-            names.append(name)
-    return names
+    rng = random.Random(seed)
+    return rng.sample(_names(), rng.randint(2, 4))
 
 
 def _words(text: str, offset: float) -> list[dict[str, Any]]:
@@ -98,17 +120,21 @@ def generate(
     if recorded_seconds < 1 or not speakers:
         return []
     rng = random.Random(seed + 2)
+    pool = _sentences()
     budget = min(MAX_SEGMENTS, max(1, int(recorded_seconds // 12)))
     stride = recorded_seconds / budget
+    limit = recorded_seconds * 1000
     segments = []
     for index in range(budget):
         offset = round(index * stride + rng.uniform(0.2, 1.0), 3)
         if offset >= recorded_seconds:
             break
-        text = sentence(rng, rng.randint(4, 14))
-        words = _words(text, offset)
-        while words and words[-1]["end"] > recorded_seconds:
-            words.pop()
+        base = round(offset * 1000)
+        words = [
+            {"start": (base + start) / 1000, "end": (base + end) / 1000, "word": word}
+            for start, end, word in pool[int(rng.random() * SENTENCE_POOL)]
+            if base + end <= limit
+        ]
         if words:
             # everyone speaks once first, then at random
             speaker = speakers[index] if index < len(speakers) else rng.choice(speakers)

@@ -28,6 +28,7 @@ from ..ids import Ids
 from ..query import decode_cursor, encode_cursor, query_date
 from . import provider as pv
 from .provider import GOOGLE, Provider, RawCalendar
+from .provider import raw_calendars as raw_calendars  # the v2 surface lists the same
 
 PAGE_SIZE = 100  # the docs: events come in batches of 100
 #: the maintenance guide's calendar states
@@ -81,6 +82,20 @@ class CalendarBackend:
         self.calendars: dict[str, Calendar] = {}
         self._event_index: dict[str, Calendar] = {}
         self._bot_timers: dict[str, Timer] = {}
+
+    # -- a saved world (mockbaas/state.py) -----------------------------------------------------
+    def add(self, calendar: Calendar) -> None:
+        """Index a loaded calendar and its events."""
+        self.calendars[calendar.uuid] = calendar
+        for uuid in calendar.events:
+            self._event_index[uuid] = calendar
+
+    def armed(self) -> dict[str, Timer]:
+        """Event uuid -> the timer that sends its scheduled bot."""
+        return dict(self._bot_timers)
+
+    def rearm(self, calendar: Calendar, event_uuid: str) -> None:
+        self._arm_bot(calendar, calendar.events[event_uuid])
 
     # -- calendars ----------------------------------------------------------------------------
     def _open(self, params: dict[str, Any]) -> pv.Account:

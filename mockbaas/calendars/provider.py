@@ -177,6 +177,28 @@ class Account:
         raise not_found("provider event", ident)
 
 
+def raw_calendars(platform: str, refresh_token: str) -> list[RawCalendar]:
+    """The calendars these credentials' account starts with (primary first): stable per
+    token, so the v2 surface lists the same ones."""
+    seed = stable_seed(platform, refresh_token)
+    fake = seeded_faker(seed)
+    rng = random.Random(seed)
+    email = fake.email(safe=True).replace("example", fake.domain_word())
+    if platform == GOOGLE:
+        calendars = [RawCalendar(email, email, True, "Calendar")]
+    else:
+        calendars = [RawCalendar(microsoft_id(email, "calendar"), email, True, "Calendar")]
+    for n in range(rng.randint(1, 2)):
+        name = f"{fake.word().title()} Team"
+        if platform == GOOGLE:
+            group = fake.lexify("????????????", letters=MEET_LETTERS)
+            ident = f"{group}@group.calendar.google.com"
+        else:
+            ident = microsoft_id(email, "calendar", str(n))
+        calendars.append(RawCalendar(ident, email, False, name))
+    return calendars
+
+
 class Provider:
     """Every simulated account, found by the credentials that open it."""
 
@@ -243,24 +265,11 @@ class Provider:
 
     def _generate(self, platform: str, refresh_token: str, now_ms: int) -> Account:
         seed = stable_seed(platform, refresh_token)
-        fake = seeded_faker(seed)
-        rng = random.Random(seed)
-        email = fake.email(safe=True).replace("example", fake.domain_word())
-        while email in self.accounts:  # two tokens never share an account by chance
-            email = f"{rng.randint(2, 99)}{email}"
-        if platform == GOOGLE:
-            calendars = [RawCalendar(email, email, True, "Calendar")]
-        else:
-            calendars = [RawCalendar(microsoft_id(email, "calendar"), email, True, "Calendar")]
-        for n in range(rng.randint(1, 2)):
-            name = f"{fake.word().title()} Team"
-            if platform == GOOGLE:
-                ident = (
-                    f"{fake.lexify('????????????', letters=MEET_LETTERS)}@group.calendar.google.com"
-                )
-            else:
-                ident = microsoft_id(email, "calendar", str(n))
-            calendars.append(RawCalendar(ident, email, False, name))
+        calendars = raw_calendars(platform, refresh_token)
+        email = calendars[0].email
+        if email in self.accounts:  # two tokens never share an account by chance
+            email = f"{len(self.accounts)}.{email}"
+            calendars = [RawCalendar(c.id, email, c.is_primary, c.name) for c in calendars]
         account = Account(email=email, platform=platform, seed=seed, calendars=calendars)
         for calendar in calendars:
             self._seed_events(account, calendar, now_ms)

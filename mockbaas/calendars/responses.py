@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..app import Call, Reply
+from ..web.calls import Call, Reply
 
 
 def list_raw_calendars(call: Call) -> Reply:

@@ -2,7 +2,8 @@
 and webhooks, reset the world and redeliver webhooks anywhere.
 
 The rule, checked before any control handler runs (media links, under the same prefix,
-are protected by their own signature instead):
+are protected by their own signature instead; with a token, the dashboard's static files,
+which hold no data, are served without it):
 
 - With a control token (`--control-token`, `MOCKBAAS_CONTROL_TOKEN`, or generated at
   start-up when the mock listens on a non-loopback address), every call must carry
@@ -33,7 +34,7 @@ from ..bots.media import MEDIA_PREFIX
 from ..client import TOKEN_ENV
 from ..config import Settings
 from ..errors import MockError
-from . import PREFIX
+from . import PREFIX, UI_FILES
 
 #: Set on a request whose caller showed the control token (redeliver reads it).
 TOKEN_USED: web.RequestKey[bool] = web.RequestKey("control_token_used", bool)
@@ -135,6 +136,8 @@ class ControlGuard:
         if not path.startswith(PREFIX + "/") or path.startswith(MEDIA_PREFIX + "/"):
             return await handler(request)
         token = self.settings.control_token
+        if token and request.method in ("GET", "HEAD") and path in UI_FILES:
+            return await handler(request)  # the dashboard's files: no data, same for all
         if token:
             sent = request.headers.get("Authorization", "")
             scheme, _, credential = sent.partition(" ")

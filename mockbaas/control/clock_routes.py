@@ -8,11 +8,11 @@ from typing import Any
 from aiohttp import web
 
 from .. import stepping
-from ..app import MOCK, json_response
 from ..bots import lifecycle as lc
 from ..clock import parse_iso
 from ..core import MockBaaS
 from ..errors import invalid, not_found
+from ..web.calls import MOCK, json_response
 from .responses import MAX_ADVANCE_S, _body, _number, _text
 
 DEFAULT_MAX_S = 24 * 3600

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..app import MOCK, json_response
+from ..web.calls import MOCK, json_response
 from .responses import _body
 
 

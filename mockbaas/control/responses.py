@@ -15,8 +15,8 @@ from aiohttp import web
 
 from .. import __version__
 from ..accounts.models import API_KEY_HEADER
-from ..app import MOCK, decode_json, json_response
 from ..errors import invalid, not_found
+from ..web.calls import MOCK, decode_json, json_response
 from ..webhooks import STATES, Delivery
 from .access import TOKEN_USED
 

@@ -6,9 +6,9 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from ..app import MOCK, json_response
 from ..errors import invalid
 from ..trigger import account_for, trigger
+from ..web.calls import MOCK, json_response
 from .responses import _body, _text
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import PREFIX, trigger_routes
+from . import PREFIX, UI_FILES, trigger_routes
 from . import clock_routes as clock
 from . import fault_routes as faults
 from . import responses as r
+from . import ui_route as ui
 
 
 def add_control_routes(app: web.Application) -> None:
@@ -31,6 +32,9 @@ def add_control_routes(app: web.Application) -> None:
     add("POST", f"{PREFIX}/webhooks/{{id}}/redeliver", r.redeliver)
     add("POST", f"{PREFIX}/calendars/{{uuid}}/sync", r.calendar_sync)
     add("GET", f"{PREFIX}/requests", r.traffic)
+    add("GET", f"{PREFIX}/ui/state", ui.state)
+    for path in UI_FILES:
+        add("GET", path, ui.ui_file)
     add("GET", f"{PREFIX}/faults/api", faults.list_faults)
     add("POST", f"{PREFIX}/faults/api", faults.add_fault)
     add("DELETE", f"{PREFIX}/faults/api", faults.clear_faults)

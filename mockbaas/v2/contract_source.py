@@ -285,13 +285,15 @@ RATE_LIMITED = obj(
 
 ERROR_TEXT = {
     "400": "Bad request: the input breaks the contract (FST_ERR_VALIDATION)",
-    "401": "The API key is missing or unknown",
+    "401": "The API key is missing or unknown (calendars: the OAuth token refresh failed)",
+    "403": "The calendar provider denied permission",
     "402": "Not enough tokens left to reserve for this bot (FST_ERR_INSUFFICIENT_TOKENS)",
     "404": "No such resource for this account",
     "409": "The resource's state does not allow this operation",
     "413": "The request body is too large",
     "415": "The body is not JSON",
-    "422": "The request was understood but cannot be carried out",
+    "422": "The request was understood but cannot be carried out (a refused callback or "
+    "streaming target: FST_ERR_WEBHOOK_TARGET_REFUSED; chat disabled: FST_ERR_CHAT_DISABLED)",
     "429": "Rate limited or daily bot cap reached; retry after `retryAfter` seconds",
     "500": "Unexpected server error",
 }
@@ -390,7 +392,7 @@ def bot_paths() -> dict[str, Schema]:
                 "createBot",
                 "Create a bot that joins a meeting now",
                 "Bots",
-                responses("201", ok(obj(bot_id=UUID)), "402", "409"),
+                responses("201", ok(obj(bot_id=UUID)), "402", "409", "422"),
                 request=ref("CreateBotRequest"),
             ),
             "get": operation(
@@ -423,16 +425,7 @@ def bot_paths() -> dict[str, Schema]:
                 "batchCreateBots",
                 "Create several bots; each item succeeds or fails on its own",
                 "Bots",
-                responses(
-                    "201",
-                    obj(
-                        success={"type": "boolean", "enum": [True]},
-                        data=arr(obj(index=INT, bot_id=UUID, extra=EXTRA)),
-                        errors=arr(
-                            obj(index=INT, code=STR, message=STR, details=nul(STR), extra=EXTRA)
-                        ),
-                    ),
-                ),
+                responses("201", BATCH_ANSWER, "422"),
                 request=arr(ref("BatchCreateBotItem"), minItems=1, maxItems=100),
             )
         },
@@ -538,7 +531,7 @@ def bot_paths() -> dict[str, Schema]:
                 "retryCallback",
                 "Send an ended bot's callback again, optionally elsewhere",
                 "Bots",
-                responses("200", MESSAGE, "404", "409"),
+                responses("200", MESSAGE, "404", "409", "422"),
                 params=[BOT_ID],
                 request=nul(CALLBACK_CONFIG),
                 request_required=False,
@@ -557,8 +550,251 @@ def bot_paths() -> dict[str, Schema]:
     }
 
 
+# -- scheduled bots -----------------------------------------------------------------------
+SCHEDULED_STATUSES = ("scheduled", "cancelled", "completed", "failed")
+
+
+def with_join_at(schema: Schema, required: bool = True) -> Schema:
+    out = {**schema, "properties": {**schema["properties"], "join_at": DT}}
+    if required:
+        out["required"] = [*schema.get("required", []), "join_at"]
+    return out
+
+
+def all_optional(schema: Schema) -> Schema:
+    return {k: v for k, v in schema.items() if k != "required"}
+
+
+CREATE_SCHEDULED = with_join_at(CREATE_BOT)
+BATCH_SCHEDULED_ITEM = with_join_at(BATCH_ITEM)
+UPDATE_SCHEDULED = all_optional(with_join_at(CREATE_BOT, required=False))
+
+SCHEDULED_BOT = obj(
+    bot_id=UUID,
+    bot_name=STR,
+    bot_image=nul(STR),
+    meeting_url=STR,
+    meeting_platform=enum(*PLATFORMS),
+    recording_mode=enum(*RECORDING_MODES),
+    join_at=DT,
+    status=enum(*SCHEDULED_STATUSES),
+    created_at=DT,
+    updated_at=DT,
+    cancelled_at=nul(DT),
+    allow_multiple_bots=BOOL,
+    entry_message=nul(STR),
+    timeout_config=obj(waiting_room_timeout=nul(INT), no_one_joined_timeout=nul(INT)),
+    transcription_config=nul(
+        obj(enabled={**BOOL, "enum": [True]}, provider=enum("gladia"), custom_params=nul(FREE))
+    ),
+    streaming_config=nul(
+        obj(
+            enabled={**BOOL, "enum": [True]},
+            input_url=nul(STR),
+            output_url=nul(STR),
+            audio_frequency=nul(INT),
+        )
+    ),
+    callback_config=nul(
+        obj(
+            enabled={**BOOL, "enum": [True]},
+            url=STR,
+            secret=nul(STR),
+            method=enum("POST", "PUT"),
+        )
+    ),
+    extra=EXTRA,
+    zoom_config=nul(
+        obj(
+            credential_id=Opt(nul(UUID)),
+            credential_user_id=Opt(nul(STR)),
+            obf_token_url=Opt(nul(STR)),
+            zak_token_url=Opt(nul(STR)),
+        )
+    ),
+)
+SCHEDULED_SUMMARY = obj(
+    bot_id=UUID,
+    bot_name=STR,
+    meeting_url=STR,
+    meeting_platform=enum(*PLATFORMS),
+    join_at=DT,
+    status=enum(*SCHEDULED_STATUSES),
+    extra=EXTRA,
+    created_at=DT,
+    updated_at=DT,
+)
+BATCH_ANSWER = obj(
+    success={"type": "boolean", "enum": [True]},
+    data=arr(obj(index=INT, bot_id=UUID, extra=EXTRA)),
+    errors=arr(obj(index=INT, code=STR, message=STR, details=nul(STR), extra=EXTRA)),
+)
+
+
+def scheduled_paths() -> dict[str, Schema]:
+    return {
+        "/v2/bots/scheduled": {
+            "post": operation(
+                "createScheduledBot",
+                "Schedule a bot to join at `join_at` (at least 1 minute ahead)",
+                "Scheduled bots",
+                responses("201", ok(obj(bot_id=UUID)), "422"),
+                request=ref("CreateScheduledBotRequest"),
+            ),
+            "get": operation(
+                "listScheduledBots",
+                "List the account's scheduled bots, earliest join first",
+                "Scheduled bots",
+                responses("200", page(ref("ScheduledBotSummary"))),
+                params=[
+                    query(
+                        "limit",
+                        {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+                        text="Page size (1-100, default 50)",
+                    ),
+                    CURSOR,
+                    query("bot_id", STR, text="Part of the bot's id"),
+                    query("scheduled_before", DT),
+                    query("scheduled_after", DT),
+                    query("status", STR, text="Comma-separated: scheduled, cancelled, ..."),
+                    query("bot_name", STR, text="Part of the bot's name"),
+                    query("meeting_url", STR, text="Part of the meeting URL"),
+                    query("meeting_platform", STR, text="zoom, meet or teams"),
+                    query(
+                        "extra",
+                        {**STR, "pattern": EXTRA_FILTER},
+                        text="`field:value[,field:value]`: bots whose `extra` has all of them",
+                    ),
+                ],
+            ),
+        },
+        "/v2/bots/scheduled/batch": {
+            "post": operation(
+                "batchCreateScheduledBots",
+                "Schedule several bots; each item succeeds or fails on its own",
+                "Scheduled bots",
+                responses("201", BATCH_ANSWER, "422"),
+                request=arr(ref("BatchCreateScheduledBotItem"), minItems=1, maxItems=100),
+            )
+        },
+        "/v2/bots/scheduled/{bot_id}": {
+            "get": operation(
+                "getScheduledBotDetails",
+                "A scheduled bot's configuration and status",
+                "Scheduled bots",
+                responses("200", ok(ref("ScheduledBot")), "404"),
+                params=[BOT_ID],
+            ),
+            "patch": operation(
+                "updateScheduledBot",
+                "Change a scheduled bot (409 within 4 minutes of its join time)",
+                "Scheduled bots",
+                responses("200", MESSAGE, "404", "409", "422"),
+                params=[BOT_ID],
+                request=ref("UpdateScheduledBotRequest"),
+                request_required=False,
+            ),
+            "delete": operation(
+                "deleteScheduledBot",
+                "Cancel a scheduled bot, or make its launched bot leave",
+                "Scheduled bots",
+                responses("200", MESSAGE, "404", "409"),
+                params=[BOT_ID],
+            ),
+        },
+    }
+
+
+# -- Zoom credentials -----------------------------------------------------------------------
+CREDENTIAL_BODY = body(
+    name={"type": "string", "minLength": 1, "maxLength": 100},
+    client_id={"type": "string", "minLength": 1, "maxLength": 256},
+    client_secret={"type": "string", "minLength": 1, "maxLength": 256},
+    authorization_code=Opt({"type": "string", "maxLength": 2000}),
+    redirect_uri=Opt(URI),
+    extra=Opt(nul(FREE)),
+)
+CREDENTIAL = obj(
+    credential_id=UUID,
+    name={"type": "string", "minLength": 1, "maxLength": 100},
+    credential_type=enum("app", "user"),
+    zoom_user_id=nul(STR),
+    zoom_account_id=nul(STR),
+    zoom_email=nul(STR),
+    zoom_display_name=nul(STR),
+    scopes=nul(STR),
+    state=enum("active", "invalid"),
+    last_error_message=nul(STR),
+    last_error_at=nul(DT),
+    created_at=DT,
+    updated_at=DT,
+    extra=EXTRA,
+)
+CREDENTIAL_ID = path_param("id")
+
+
+def credential_paths() -> dict[str, Schema]:
+    return {
+        "/v2/zoom-credentials": {
+            "post": operation(
+                "createZoomCredential",
+                "Store a Zoom app's credentials, or a user's after an OAuth code exchange",
+                "Zoom credentials",
+                responses("201", ok(ref("ZoomCredential")), description="Created"),
+                request=CREDENTIAL_BODY,
+            ),
+            "get": operation(
+                "listZoomCredentials",
+                "List the account's Zoom credentials",
+                "Zoom credentials",
+                responses("200", ok(arr(ref("ZoomCredential")))),
+                params=[
+                    query("name", STR, text="Part of the name"),
+                    query("zoom_email", STR, text="Part of the Zoom email"),
+                    query("zoom_display_name", STR, text="Part of the Zoom display name"),
+                    query("zoom_user_id", STR, text="Exact Zoom user id"),
+                    query("credential_type", STR, text="Comma-separated: app, user"),
+                    query("state", STR, text="Comma-separated: active, invalid"),
+                    query(
+                        "extra",
+                        {**STR, "pattern": EXTRA_FILTER},
+                        text="`field:value[,field:value]`: credentials whose `extra` has all",
+                    ),
+                ],
+            ),
+        },
+        "/v2/zoom-credentials/{id}": {
+            "get": operation(
+                "getZoomCredential",
+                "One Zoom credential (never its secrets)",
+                "Zoom credentials",
+                responses("200", ok(ref("ZoomCredential")), "404"),
+                params=[CREDENTIAL_ID],
+            ),
+            "patch": operation(
+                "updateZoomCredential",
+                "Rename, replace the app credentials or `extra`, or re-authorize",
+                "Zoom credentials",
+                responses("200", ok(ref("ZoomCredential")), "404"),
+                params=[CREDENTIAL_ID],
+                request=all_optional(CREDENTIAL_BODY),
+            ),
+            "delete": operation(
+                "deleteZoomCredential",
+                "Delete a Zoom credential (soft)",
+                "Zoom credentials",
+                responses("200", MESSAGE, "404"),
+                params=[CREDENTIAL_ID],
+            ),
+        },
+    }
+
+
 # -- webhooks -------------------------------------------------------------------------
-def event(name: str, data: Schema) -> Schema:
+def event(name: str, data: Schema, extra: bool = True) -> Schema:
+    """A webhook body; bot events carry the bot's `extra`, calendar events do not."""
+    if not extra:
+        return obj(event={"type": "string", "enum": [name]}, data=data)
     return obj(event={"type": "string", "enum": [name]}, data=data, extra=EXTRA)
 
 
@@ -613,6 +849,407 @@ CHAT_MESSAGE = event(
     ),
 )
 
+# -- calendars ------------------------------------------------------------------------------
+CAL_PLATFORMS = ("google", "microsoft")
+CAL_STATUSES = ("active", "error", "revoked", "permission_denied")
+EVENT_STATUSES = ("confirmed", "cancelled", "tentative")
+EVENT_TYPES = ("one_off", "recurring")
+OAUTH = {
+    "oauth_client_id": STR,
+    "oauth_client_secret": STR,
+    "oauth_refresh_token": STR,
+    "oauth_tenant_id": Opt(STR),
+}
+CONNECT = body(calendar_platform=enum(*CAL_PLATFORMS), **OAUTH)
+CALENDAR_SUMMARY = obj(
+    calendar_id=UUID,
+    calendar_platform=enum(*CAL_PLATFORMS),
+    account_email=STR,
+    status=enum(*CAL_STATUSES),
+    synced_at=nul(DT),
+    created_at=DT,
+)
+CALENDAR_DETAILS = obj(
+    calendar_id=UUID,
+    calendar_platform=enum(*CAL_PLATFORMS),
+    account_email=STR,
+    status=enum(*CAL_STATUSES),
+    status_message=nul(STR),
+    subscription_id=nul(STR),
+    subscription_expires_at=nul(DT),
+    synced_at=nul(DT),
+    sync_status=nul(enum("success", "failed", "partial")),
+    sync_error=nul(STR),
+    provider_metadata=nul(FREE),
+    created_at=DT,
+    updated_at=DT,
+)
+EVENT_FIELDS: dict[str, Schema] = {
+    "event_id": UUID,
+    "title": STR,
+    "start_time": DT,
+    "end_time": DT,
+    "status": enum(*EVENT_STATUSES),
+    "is_exception": BOOL,
+    "meeting_url": nul(STR),
+    "meeting_platform": nul(enum(*PLATFORMS)),
+    "calendar_id": UUID,
+    "bot_scheduled": BOOL,
+    "created_at": DT,
+}
+EVENT = obj(series_id=UUID, event_type=enum(*EVENT_TYPES), **EVENT_FIELDS)
+SERIES = obj(
+    series_id=UUID,
+    event_type=enum(*EVENT_TYPES),
+    calendar_id=UUID,
+    created_at=DT,
+    events=arr(obj(**EVENT_FIELDS)),
+)
+ATTENDEE = obj(
+    email=STR,
+    name=nul(STR),
+    response_status=enum("accepted", "declined", "tentative", "needsAction"),
+    organizer=Opt(BOOL),
+    self=Opt(BOOL),
+)
+EVENT_DETAILS = obj(
+    event_id=UUID,
+    series_id=UUID,
+    event_type=enum(*EVENT_TYPES),
+    title=STR,
+    description=nul(STR),
+    location=nul(STR),
+    start_time=DT,
+    end_time=DT,
+    timezone=nul(STR),
+    is_all_day=BOOL,
+    status=enum(*EVENT_STATUSES),
+    organizer_email=nul(STR),
+    organizer_name=nul(STR),
+    attendees=nul(arr(ATTENDEE)),
+    meeting_url=nul(STR),
+    meeting_platform=nul(enum(*PLATFORMS)),
+    calendar_id=UUID,
+    calendar_platform=enum(*CAL_PLATFORMS),
+    bot_scheduled=BOOL,
+    raw_payload=nul(FREE),
+    created_at=DT,
+    updated_at=DT,
+)
+TARGET = {"series_id": UUID, "all_occurrences": BOOL, "event_id": Opt(UUID)}
+
+
+def _bot_config(partial: bool) -> Schema:
+    config = {k: v for k, v in CREATE_BOT["properties"].items() if k not in ("meeting_url",)}
+    config.pop("allow_multiple_bots", None)
+    if partial:  # the update's configs are objects, never null
+        for name in ("streaming_config", "transcription_config", "callback_config"):
+            config[name] = config[name]["anyOf"][0]
+    props = {k: Opt(v) for k, v in config.items()}
+    if not partial:
+        props["bot_name"] = config["bot_name"]
+    return body(**props, **TARGET)
+
+
+CALENDAR_BOT = _bot_config(partial=False)
+UPDATE_CALENDAR_BOT = _bot_config(partial=True)
+PER_EVENT = obj(
+    success={"type": "boolean", "enum": [True]},
+    data=arr(obj(event_id=UUID)),
+    errors=arr(obj(event_id=UUID, code=STR, message=STR, details=nul(STR))),
+)
+CALENDAR_ID = path_param("calendar_id")
+
+
+def _page_params(*more: Schema) -> list[Schema]:
+    return [LIMIT, CURSOR, *more]
+
+
+def calendar_paths() -> dict[str, Schema]:
+    tag = "Calendars"
+    return {
+        "/v2/calendars/list-raw": {
+            "post": operation(
+                "listRawCalendars",
+                "The calendars some OAuth credentials can see (nothing is connected)",
+                tag,
+                responses(
+                    "200",
+                    ok(arr(obj(id=STR, name=STR, email=STR, is_primary=BOOL))),
+                    "401",
+                    "403",
+                ),
+                request=CONNECT,
+            )
+        },
+        "/v2/calendars": {
+            "post": operation(
+                "createCalendarConnection",
+                "Connect a calendar: its events are synced at once",
+                tag,
+                responses(
+                    "201",
+                    ok(
+                        obj(
+                            calendar_id=UUID,
+                            calendar_platform=enum(*CAL_PLATFORMS),
+                            account_email=STR,
+                            status=enum(*CAL_STATUSES),
+                            created_at=DT,
+                        )
+                    ),
+                    "401",
+                    "409",
+                ),
+                request=body(calendar_platform=enum(*CAL_PLATFORMS), raw_calendar_id=STR, **OAUTH),
+            ),
+            "get": operation(
+                "listCalendars",
+                "List the account's calendar connections",
+                tag,
+                responses("200", page(ref("CalendarSummary"))),
+                params=_page_params(
+                    query("account_email", STR, text="Part of the account email"),
+                    query("calendar_platform", STR, text="Comma-separated: google, microsoft"),
+                    query("status", STR, text="Comma-separated connection statuses"),
+                ),
+            ),
+        },
+        "/v2/calendars/{calendar_id}": {
+            "get": operation(
+                "getCalendarDetails",
+                "A calendar connection",
+                tag,
+                responses("200", ok(ref("CalendarDetails")), "404"),
+                params=[CALENDAR_ID],
+            ),
+            "delete": operation(
+                "deleteCalendarConnection",
+                "Disconnect a calendar; its scheduled bots are cancelled",
+                tag,
+                responses("200", MESSAGE, "404"),
+                params=[CALENDAR_ID],
+            ),
+            "patch": operation(
+                "updateCalendarConnection",
+                "New OAuth credentials for a connection",
+                tag,
+                responses(
+                    "200",
+                    ok(
+                        obj(
+                            calendar_id=UUID,
+                            calendar_platform=enum(*CAL_PLATFORMS),
+                            account_email=STR,
+                            status=enum(*CAL_STATUSES),
+                            updated_at=DT,
+                        )
+                    ),
+                    "401",
+                    "403",
+                    "404",
+                ),
+                params=[CALENDAR_ID],
+                request=body(**OAUTH),
+            ),
+        },
+        "/v2/calendars/{calendar_id}/sync": {
+            "post": operation(
+                "syncCalendar",
+                "Sync a calendar's events now",
+                tag,
+                responses("200", MESSAGE, "401", "404"),
+                params=[CALENDAR_ID],
+            )
+        },
+        "/v2/calendars/{calendar_id}/resubscribe": {
+            "post": operation(
+                "resubscribeCalendar",
+                "Renew the calendar's push subscription",
+                tag,
+                responses(
+                    "200", ok(obj(calendar_id=UUID, resubscribed_at=DT)), "401", "403", "404"
+                ),
+                params=[CALENDAR_ID],
+            )
+        },
+        "/v2/calendars/{calendar_id}/events": {
+            "get": operation(
+                "listEvents",
+                "A calendar's events, earliest first",
+                tag,
+                responses("200", page(ref("CalendarEvent")), "404"),
+                params=_page_params(
+                    query("start_date", DT, text="Events starting at or after"),
+                    query("end_date", DT, text="Events ending at or before"),
+                    query("status", STR, text="Comma-separated: confirmed, cancelled, tentative"),
+                    query("show_cancelled", {**BOOL, "default": True}),
+                    CALENDAR_ID,
+                ),
+            )
+        },
+        "/v2/calendars/{calendar_id}/series": {
+            "get": operation(
+                "listEventSeries",
+                "A calendar's event series (a one-off event is a series of one)",
+                tag,
+                responses("200", page(ref("CalendarSeries")), "404"),
+                params=_page_params(
+                    query("event_type", STR, text="Comma-separated: one_off, recurring"),
+                    query("show_cancelled", {**BOOL, "default": True}),
+                    CALENDAR_ID,
+                ),
+            )
+        },
+        "/v2/calendars/{calendar_id}/events/{event_id}": {
+            "get": operation(
+                "getEventDetails",
+                "One calendar event",
+                tag,
+                responses("200", ok(ref("CalendarEventDetails")), "404"),
+                params=[CALENDAR_ID, path_param("event_id")],
+            )
+        },
+        "/v2/calendars/{calendar_id}/bots": {
+            "post": operation(
+                "createCalendarBot",
+                "Schedule bots on an event or every future occurrence of a series",
+                tag,
+                responses("201", PER_EVENT, "404", "422"),
+                params=[CALENDAR_ID],
+                request=ref("CreateCalendarBotRequest"),
+            ),
+            "patch": operation(
+                "updateCalendarBot",
+                "Change the scheduled bots of an event or series",
+                tag,
+                responses("200", PER_EVENT, "404", "409", "422"),
+                params=[CALENDAR_ID],
+                request=ref("UpdateCalendarBotRequest"),
+            ),
+            "delete": operation(
+                "deleteCalendarBot",
+                "Cancel the bots of an event or series",
+                tag,
+                responses("200", PER_EVENT, "404", "409"),
+                params=[CALENDAR_ID],
+                request=body(**TARGET),
+            ),
+        },
+    }
+
+
+INSTANCE = obj(
+    event_id=UUID,
+    start=DT,
+    end=DT,
+    title=STR,
+    status=enum(*EVENT_STATUSES),
+    is_all_day=BOOL,
+    is_exception=BOOL,
+    bot_scheduled=BOOL,
+    meeting_url=nul(URI),
+    meeting_platform=nul(enum(*PLATFORMS)),
+)
+SERIES_HEAD = {
+    "calendar_id": UUID,
+    "event_type": enum(*EVENT_TYPES),
+    "series_id": nul(UUID),
+}
+CONNECTION_CREATED = event(
+    "calendar.connection_created",
+    obj(
+        calendar_id=UUID,
+        calendar_platform=enum(*CAL_PLATFORMS),
+        account_email=STR,
+        status=enum(*CAL_STATUSES),
+        created_at=DT,
+    ),
+    extra=False,
+)
+CONNECTION_UPDATED = event(
+    "calendar.connection_updated",
+    obj(
+        calendar_id=UUID,
+        calendar_platform=enum(*CAL_PLATFORMS),
+        account_email=STR,
+        status=enum(*CAL_STATUSES),
+        created_at=DT,
+        updated_at=DT,
+    ),
+    extra=False,
+)
+CONNECTION_DELETED = event(
+    "calendar.connection_deleted",
+    obj(calendar_id=UUID, calendar_platform=enum(*CAL_PLATFORMS), deleted_at=DT),
+    extra=False,
+)
+EVENTS_SYNCED = event(
+    "calendar.events_synced",
+    obj(
+        calendar_id=UUID,
+        events=arr(
+            obj(
+                event_type=enum(*EVENT_TYPES),
+                series_id=nul(UUID),
+                series_bot_scheduled=BOOL,
+                instances=arr(INSTANCE),
+            )
+        ),
+    ),
+    extra=False,
+)
+EVENT_CREATED = event(
+    "calendar.event_created",
+    obj(**SERIES_HEAD, series_bot_scheduled=BOOL, instances=arr(INSTANCE)),
+    extra=False,
+)
+EVENT_UPDATED = event(
+    "calendar.event_updated",
+    obj(
+        **SERIES_HEAD,
+        series_bot_scheduled=BOOL,
+        is_exception=BOOL,
+        affected_instances=arr(INSTANCE),
+    ),
+    extra=False,
+)
+EVENT_CANCELLED = event(
+    "calendar.event_cancelled",
+    obj(**SERIES_HEAD, cancelled_instances=arr(INSTANCE)),
+    extra=False,
+)
+CALENDAR_WEBHOOKS = {
+    "calendar.connection_created": (
+        "CalendarConnectionCreated",
+        "A calendar was connected",
+        CONNECTION_CREATED,
+    ),
+    "calendar.connection_updated": (
+        "CalendarConnectionUpdated",
+        "A connection's credentials or status changed",
+        CONNECTION_UPDATED,
+    ),
+    "calendar.connection_deleted": (
+        "CalendarConnectionDeleted",
+        "A calendar was disconnected",
+        CONNECTION_DELETED,
+    ),
+    "calendar.events_synced": (
+        "CalendarEventsSynced",
+        "A sync found these events (the first sync: all of them)",
+        EVENTS_SYNCED,
+    ),
+    "calendar.event_created": ("CalendarEventCreated", "A new event", EVENT_CREATED),
+    "calendar.event_updated": ("CalendarEventUpdated", "An event changed", EVENT_UPDATED),
+    "calendar.event_cancelled": (
+        "CalendarEventCancelled",
+        "An event was cancelled",
+        EVENT_CANCELLED,
+    ),
+}
+
+
 WEBHOOKS = {
     "bot.status_change": ("BotStatusChange", "A bot's status changed", STATUS_CHANGE),
     "bot.completed": (
@@ -626,6 +1263,7 @@ WEBHOOKS = {
         FAILED,
     ),
     "bot.chat_message": ("BotChatMessage", "Someone wrote in the meeting's chat", CHAT_MESSAGE),
+    **CALENDAR_WEBHOOKS,
 }
 
 
@@ -639,6 +1277,19 @@ def document() -> Schema:
         "BotSummary": BOT_SUMMARY,
         "Person": PERSON,
         "Tokens": TOKENS,
+        "CreateScheduledBotRequest": CREATE_SCHEDULED,
+        "BatchCreateScheduledBotItem": BATCH_SCHEDULED_ITEM,
+        "UpdateScheduledBotRequest": UPDATE_SCHEDULED,
+        "ScheduledBot": SCHEDULED_BOT,
+        "ScheduledBotSummary": SCHEDULED_SUMMARY,
+        "ZoomCredential": CREDENTIAL,
+        "CalendarSummary": CALENDAR_SUMMARY,
+        "CalendarDetails": CALENDAR_DETAILS,
+        "CalendarEvent": EVENT,
+        "CalendarSeries": SERIES,
+        "CalendarEventDetails": EVENT_DETAILS,
+        "CreateCalendarBotRequest": CALENDAR_BOT,
+        "UpdateCalendarBotRequest": UPDATE_CALENDAR_BOT,
     }
     webhooks: Schema = {}
     for name, (component, text, schema) in WEBHOOKS.items():
@@ -670,8 +1321,13 @@ def document() -> Schema:
         },
         "servers": [{"url": "https://api.meetingbaas.com", "description": "production"}],
         "security": [{"ApiKeyAuth": []}],
-        "tags": [{"name": "Bots"}],
-        "paths": bot_paths(),
+        "tags": [
+            {"name": "Bots"},
+            {"name": "Scheduled bots"},
+            {"name": "Calendars"},
+            {"name": "Zoom credentials"},
+        ],
+        "paths": bot_paths() | scheduled_paths() | calendar_paths() | credential_paths(),
         "webhooks": webhooks,
         "components": {
             "securitySchemes": {

@@ -22,6 +22,9 @@ CODES: dict[str, tuple[int, str, str]] = {
     "bot_status": (409, "Conflict", "FST_ERR_BOT_STATUS"),
     "bot_exists": (409, "Conflict", "FST_ERR_BOT_ALREADY_EXISTS"),
     "chat_disabled": (422, "Unprocessable Entity", "FST_ERR_CHAT_DISABLED"),
+    "target_refused": (422, "Unprocessable Entity", "FST_ERR_WEBHOOK_TARGET_REFUSED"),
+    "insufficient_tokens": (402, "Payment Required", "FST_ERR_INSUFFICIENT_TOKENS"),
+    "daily_bot_cap": (429, "Too Many Requests", "FST_ERR_DAILY_BOT_CAP_REACHED"),
 }
 
 
@@ -40,5 +43,5 @@ def render(error: MockError) -> tuple[int, dict[str, Any], dict[str, str] | None
     if status == 429:
         wait = error.retry_after or 1
         body["retryAfter"] = wait
-        headers = {"Retry-After": str(wait)}
+        headers = {"Retry-After": str(wait), **getattr(error, "headers", {})}
     return status, body, headers

@@ -8,8 +8,6 @@ under `_v2`; the engine's events for it are translated here instead of going out
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +20,11 @@ from ..clock import Clock, iso, maybe_iso, parse_iso
 from ..contract import Contract
 from ..errors import MockError, invalid, not_found
 from ..webhooks import Delivery, WebhookDispatcher
+from .calendars import Calendars
+from .credentials import Credentials
+from .limits import Limits
+from .listing import matches_extra, paginate, parse_bound, split_csv
+from .scheduled import Arm, Scheduler
 from .signing import CALLBACK_SECRET_HEADER, account_secret, svix_headers
 
 V2_FIELD = "_v2"
@@ -72,6 +75,10 @@ class V2Bots:
         self.seed = seed
         self.states: dict[str, V2State] = {}
         self._created = 0
+        self.limits = Limits()
+        self.scheduler = Scheduler(clock, engine.ids, self)
+        self.credentials = Credentials(clock, engine.ids)
+        self.calendars = Calendars(clock, engine.ids, self)
 
     # -- lookups ------------------------------------------------------------------------
     def get(self, account: Account, bot_id: str) -> Bot:
@@ -88,16 +95,23 @@ class V2Bots:
         return account_secret(self.seed, key)
 
     # -- create ---------------------------------------------------------------------------
-    def create(self, account: Account, request: dict[str, Any]) -> Bot:
-        url = request["meeting_url"]
+    @staticmethod
+    def check_platform(url: str) -> None:
         if lc.platform_of(url) is None:
             raise invalid(
                 "body",
                 "meeting_url",
                 "not a Zoom, Google Meet or Teams meeting link (INVALID_MEETING_PLATFORM)",
             )
+
+    def create(self, account: Account, request: dict[str, Any], uuid: str | None = None) -> Bot:
+        """One bot joins now: platform, daily cap, tokens, then dedup, as the docs order
+        them; `uuid` is a scheduled bot's id, kept when it launches."""
+        url = request["meeting_url"]
+        self.check_platform(url)
+        now = self.clock.now()
+        self.limits.check_bot(account.key, now)
         if request.get("allow_multiple_bots") is False:
-            now = self.clock.now()
             for other in self.engine.bots.values():
                 if (
                     other.account is account
@@ -128,17 +142,28 @@ class V2Bots:
         }
         if request.get("transcription_enabled"):
             params["speech_to_text"] = {"provider": "Default"}
-        return self.engine.join(account, params)
+        bot = self.engine.join(account, params, uuid=uuid)
+        self.limits.take_bot(account.key, now)
+        return bot
 
-    def batch(self, account: Account, requests: list[dict[str, Any]]) -> dict[str, Any]:
+    def batch(
+        self,
+        account: Account,
+        requests: list[dict[str, Any]],
+        create: Callable[[dict[str, Any]], str] | None = None,
+    ) -> dict[str, Any]:
+        """Each item on its own; `create` makes one and returns its id (a bot by default)."""
+        make = create or (lambda request: self.create(account, request).uuid)
         data, errors = [], []
         for index, request in enumerate(requests):
             extra = request.get("extra")
             try:
-                bot = self.create(account, request)
+                bot_id = make(request)
             except MockError as error:
                 code = {
                     "bot_exists": "BOT_ALREADY_EXISTS",
+                    "daily_bot_cap": "DAILY_BOT_CAP_REACHED",
+                    "insufficient_tokens": "INSUFFICIENT_TOKENS",
                     "validation_error": "INVALID_MEETING_PLATFORM"
                     if error.details and error.details[0].path == "meeting_url"
                     else "VALIDATION_ERROR",
@@ -154,7 +179,7 @@ class V2Bots:
                     }
                 )
                 continue
-            data.append({"index": index, "bot_id": bot.uuid, "extra": extra})
+            data.append({"index": index, "bot_id": bot_id, "extra": extra})
         return {"success": True, "data": data, "errors": errors}
 
     # -- views ------------------------------------------------------------------------------
@@ -297,14 +322,11 @@ class V2Bots:
 
         name, ident, url = contains("bot_name"), contains("bot_id"), contains("meeting_url")
         participant = (query.get("participant_name") or "").lower()
-        platforms = _csv(query.get("meeting_platform"))
-        statuses = _csv(query.get("status"))
-        bounds = {k: _date(query, k) for k in ("created_before", "created_after", "ended_after")}
-        extra = []
-        for pair in (query.get("extra") or "").split(","):
-            if pair:  # the contract's pattern made each a non-empty `field:value`
-                key, _, value = pair.partition(":")
-                extra.append((key, value))
+        platforms = split_csv(query.get("meeting_platform"))
+        statuses = split_csv(query.get("status"))
+        bounds = {
+            k: parse_bound(query, k) for k in ("created_before", "created_after", "ended_after")
+        }
 
         def keep(bot: Bot) -> bool:
             if not (name(bot.params["bot_name"]) and ident(bot.uuid) and url(bot.meeting_url)):
@@ -324,8 +346,7 @@ class V2Bots:
             ended_after = bounds["ended_after"]
             if ended_after is not None and (bot.ended_ms is None or bot.ended_ms <= ended_after):
                 return False
-            values = bot.params.get("extra") or {}
-            return all(_text(values.get(k)) == v for k, v in extra)
+            return matches_extra(bot.params.get("extra"), query.get("extra"))
 
         return keep
 
@@ -345,6 +366,10 @@ class V2Bots:
 
     # -- actions ----------------------------------------------------------------------------
     def leave(self, account: Account, bot_id: str) -> None:
+        waiting = self.scheduler.scheduled.get(bot_id)
+        if waiting is not None and waiting.account is account and waiting.status == "scheduled":
+            self.scheduler.cancel(waiting)  # a scheduled bot not launched yet: cancelled
+            return
         bot = self.get(account, bot_id)
         if bot.ended:
             raise MockError(
@@ -511,103 +536,116 @@ class V2Bots:
             return None
         return request.get("callback_config")
 
-    def _payload(self, bot: Bot, event: str, data: dict[str, Any]) -> dict[str, Any]:
-        return {"event": event, "data": data, "extra": bot.params.get("extra")}
+    def launch_failed(
+        self, account: Account, bot_id: str, request: dict[str, Any], code: str, message: str
+    ) -> None:
+        """A scheduled bot that could not join: `bot.failed` (and its callback)."""
+        data = {
+            "bot_id": bot_id,
+            "event_id": None,
+            "error_message": message,
+            "error_code": code,
+            "sent_at": iso(self.clock.now()),
+        }
+        extra = request.get("extra")
+        self.notify(account, bot_id, extra, "bot.failed", data)
+        if request.get("callback_enabled") and request.get("callback_config"):
+            self.call_back(account, bot_id, extra, request["callback_config"], "bot.failed", data)
 
     def _webhook(self, bot: Bot, event: str, data: dict[str, Any]) -> None:
-        secret = self.secret(bot.account)
+        self.notify(bot.account, bot.uuid, bot.params.get("extra"), event, data)
+
+    def notify(
+        self,
+        account: Account,
+        subject: str,
+        extra: Any,
+        event: str,
+        data: dict[str, Any],
+        with_extra: bool = True,
+    ) -> None:
+        """One Svix-signed v2 webhook to the account's URL (calendar events carry no
+        `extra`)."""
+        payload = {"event": event, "data": data}
+        if with_extra:
+            payload["extra"] = extra
+        secret = self.secret(account)
 
         def sign(delivery: Delivery) -> dict[str, str]:
             msg_id = "msg_" + delivery.id.replace("-", "")
             return svix_headers(secret, msg_id, delivery.created_at // 1000, delivery.body)
 
         self.dispatcher.send(
-            bot.account,
+            account,
             event,
             data,
             url=None,
-            subject=bot.uuid,
-            payload=self._payload(bot, event, data),
+            subject=subject,
+            payload=payload,
             contract=self.contract,
             headers=sign,
         )
 
     def _callback(self, bot: Bot, config: dict[str, Any], event: str, data: dict) -> None:
+        self.call_back(bot.account, bot.uuid, bot.params.get("extra"), config, event, data)
+
+    def call_back(
+        self,
+        account: Account,
+        bot_id: str,
+        extra: Any,
+        config: dict[str, Any],
+        event: str,
+        data: dict[str, Any],
+    ) -> None:
+        """The bot's own callback, with its `x-mb-secret`."""
         secret = config.get("secret")
         self.dispatcher.send(
-            bot.account,
+            account,
             event,
             data,
             url=config["url"],
-            subject=f"{bot.uuid}:callback",
-            payload=self._payload(bot, event, data),
+            subject=f"{bot_id}:callback",
+            payload={"event": event, "data": data, "extra": extra},
             contract=self.contract,
             headers=(lambda _d: {CALLBACK_SECRET_HEADER: secret}) if secret else None,
             method=config.get("method", "POST"),
         )
 
+    # -- state (`serve --state`) -----------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        """What v2 knows beyond the engine's bots, as plain data."""
+        return {
+            "created": self._created,
+            "bots": {
+                uuid: {
+                    "left_before_record": s.left_before_record,
+                    "final": list(s.final) if s.final else None,
+                    "chat": s.chat,
+                    "messages": s.messages,
+                }
+                for uuid, s in self.states.items()
+            },
+            "limits": self.limits.dump(),
+            "scheduled": self.scheduler.dump(),
+            "credentials": self.credentials.dump(),
+            "calendars": self.calendars.dump(),
+        }
 
-# -- pagination -----------------------------------------------------------------------------
-Key = tuple[int, str]
-
-
-def paginate(
-    items: list[Any],
-    key: Callable[[Any], Key],
-    view: Callable[[Any], dict[str, Any]],
-    query: dict[str, Any],
-    descending: bool = True,
-) -> dict[str, Any]:
-    """v2 keyset cursors: base64 of `<iso date>::<id>` naming the first item of the next
-    page; `-` + a cursor pages backward from the item it names. `items` are in page
-    order. A cursor need not name an item that still exists: it is a position."""
-    limit = query.get("limit", 50)
-    cursor = query.get("cursor")
-    start, end = 0, limit
-    if cursor:
-        backward = cursor.startswith("-")
-        at = _decode(cursor[1:] if backward else cursor)
-        first = sum(1 for i in items if (key(i) > at if descending else key(i) < at))
-        start, end = (max(0, first - limit), first) if backward else (first, first + limit)
-    return {
-        "success": True,
-        "data": [view(i) for i in items[start:end]],
-        "cursor": _encode(key(items[end])) if end < len(items) else None,
-        "prev_cursor": "-" + _encode(key(items[start])) if 0 < start < len(items) else None,
-    }
-
-
-def _encode(at: Key) -> str:
-    return base64.urlsafe_b64encode(f"{iso(at[0])}::{at[1]}".encode()).decode()
-
-
-def _decode(cursor: str) -> Key:
-    try:
-        moment, sep, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("::")
-        if not sep:
-            raise ValueError(cursor)
-        return parse_iso(moment), ident
-    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
-        raise invalid("query", "cursor", "not a cursor this API returned") from None
-
-
-def _csv(value: str | None) -> list[str]:
-    return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-def _date(query: dict[str, Any], name: str) -> int | None:
-    text = query.get(name)
-    if not text:
-        return None
-    try:
-        return parse_iso(text)
-    except ValueError:
-        raise invalid("query", name, "not an ISO 8601 date-time") from None
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    def load(
+        self, data: dict[str, Any], accounts: dict[str, Account], arm: Arm | None = None
+    ) -> None:
+        """The inverse of `dump`; `arm(saved, fn)` re-arms a timer in its old place."""
+        self._created = int(data["created"])
+        for uuid, s in data["bots"].items():
+            final = s["final"]
+            self.states[uuid] = V2State(
+                left_before_record=bool(s["left_before_record"]),
+                final=(final[0], final[1]) if final else None,
+                chat=list(s["chat"]),
+                messages=int(s["messages"]),
+            )
+        self.limits.load(data["limits"])
+        self.scheduler.load(data["scheduled"], accounts, arm)
+        self.credentials.load(data["credentials"], accounts)
+        self.calendars.load(data["calendars"], accounts)

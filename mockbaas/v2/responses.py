@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
-from ..app import MOCK, Call, Reply, json_response
 from ..control.responses import _body
 from ..errors import invalid
+from ..web.calls import MOCK, Call, Reply, json_response
+from . import targets
 
 
-def _ok(data: Any, status: int = 200) -> Reply:
+def _ok(data: Any, status: int = 200) -> tuple[int, Any]:
     return status, {"success": True, "data": data}
 
 
-def _done(message: str) -> Reply:
+def _done(message: str) -> tuple[int, Any]:
     return _ok({"message": message})
 
 
@@ -85,6 +87,148 @@ def update_bot_config(call: Call) -> Reply:
     return _done("Bot configuration updated")
 
 
+# -- scheduled bots ---------------------------------------------------------------------
+def create_scheduled_bot(call: Call) -> Reply:
+    return _ok({"bot_id": call.mock.v2.scheduler.create(call.account, call.body).uuid}, 201)
+
+
+def batch_create_scheduled_bots(call: Call) -> Reply:
+    return 201, call.mock.v2.scheduler.batch(call.account, call.body)
+
+
+def list_scheduled_bots(call: Call) -> Reply:
+    return 200, call.mock.v2.scheduler.list(call.account, call.params)
+
+
+def get_scheduled_bot(call: Call) -> Reply:
+    scheduler = call.mock.v2.scheduler
+    return _ok(scheduler.details(scheduler.get(call.account, call.params["bot_id"])))
+
+
+def update_scheduled_bot(call: Call) -> Reply:
+    call.mock.v2.scheduler.update(call.account, call.params["bot_id"], call.body or {})
+    return _done("Scheduled bot updated")
+
+
+def delete_scheduled_bot(call: Call) -> Reply:
+    return _done(call.mock.v2.scheduler.delete(call.account, call.params["bot_id"]))
+
+
+# -- calendars ------------------------------------------------------------------------------
+def list_raw_calendars(call: Call) -> Reply:
+    return _ok(call.mock.v2.calendars.list_raw(call.body))
+
+
+def create_calendar(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return _ok(calendars.created_view(calendars.connect(call.account, call.body)), 201)
+
+
+def list_calendars(call: Call) -> Reply:
+    return 200, call.mock.v2.calendars.list(call.account, call.params)
+
+
+def get_calendar(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return _ok(calendars.details(calendars.get(call.account, call.params["calendar_id"])))
+
+
+def delete_calendar(call: Call) -> Reply:
+    call.mock.v2.calendars.delete(call.account, call.params["calendar_id"])
+    return _done("Calendar connection deleted")
+
+
+def update_calendar(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    c = calendars.update(call.account, call.params["calendar_id"], call.body)
+    view = calendars.created_view(c)
+    del view["created_at"]
+    return _ok(view | {"updated_at": calendars.details(c)["updated_at"]})
+
+
+def sync_calendar(call: Call) -> Reply:
+    call.mock.v2.calendars.sync(call.account, call.params["calendar_id"])
+    return _done("Calendar synced")
+
+
+def resubscribe_calendar(call: Call) -> Reply:
+    return _ok(call.mock.v2.calendars.resubscribe(call.account, call.params["calendar_id"]))
+
+
+def list_events(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return 200, calendars.list_events(call.account, call.params["calendar_id"], call.params)
+
+
+def list_event_series(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return 200, calendars.list_series(call.account, call.params["calendar_id"], call.params)
+
+
+def get_event(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    c, event = calendars.event(call.account, call.params["calendar_id"], call.params["event_id"])
+    return _ok(calendars.event_details(c, event))
+
+
+def create_calendar_bot(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return 201, calendars.schedule(call.account, call.params["calendar_id"], call.body)
+
+
+def update_calendar_bot(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return 200, calendars.update_bots(call.account, call.params["calendar_id"], call.body)
+
+
+def delete_calendar_bot(call: Call) -> Reply:
+    calendars = call.mock.v2.calendars
+    return 200, calendars.unschedule(call.account, call.params["calendar_id"], call.body)
+
+
+# -- Zoom credentials -------------------------------------------------------------------
+def create_zoom_credential(call: Call) -> Reply:
+    credentials = call.mock.v2.credentials
+    return _ok(credentials.view(credentials.create(call.account, call.body)), 201)
+
+
+def list_zoom_credentials(call: Call) -> Reply:
+    return _ok(call.mock.v2.credentials.list(call.account, call.params))
+
+
+def get_zoom_credential(call: Call) -> Reply:
+    credentials = call.mock.v2.credentials
+    return _ok(credentials.view(credentials.get(call.account, call.params["id"])))
+
+
+def update_zoom_credential(call: Call) -> Reply:
+    credentials = call.mock.v2.credentials
+    updated = credentials.update(call.account, call.params["id"], call.body or {})
+    return _ok(credentials.view(updated))
+
+
+def delete_zoom_credential(call: Call) -> Reply:
+    call.mock.v2.credentials.delete(call.account, call.params["id"])
+    return _done("Zoom credential deleted")
+
+
+# -- every v2 operation: rate limit, target policy, rate-limit headers --------------------
+def guarded(handler: Callable[[Call], Reply]) -> Callable[[Call], Reply]:
+    """Count the call against the account's rate limit, refuse user-given URLs the
+    target policy refuses (422 before anything changes), and add the rate-limit headers."""
+
+    def run(call: Call) -> Reply:
+        headers = call.mock.v2.limits.call(call.account.key, call.mock.clock.now())
+        targets.check(call.mock.targets.refusal, call.body)
+        result = handler(call)
+        if headers and isinstance(result, tuple):
+            return json_response(*result, headers=headers)
+        return result
+
+    run.__name__ = handler.__name__
+    return run
+
+
 # -- control API ----------------------------------------------------------------------------
 async def webhook_secret(request: web.Request) -> web.StreamResponse:
     """The `whsec_` secret an account's v2 webhooks are signed with."""
@@ -103,4 +247,38 @@ async def participant_chat(request: web.Request) -> web.StreamResponse:
     if not isinstance(sender, str) or not sender:
         raise invalid("body", "sender_name", "must be a non-empty string")
     request.app[MOCK].v2.chat_from_participant(request.match_info["uuid"], sender, text)
+    return json_response(200, {"ok": True})
+
+
+async def account_limits(request: web.Request) -> web.StreamResponse:
+    """GET: an account's v2 limits and usage; PUT: set tokens, daily cap, rate limit."""
+    mock = request.app[MOCK]
+    if request.method == "GET":
+        key = request.query.get("api_key", "")
+        body: dict[str, Any] = {}
+    else:
+        body = await _body(request)
+        key = body.get("api_key", "")
+    if not isinstance(key, str) or not key:
+        raise invalid(
+            "query" if request.method == "GET" else "body",
+            "api_key",
+            "give the API key whose limits these are",
+        )
+    limits = mock.v2.limits
+    now = mock.clock.now()
+    view = limits.configure(key, body, now) if body else limits.of(key).view(now)
+    return json_response(200, {"api_key": key, **view})
+
+
+async def cancel_calendar_event(request: web.Request) -> web.StreamResponse:
+    """The organizer cancels an event: `calendar.event_cancelled`, its bot is cancelled."""
+    calendars = request.app[MOCK].v2.calendars
+    connection = calendars.connections.get(request.match_info["uuid"])
+    if connection is None:
+        raise invalid("path", "uuid", "no such v2 calendar")
+    event = connection.events.get(request.match_info["event_id"])
+    if event is None:
+        raise invalid("path", "event_id", "no such event in this calendar")
+    calendars.cancel_event(connection, event)
     return json_response(200, {"ok": True})

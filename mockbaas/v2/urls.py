@@ -25,9 +25,41 @@ HANDLERS = {
     "resendFinalWebhook": r.resend_final_webhook,
     "retryCallback": r.retry_callback,
     "updateBotConfig": r.update_bot_config,
+    "createScheduledBot": r.create_scheduled_bot,
+    "batchCreateScheduledBots": r.batch_create_scheduled_bots,
+    "listScheduledBots": r.list_scheduled_bots,
+    "getScheduledBotDetails": r.get_scheduled_bot,
+    "updateScheduledBot": r.update_scheduled_bot,
+    "deleteScheduledBot": r.delete_scheduled_bot,
+    "listRawCalendars": r.list_raw_calendars,
+    "createCalendarConnection": r.create_calendar,
+    "listCalendars": r.list_calendars,
+    "getCalendarDetails": r.get_calendar,
+    "deleteCalendarConnection": r.delete_calendar,
+    "updateCalendarConnection": r.update_calendar,
+    "syncCalendar": r.sync_calendar,
+    "resubscribeCalendar": r.resubscribe_calendar,
+    "listEvents": r.list_events,
+    "listEventSeries": r.list_event_series,
+    "getEventDetails": r.get_event,
+    "createCalendarBot": r.create_calendar_bot,
+    "updateCalendarBot": r.update_calendar_bot,
+    "deleteCalendarBot": r.delete_calendar_bot,
+    "createZoomCredential": r.create_zoom_credential,
+    "listZoomCredentials": r.list_zoom_credentials,
+    "getZoomCredential": r.get_zoom_credential,
+    "updateZoomCredential": r.update_zoom_credential,
+    "deleteZoomCredential": r.delete_zoom_credential,
 }
+HANDLERS = {op: r.guarded(handler) for op, handler in HANDLERS.items()}
 
 
 def add_v2_control_routes(app: web.Application) -> None:
     app.router.add_get(f"{CONTROL_PREFIX}/v2/webhook-secret", r.webhook_secret)
     app.router.add_post(f"{CONTROL_PREFIX}/v2/bots/{{uuid}}/chat", r.participant_chat)
+    app.router.add_post(
+        f"{CONTROL_PREFIX}/v2/calendars/{{uuid}}/events/{{event_id}}/cancel",
+        r.cancel_calendar_event,
+    )
+    app.router.add_get(f"{CONTROL_PREFIX}/v2/limits", r.account_limits)
+    app.router.add_put(f"{CONTROL_PREFIX}/v2/limits", r.account_limits)

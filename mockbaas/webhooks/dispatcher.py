@@ -80,6 +80,7 @@ class WebhookDispatcher:
         self._queues: dict[str, deque[Delivery]] = {}
         self._held: dict[str, Delivery] = {}  # out-of-order fault: waiting for a partner
         self._inflight: dict[str, asyncio.Task[None]] = {}  # by delivery id
+        self._progress: asyncio.Event | None = None  # set whenever an attempt finishes
         self._closing = False  # shutdown began: new events are journaled, not sent
         self._closed = False
 
@@ -158,7 +159,9 @@ class WebhookDispatcher:
             self._enqueue(held, now)
             return
         self._held[delivery.subject] = delivery
-        due = now + int(round(OUT_OF_ORDER_HOLD_S * 1000))
+        self._arm_release(delivery, now + int(round(OUT_OF_ORDER_HOLD_S * 1000)))
+
+    def _arm_release(self, delivery: Delivery, due: int) -> None:
         delivery.next_attempt_at = due
 
         async def release() -> None:
@@ -219,6 +222,8 @@ class WebhookDispatcher:
         due, so launched at once) has taken its place."""
         if self._inflight.get(delivery_id) is task:
             del self._inflight[delivery_id]
+            if self._progress is not None:
+                self._progress.set()
 
     async def _attempt(self, delivery: Delivery, due: int) -> None:
         attempt = await self._post(delivery, Kind.DELIVERY, due)
@@ -309,11 +314,15 @@ class WebhookDispatcher:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
-            await asyncio.wait(
-                list(self._inflight.values()),
-                timeout=remaining,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            # one event, not a wait on every task: thousands of posts in flight would
+            # make each wake-up cost a callback per task
+            if self._progress is None:
+                self._progress = asyncio.Event()
+            self._progress.clear()
+            try:
+                await asyncio.wait_for(self._progress.wait(), remaining)
+            except TimeoutError:
+                return False
 
     # -- journal and control ----------------------------------------------------------------
     def get(self, delivery_id: str) -> Delivery | None:
@@ -348,6 +357,44 @@ class WebhookDispatcher:
                 del self._held[delivery.subject]
             self._settle(delivery, now)
         return attempt
+
+    # -- a saved world (mockbaas/state.py) ---------------------------------------------
+    def queued(self) -> tuple[dict[str, list[Delivery]], dict[str, Delivery]]:
+        """The per-subject queues (send order) and the out-of-order fault's held events."""
+        return {s: list(q) for s, q in self._queues.items()}, dict(self._held)
+
+    def adopt(
+        self,
+        journal: list[Delivery],
+        queues: dict[str, list[Delivery]],
+        held: dict[str, Delivery],
+    ) -> None:
+        """Take over a loaded journal; timers come back one by one through `rearm`."""
+        for delivery in journal:
+            self.journal.add(delivery)
+        self.journal.seq = max((d.seq for d in journal), default=0)
+        self._queues = {s: deque(q) for s, q in queues.items() if q}
+        self._held = dict(held)
+
+    def rearm(self, delivery: Delivery, due: int) -> None:
+        """The timer a pending delivery had: its hold (out-of-order fault) or next attempt."""
+        if self._held.get(delivery.subject) is delivery:
+            self._arm_release(delivery, due)
+        else:
+            self._schedule(delivery, due)
+
+    async def pause(self) -> None:
+        """Stop the attempts in flight unrecorded, before the world is saved: the restarted
+        world makes them again (at least once, never lost)."""
+        tasks = dict(self._inflight)
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        for delivery_id in tasks:
+            delivery = self.journal.get(delivery_id)
+            if delivery is not None and delivery.state is State.PENDING:
+                delivery.tries -= 1  # the cancelled attempt was never recorded
+        self._inflight.clear()
 
     def pending(self) -> list[Delivery]:
         return [d for d in self.journal if d.state is State.PENDING]
@@ -422,7 +469,12 @@ class WebhookDispatcher:
 
         jobs = [asyncio.ensure_future(last_chance(group)) for group in by_subject.values()]
         if jobs:
-            _done, late = await asyncio.wait(jobs, timeout=timeout)
+            try:
+                _done, late = await asyncio.wait(jobs, timeout=timeout)
+            except asyncio.CancelledError:  # a second Ctrl-C: the caller abandons the rest
+                for job in jobs:
+                    job.cancel()
+                raise
             for job in late:
                 job.cancel()
             await asyncio.gather(*late, return_exceptions=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..app import Call, Reply
+from ..web.calls import Call, Reply
 
 
 def list_connections(call: Call) -> Reply:

@@ -1,8 +1,7 @@
-"""The HTTP surface: routes from `openapi.json`, auth, validation, errors as JSON.
+"""What a handler deals in: the call it gets, the replies it gives, JSON in and out.
 
-Every Meeting BaaS operation is registered from the contract by operationId and wrapped
-so that, before a handler runs, the caller is authenticated and the parameters and
-body have passed the compiled schemas. Handlers stay thin: call the engine, return data.
+Handlers (`*/responses.py`) import this module only; `web/app.py` assembles the routes.
+So arrows run one way: app -> urls -> responses -> calls.
 """
 
 from __future__ import annotations
@@ -17,14 +16,15 @@ from typing import Any
 
 from aiohttp import web
 
-from .accounts.models import API_KEY_HEADER, Account
-from .contract import Contract, Operation
-from .control import PREFIX as CONTROL_PREFIX
-from .core import MockBaaS
-from .errors import Detail, MockError, invalid
-from .jsonio import dumps
-from .v2 import PREFIX as V2_PREFIX
-from .v2 import errors as v2_errors
+from ..accounts.models import API_KEY_HEADER, Account
+from ..contract import Contract, Operation
+from ..core import MockBaaS
+from ..errors import Detail, MockError, invalid
+from ..jsonio import dumps
+from ..v2 import PREFIX as V2_PREFIX
+from ..v2 import errors as v2_errors
+
+__all__ = ["MOCK", "Call", "Reply", "Handler", "dumps", "decode_json", "json_response"]
 
 log = logging.getLogger("mockbaas.http")
 
@@ -224,146 +224,3 @@ def check_response(contract: Contract, op: Operation, response: web.StreamRespon
             ),
             content_type="application/json",
         )
-
-
-@web.middleware
-async def errors_as_json(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    response, error = await _answer(request, handler)
-    if not request.path.startswith(CONTROL_PREFIX + "/") and request.path != "/openapi.json":
-        mock = request.app[MOCK]
-        mock.traffic.record(
-            mock.clock.now(),
-            request.method,
-            request.path,
-            request.query_string,
-            getattr(request.match_info.handler, "operation_id", None),
-            response.status,
-            error.as_dict() if error is not None else None,
-        )
-    return response
-
-
-async def _answer(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> tuple[web.StreamResponse, MockError | None]:
-    """The response, and the error it reports (None on success)."""
-    try:
-        return await handler(request), None
-    except MockError as error:
-        return error_response(error, request.path), error
-    except web.HTTPInternalServerError:
-        raise
-    except web.HTTPMethodNotAllowed as exc:
-        allowed = ", ".join(sorted(exc.allowed_methods))
-        error = MockError(
-            "method_not_allowed",
-            f"{request.method} is not allowed on {request.path} (allowed: {allowed})",
-        )
-        # RFC 9110: a 405 lists the methods the resource does support
-        response = error_response(error, request.path)
-        response.headers["Allow"] = allowed
-        return response, error
-    except web.HTTPException as exc:
-        if exc.status == 404:
-            error = MockError("not_found", f"no route for {request.method} {request.path}")
-        elif exc.status == 413:
-            error = MockError("payload_too_large", "request body is too large")
-        elif exc.status >= 400:
-            error = MockError("validation_error", exc.reason or "bad request")
-            return json_response(exc.status, error.as_dict()), error
-        else:
-            raise
-        return error_response(error, request.path), error
-    except Exception:
-        # a bug in the mock: say so in JSON (and the log) instead of a bare text 500
-        log.exception("%s %s failed", request.method, request.path)
-        body = {
-            "error": "internal_error",
-            "message": f"mockbaas failed on {request.method} "
-            f"{request.path}; this is a bug in the mock (see its log)",
-        }
-        return json_response(500, body), None
-
-
-def register(
-    app: web.Application,
-    mock: MockBaaS,
-    handlers: dict[str, Handler],
-    contract: Contract | None = None,
-) -> None:
-    """Route every contract operation to its handler; a missing handler is a bug."""
-    contract = contract or mock.contract
-    missing = sorted(set(contract.operations) - set(handlers))
-    if missing:
-        raise RuntimeError(f"operations without a handler: {', '.join(missing)}")
-    by_path: dict[str, list[Operation]] = {}
-    for op in contract.operations.values():
-        by_path.setdefault(op.path, []).append(op)
-    for path in sorted(by_path, key=route_order):
-        variants = [path]
-        if path.endswith("/") and len(path) > 1:
-            variants.append(path.rstrip("/"))
-        for variant in variants:
-            for op in by_path[path]:
-                app.router.add_route(
-                    op.method, variant, endpoint(op, handlers[op.operation_id], contract)
-                )
-            # Any other method ends here with 405 and this path's own methods in Allow;
-            # without it, DELETE /bots/meeting_data would fall through to DELETE /bots/{uuid}.
-            app.router.add_route("*", variant, _refuse(sorted(o.method for o in by_path[path])))
-
-
-def route_order(path: str) -> tuple[tuple[bool, str], ...]:
-    """Segment by segment, a static segment before a templated one: the first match wins,
-    so /calendars/resync_all must come before /calendars/{uuid} and /bots/meeting_data
-    before /bots/{uuid}, at any depth."""
-    return tuple((segment.startswith("{"), segment) for segment in path.split("/"))
-
-
-def _refuse(allowed: list[str]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    async def refuse(request: web.Request) -> web.StreamResponse:
-        raise web.HTTPMethodNotAllowed(request.method, allowed)
-
-    return refuse
-
-
-def make_app(mock: MockBaaS) -> web.Application:
-    from .accounts.urls import HANDLERS as account_handlers
-    from .api_faults import middleware as api_faults
-    from .bots.urls import HANDLERS as bot_handlers
-    from .bots.urls import add_media_routes
-    from .calendars.urls import HANDLERS as calendar_handlers
-    from .control.access import ControlGuard, ensure_control_token
-    from .control.urls import add_control_routes
-    from .openapi_route import add_openapi_route
-    from .v2.urls import HANDLERS as v2_handlers
-    from .v2.urls import add_v2_control_routes
-    from .zoom.urls import HANDLERS as zoom_handlers
-
-    ensure_control_token(mock.settings)
-    guard = ControlGuard(mock.settings)
-    faults = api_faults(lambda request: request.app[MOCK].api_faults)
-    app = web.Application(
-        middlewares=[errors_as_json, guard.middleware, faults],
-        client_max_size=mock.settings.max_body,
-    )
-    app[MOCK] = mock
-    add_control_routes(app)
-    add_media_routes(app)
-    add_openapi_route(app)
-    handlers = {**bot_handlers, **calendar_handlers, **account_handlers, **zoom_handlers}
-    register(app, mock, handlers)
-    add_v2_control_routes(app)
-    register(app, mock, v2_handlers, mock.contract_v2)
-
-    async def on_startup(_app: web.Application) -> None:
-        mock.start()
-
-    async def on_cleanup(_app: web.Application) -> None:
-        await mock.shutdown()
-
-    app.on_startup.append(on_startup)
-    app.on_cleanup.append(on_cleanup)
-    return app
