@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..app import MOCK, json_response
 from ..control import PREFIX
 from ..control.responses import _body
 from ..errors import invalid
+from ..web.calls import MOCK, json_response
 from .provider import GOOGLE, MICROSOFT, TOKEN_STATES, Account, Item
 
 BASE = f"{PREFIX}/provider/accounts"

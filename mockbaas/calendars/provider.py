@@ -12,6 +12,7 @@ the provider means nothing to announce.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import random
 from dataclasses import dataclass, field
@@ -206,6 +207,32 @@ class Provider:
         self.accounts: dict[str, Account] = {}
         #: (platform, refresh token) -> (account email, token state)
         self.tokens: dict[tuple[str, str], list[str]] = {}
+
+    # -- state files (--state) ------------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        return {
+            "accounts": [dataclasses.asdict(a) for a in self.accounts.values()],
+            "tokens": [[p, t, email, state] for (p, t), (email, state) in self.tokens.items()],
+        }
+
+    def load(self, data: dict[str, Any] | None) -> None:
+        if not data:
+            return
+        for raw in data["accounts"]:
+            items = {}
+            for item in raw["items"].values():
+                exceptions = {int(k): v for k, v in item["exceptions"].items()}
+                items[item["id"]] = Item(**{**item, "exceptions": exceptions})
+            account = Account(
+                **{
+                    **raw,
+                    "calendars": [RawCalendar(**c) for c in raw["calendars"]],
+                    "items": items,
+                }
+            )
+            self.accounts[account.email] = account
+        for platform, token, email, state in data["tokens"]:
+            self.tokens[(platform, token)] = [email, state]
 
     # -- accounts -------------------------------------------------------------------------
     def open(self, platform: str, refresh_token: str, now_ms: int) -> Account:
