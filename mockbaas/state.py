@@ -30,7 +30,8 @@ from . import __version__
 from .accounts.models import Account
 from .bots.media import Signer
 from .bots.models import GUARDS, Bot, Retranscription
-from .calendars.models import Calendar, RawCalendar
+from .calendars.models import Calendar
+from .calendars.provider import RawCalendar
 from .clock import Timer, iso
 from .scenarios import ScenarioBook, Step
 from .webhooks import Attempt, Delivery, Kind, State

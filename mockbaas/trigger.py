@@ -138,4 +138,5 @@ def _new_calendar(mock: MockBaaS, account: Account, url: str | None) -> str:
         calendar = mock.calendars.create(account, params)  # the answer: a dict
     finally:
         mock.calendars.outbox = outbox
-    return calendar["uuid"]
+    uuid: str = calendar["uuid"]
+    return uuid
