@@ -20,11 +20,13 @@ run: $(STAMP)  ## start the mock on $(HOST):$(PORT)
 
 test: $(STAMP)  ## install what the tests need and run the whole suite
 	$(BIN)/ruff check mockbaas tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockbaas tests
 	$(BIN)/ruff format --check mockbaas tests
+	$(BIN)/mypy
 
 bench: $(STAMP)  ## every figure against a bare aiohttp baseline, same run (ARGS="--quick")
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \

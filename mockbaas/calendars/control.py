@@ -84,7 +84,7 @@ async def add_event(request: web.Request) -> web.Response:
     body = await _body(request)
     async with mock.clock.lock:
         item = mock.calendars.provider.add(account, body)
-        answer = {"event": _item_view(account, item)}
+        answer: dict[str, Any] = {"event": _item_view(account, item)}
         answer["synced"] = mock.calendars.provider_changed(account)
     return await _changed(request, answer)
 

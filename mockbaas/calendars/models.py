@@ -115,7 +115,7 @@ class CalendarBackend:
             raise not_found("calendar", uuid)
         return calendar
 
-    def list(self, account: Account) -> list[dict[str, Any]]:
+    def list_calendars(self, account: Account) -> list[dict[str, Any]]:
         return [c.as_dict() for c in self.calendars.values() if c.account is account]
 
     def create(self, account: Account, params: dict[str, Any]) -> dict[str, Any]:
@@ -371,7 +371,7 @@ class CalendarBackend:
         more = offset + PAGE_SIZE < len(selected)
         return {"data": page, "next": encode_cursor(offset + PAGE_SIZE) if more else None}
 
-    def _targets(self, account: Account, uuid: str, all_occurrences: bool) -> list[dict]:
+    def _targets(self, account: Account, uuid: str, all_occurrences: bool) -> list[dict[str, Any]]:
         event = self.get_event(account, uuid)
         if all_occurrences and event["recurring_event_id"]:
             calendar = self._event_index[uuid]
@@ -407,7 +407,9 @@ class CalendarBackend:
             event["last_updated_at"] = self.clock.now_iso()
         return targets
 
-    def unschedule(self, account: Account, uuid: str, all_occurrences: bool) -> list[dict]:
+    def unschedule(
+        self, account: Account, uuid: str, all_occurrences: bool
+    ) -> list[dict[str, Any]]:
         targets = self._targets(account, uuid, all_occurrences)
         for event in targets:
             self._unschedule(event)
@@ -448,7 +450,8 @@ class CalendarBackend:
 
 def _organizer(event: dict[str, Any]) -> str:
     found = event["raw"]["organizer"]
-    return found["email"] if "email" in found else found["emailAddress"]["address"]
+    email: str = found["email"] if "email" in found else found["emailAddress"]["address"]
+    return email
 
 
 def _credentials(params: dict[str, Any]) -> dict[str, str]:

@@ -335,7 +335,7 @@ class Provider:
         """A plausible meeting (a series of `count` weekly occurrences when count > 0)."""
         link = meeting_link(fake, rng, rng.choice(("zoom", "meet", "teams")))
         organizer = rng.random() < 0.5
-        attendees = [{"email": account.email, "name": None}]
+        attendees: list[dict[str, Any]] = [{"email": account.email, "name": None}]
         for _ in range(rng.randint(1, 4)):
             attendees.append({"email": fake.company_email(), "name": fake.name()})
         item = Item(

@@ -10,7 +10,7 @@ def list_raw_calendars(call: Call) -> Reply:
 
 
 def list_calendars(call: Call) -> Reply:
-    return 200, call.mock.calendars.list(call.account)
+    return 200, call.mock.calendars.list_calendars(call.account)
 
 
 def create_calendar(call: Call) -> Reply:

@@ -84,7 +84,7 @@ def config_of(bot: Bot) -> dict[str, Any]:
     """The bot's streaming option, v1 shape (`input`, `output`, `audio_frequency`): its
     `streaming`, or a v2 bot's `streaming_config` when `streaming_enabled` (sample rates
     as numbers there: 16000 is `16khz`)."""
-    config = bot.params.get("streaming")
+    config: dict[str, Any] | None = bot.params.get("streaming")
     if config:
         return config
     request = bot.params.get(V2_FIELD)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..accounts.models import Account
 from ..bots import lifecycle as lc
 from ..bots.transcript import seeded_faker
-from ..calendars.models import RawCalendar, raw_calendars
+from ..calendars.provider import RawCalendar, raw_calendars
 from ..clock import Clock, iso, maybe_iso
 from ..errors import MockError, invalid, not_found
 from ..ids import Ids
@@ -194,7 +194,7 @@ class Calendars:
             "updated_at": iso(c.updated_ms),
         }
 
-    def list(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
+    def list_calendars(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
         email = (query.get("account_email") or "").lower()
         platforms = split_csv(query.get("calendar_platform"))
         statuses = split_csv(query.get("status"))
@@ -252,7 +252,7 @@ class Calendars:
             url = "https://teams.microsoft.com/l/meetup-join/" + fake.lexify("19%3a" + "?" * 24)
         else:
             url = None  # not every event is a meeting
-        attendees = [
+        attendees: list[dict[str, Any]] = [
             {"email": c.raw.email, "name": None, "response_status": "accepted", "self": True}
         ]
         for _ in range(rng.randint(1, 3)):
@@ -373,7 +373,9 @@ class Calendars:
             "updated_at": iso(e.updated_ms),
         }
 
-    def list_events(self, account: Account, calendar_id: str, query: dict) -> dict[str, Any]:
+    def list_events(
+        self, account: Account, calendar_id: str, query: dict[str, Any]
+    ) -> dict[str, Any]:
         c = self.get(account, calendar_id)
         start = parse_bound(query, "start_date")
         end = parse_bound(query, "end_date")
@@ -395,7 +397,9 @@ class Calendars:
             descending=False,
         )
 
-    def list_series(self, account: Account, calendar_id: str, query: dict) -> dict[str, Any]:
+    def list_series(
+        self, account: Account, calendar_id: str, query: dict[str, Any]
+    ) -> dict[str, Any]:
         c = self.get(account, calendar_id)
         kinds = split_csv(query.get("event_type"))
         show_cancelled = query.get("show_cancelled", True)
@@ -444,7 +448,7 @@ class Calendars:
             raise not_found("event series", body["series_id"])
         return series
 
-    def schedule(self, account: Account, calendar_id: str, body: dict) -> dict[str, Any]:
+    def schedule(self, account: Account, calendar_id: str, body: dict[str, Any]) -> dict[str, Any]:
         c = self.get(account, calendar_id)
         config = {k: v for k, v in body.items() if k not in ("series_id", "all_occurrences")}
         config.pop("event_id", None)
@@ -473,7 +477,9 @@ class Calendars:
             data.append({"event_id": event.uuid})
         return {"success": True, "data": data, "errors": errors}
 
-    def update_bots(self, account: Account, calendar_id: str, body: dict) -> dict[str, Any]:
+    def update_bots(
+        self, account: Account, calendar_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
         c = self.get(account, calendar_id)
         changes = {
             k: v for k, v in body.items() if k not in ("series_id", "all_occurrences", "event_id")
@@ -493,7 +499,9 @@ class Calendars:
             data.append({"event_id": event.uuid})
         return {"success": True, "data": data, "errors": errors}
 
-    def unschedule(self, account: Account, calendar_id: str, body: dict) -> dict[str, Any]:
+    def unschedule(
+        self, account: Account, calendar_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
         c = self.get(account, calendar_id)
         data, errors = [], []
         for event in self._targets(c, body):

@@ -49,7 +49,7 @@ class Opt:
         self.schema = schema
 
 
-def obj(closed: bool = True, **props: Schema | Opt) -> Schema:
+def obj(closed: bool = True, /, **props: Schema | Opt) -> Schema:
     """An object; every property is required unless wrapped in `Opt`. Responses are
     closed (an unknown field is a mock bug); request bodies are open, as the API is."""
     schema: Schema = {
@@ -65,7 +65,7 @@ def obj(closed: bool = True, **props: Schema | Opt) -> Schema:
 
 
 def body(**props: Schema | Opt) -> Schema:
-    return obj(closed=False, **props)
+    return obj(False, **props)
 
 
 # -- shared shapes ----------------------------------------------------------------------
@@ -854,7 +854,7 @@ CAL_PLATFORMS = ("google", "microsoft")
 CAL_STATUSES = ("active", "error", "revoked", "permission_denied")
 EVENT_STATUSES = ("confirmed", "cancelled", "tentative")
 EVENT_TYPES = ("one_off", "recurring")
-OAUTH = {
+OAUTH: dict[str, Schema | Opt] = {
     "oauth_client_id": STR,
     "oauth_client_secret": STR,
     "oauth_refresh_token": STR,
@@ -936,7 +936,11 @@ EVENT_DETAILS = obj(
     created_at=DT,
     updated_at=DT,
 )
-TARGET = {"series_id": UUID, "all_occurrences": BOOL, "event_id": Opt(UUID)}
+TARGET: dict[str, Schema | Opt] = {
+    "series_id": UUID,
+    "all_occurrences": BOOL,
+    "event_id": Opt(UUID),
+}
 
 
 def _bot_config(partial: bool) -> Schema:
@@ -1151,7 +1155,7 @@ INSTANCE = obj(
     meeting_url=nul(URI),
     meeting_platform=nul(enum(*PLATFORMS)),
 )
-SERIES_HEAD = {
+SERIES_HEAD: dict[str, Schema] = {
     "calendar_id": UUID,
     "event_type": enum(*EVENT_TYPES),
     "series_id": nul(UUID),

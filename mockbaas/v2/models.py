@@ -350,7 +350,7 @@ class V2Bots:
 
         return keep
 
-    def screenshots(self, account: Account, bot_id: str, query: dict[str, Any]) -> dict:
+    def screenshots(self, account: Account, bot_id: str, query: dict[str, Any]) -> dict[str, Any]:
         bot = self.get(account, bot_id)
         shots = [] if bot.data_deleted else list(range(len(bot.screenshots)))
 
@@ -429,7 +429,9 @@ class V2Bots:
         event, data = final
         self._webhook(bot, event, data | {"sent_at": iso(self.clock.now())})
 
-    def retry_callback(self, account: Account, bot_id: str, override: dict | None) -> None:
+    def retry_callback(
+        self, account: Account, bot_id: str, override: dict[str, Any] | None
+    ) -> None:
         bot = self.get(account, bot_id)
         final = self.state(bot).final
         if final is None:
@@ -534,7 +536,8 @@ class V2Bots:
         request = bot.params[V2_FIELD]
         if not request.get("callback_enabled"):
             return None
-        return request.get("callback_config")
+        config: dict[str, Any] | None = request.get("callback_config")
+        return config
 
     def launch_failed(
         self, account: Account, bot_id: str, request: dict[str, Any], code: str, message: str
@@ -586,7 +589,7 @@ class V2Bots:
             headers=sign,
         )
 
-    def _callback(self, bot: Bot, config: dict[str, Any], event: str, data: dict) -> None:
+    def _callback(self, bot: Bot, config: dict[str, Any], event: str, data: dict[str, Any]) -> None:
         self.call_back(bot.account, bot.uuid, bot.params.get("extra"), config, event, data)
 
     def call_back(

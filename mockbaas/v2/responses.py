@@ -97,7 +97,7 @@ def batch_create_scheduled_bots(call: Call) -> Reply:
 
 
 def list_scheduled_bots(call: Call) -> Reply:
-    return 200, call.mock.v2.scheduler.list(call.account, call.params)
+    return 200, call.mock.v2.scheduler.list_bots(call.account, call.params)
 
 
 def get_scheduled_bot(call: Call) -> Reply:
@@ -125,7 +125,7 @@ def create_calendar(call: Call) -> Reply:
 
 
 def list_calendars(call: Call) -> Reply:
-    return 200, call.mock.v2.calendars.list(call.account, call.params)
+    return 200, call.mock.v2.calendars.list_calendars(call.account, call.params)
 
 
 def get_calendar(call: Call) -> Reply:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..accounts.models import Account
@@ -112,6 +113,10 @@ class Scheduler:
 
     def batch(self, account: Account, requests: list[dict[str, Any]]) -> dict[str, Any]:
         return self.bots.batch(account, requests, create=lambda r: self.create(account, r).uuid)
+
+    def _rearm(self, bot: ScheduledBot, _due: int) -> None:
+        """A loaded bot's join timer: its due time follows from `join_ms` again."""
+        self.arm(bot)
 
     def arm(self, bot: ScheduledBot) -> None:
         if bot.timer is not None:
@@ -216,7 +221,7 @@ class Scheduler:
             "updated_at": iso(bot.updated_ms),
         }
 
-    def list(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
+    def list_bots(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
 
         def contains(name: str) -> Callable[[str], bool]:
             wanted = (query.get(name) or "").lower()
@@ -337,4 +342,4 @@ class Scheduler:
                 if arm is None:
                     self.arm(bot)
                 else:
-                    arm(item.get("timer"), lambda _due, b=bot: self.arm(b))
+                    arm(item.get("timer"), partial(self._rearm, bot))

@@ -10,7 +10,7 @@ from aiohttp import web
 from ..control import PREFIX as CONTROL_PREFIX
 from . import responses as r
 
-HANDLERS = {
+_UNGUARDED = {
     "createBot": r.create_bot,
     "batchCreateBots": r.batch_create_bots,
     "listBots": r.list_bots,
@@ -51,7 +51,7 @@ HANDLERS = {
     "updateZoomCredential": r.update_zoom_credential,
     "deleteZoomCredential": r.delete_zoom_credential,
 }
-HANDLERS = {op: r.guarded(handler) for op, handler in HANDLERS.items()}
+HANDLERS = {op: r.guarded(handler) for op, handler in _UNGUARDED.items()}
 
 
 def add_v2_control_routes(app: web.Application) -> None:
