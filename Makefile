@@ -35,4 +35,4 @@ bench: $(STAMP)  ## every figure against a bare aiohttp baseline, same run (ARGS
 	$(BIN)/python -m mockbaas.bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
