@@ -22,7 +22,7 @@ from ..bots.models import (
 )
 from ..bots.transcript import seeded_faker
 from ..clock import Clock, Timer, parse_iso
-from ..errors import MockError, not_found
+from ..errors import MockError, invalid, not_found
 from ..events import Outbox
 from ..ids import Ids
 from ..query import decode_cursor, encode_cursor, query_date
@@ -341,6 +341,7 @@ class CalendarBackend:
         return calendar.events[uuid]
 
     def list_events(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
+        query = _spelled(query)
         calendar = self.get(account, query["calendar_id"])
         now = self.clock.now()
         status = query.get("status", "upcoming")
@@ -444,6 +445,26 @@ class CalendarBackend:
         self._bot_timers[event["uuid"]] = self.clock.call_at(
             due, send_bot, f"calendar event {event['uuid']} bot"
         )
+
+
+#: the docs' camelCase filter names (calendar API update, March 2025) -> the contract's
+CAMEL_FILTERS = {
+    "attendeeEmail": "attendee_email",
+    "organizerEmail": "organizer_email",
+    "startDateGte": "start_date_gte",
+    "startDateLte": "start_date_lte",
+}
+
+
+def _spelled(query: dict[str, Any]) -> dict[str, Any]:
+    """Both spellings filter alike; two different values for one filter are refused."""
+    out = dict(query)
+    for camel, snake in CAMEL_FILTERS.items():
+        if camel in query:
+            if snake in query and query[snake] != query[camel]:
+                raise invalid("query", camel, f"differs from {snake}: give one of the two")
+            out[snake] = out.pop(camel)
+    return out
 
 
 def _organizer(event: dict[str, Any]) -> str:
