@@ -30,10 +30,13 @@ class Exchange:
     operation_id: str | None
     status: int
     error: dict[str, Any] | None
+    behaviour: bool = False  # refused by policy or a rule of time, not by the contract
 
     @property
     def violation(self) -> bool:
-        return self.status in CONTRACT_STATUSES or self.operation_id is None
+        if self.operation_id is None:
+            return True
+        return self.status in CONTRACT_STATUSES and not self.behaviour
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -66,9 +69,11 @@ class Traffic:
         operation_id: str | None,
         status: int,
         error: dict[str, Any] | None,
+        behaviour: bool = False,
     ) -> None:
         self._seq += 1
-        self._log.append((self._seq, at, method, path, query, operation_id, status, error))
+        row = (self._seq, at, method, path, query, operation_id, status, error, behaviour)
+        self._log.append(row)
 
     def position(self) -> dict[str, Any]:
         """The log as plain data (mockbaas/state.py)."""

@@ -43,4 +43,6 @@ def check(refusal: Callable[[str], str | None], body: Any) -> None:
         for path, url in urls(item, prefix):
             why = refusal(_as_http(url))
             if why is not None:
-                raise MockError("target_refused", f"{path}: {why}", [Detail("body", path, why)])
+                raise MockError(
+                    "target_refused", f"{path}: {why}", [Detail("body", path, why)], behaviour=True
+                )

@@ -48,6 +48,7 @@ async def errors_as_json(
             getattr(request.match_info.handler, "operation_id", None),
             response.status,
             error.as_dict() if error is not None else None,
+            error is not None and error.behaviour,
         )
     return response
 
