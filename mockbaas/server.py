@@ -100,12 +100,13 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
 
     if settings.state_file is not None:
         _say(f"mockbaas: stopping; saving state to {settings.state_file} (Ctrl-C again to quit)")
-    else:
-        pending = len(mock.webhooks.pending())
+    elif pending := len(mock.webhooks.pending()):
         _say(
             f"mockbaas: stopping; draining {pending} webhooks for up to "
             f"{settings.drain_timeout:g} s (Ctrl-C again to quit now)"
         )
+    else:
+        _say("mockbaas: stopping (no webhook pending)")
     await site.stop()  # no new calls; the drain is ours, so a second Ctrl-C can cut it
     stopping = asyncio.ensure_future(mock.shutdown())
     again = asyncio.ensure_future(signals.get())
