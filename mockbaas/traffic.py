@@ -49,6 +49,7 @@ class Exchange:
             "status": self.status,
             "violation": self.violation,
             "error": self.error,
+            "behaviour": self.behaviour,
         }
 
 
