@@ -30,11 +30,13 @@ class Exchange:
     operation_id: str | None
     status: int
     error: dict[str, Any] | None
+    #: query parameters the operation does not declare: ignored, so a violation
+    ignored_params: tuple[str, ...] = ()
     behaviour: bool = False  # refused by policy or a rule of time, not by the contract
 
     @property
     def violation(self) -> bool:
-        if self.operation_id is None:
+        if self.operation_id is None or self.ignored_params:
             return True
         return self.status in CONTRACT_STATUSES and not self.behaviour
 
@@ -49,6 +51,7 @@ class Exchange:
             "status": self.status,
             "violation": self.violation,
             "error": self.error,
+            "ignored_params": list(self.ignored_params),
             "behaviour": self.behaviour,
         }
 
@@ -70,11 +73,12 @@ class Traffic:
         operation_id: str | None,
         status: int,
         error: dict[str, Any] | None,
+        ignored_params: tuple[str, ...] = (),
         behaviour: bool = False,
     ) -> None:
         self._seq += 1
-        row = (self._seq, at, method, path, query, operation_id, status, error, behaviour)
-        self._log.append(row)
+        row = (self._seq, at, method, path, query, operation_id, status, error, ignored_params)
+        self._log.append((*row, behaviour))
 
     def position(self) -> dict[str, Any]:
         """The log as plain data (mockbaas/state.py)."""
