@@ -233,6 +233,19 @@ class MockClient:
     def set_faults(self, **faults: Any) -> Any:
         return self._control("PUT", "/webhooks/faults", faults)
 
+    def stream(self, bot_id: str) -> Any:
+        """The bot's live streams: input frames sent, output audio heard, the journal."""
+        return self._control("GET", f"/bots/{bot_id}/stream")
+
+    def stream_fault(
+        self, bot_id: str, drop: bool | None = None, stall_seconds: float | None = None
+    ) -> Any:
+        """Break the bot's input connection (`drop`) or hold its frames (`stall_seconds`)."""
+        body = {"drop": drop, "stall_seconds": stall_seconds}
+        return self._control(
+            "POST", f"/bots/{bot_id}/stream/faults", {k: v for k, v in body.items() if v}
+        )
+
     def fault(
         self,
         operation_id: str | None = None,

@@ -144,6 +144,11 @@ class Clock:
     def _unpin(self) -> None:
         self._pinned = False
 
+    def wall_ms(self) -> int:
+        """Where time is by the wall clock (realtime), even while a due timer holds `now()`
+        back: how late something runs against its virtual due time. Manual: `now()`."""
+        return self._target()
+
     def now_iso(self) -> str:
         return iso(self.now())
 

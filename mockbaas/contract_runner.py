@@ -14,6 +14,10 @@
   get a 2xx too. A bot still in its call at the end is made to leave, so its last events
   are checked as well.
   With `--expect-key-check`, a delivery signed with a wrong API key must be refused.
+- `stream`: your live-audio endpoint (a bot's `streaming.input`) against realistic and
+  faulty streams: drawn sample rate, meeting shape and fault (a break mid-stream, held
+  frames); it must accept every connection, read every frame, take the reconnection
+  and let each stream end with close code 1000 (see `streaming/suite.py`).
 """
 
 from __future__ import annotations
@@ -571,3 +575,7 @@ def add_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
     )
     receiver.add_argument("--junit-xml", type=Path, metavar="FILE", help="write a JUnit XML report")
     receiver.set_defaults(run=run_receiver, extra=[])
+
+    from .streaming.suite import add_stream_parser
+
+    add_stream_parser(kinds, _Help)

@@ -18,6 +18,7 @@ from .config import Settings
 from .contract import Contract
 from .ids import Ids, fresh_epoch
 from .scenarios import ScenarioBook
+from .streaming.session import StreamHub
 from .targets import TargetPolicy
 from .traffic import Traffic
 from .v2 import contract_path as v2_contract_path
@@ -98,6 +99,8 @@ class MockBaaS:
             s.base_url(),
             Signer(self.media_key),
         )
+        self.streams = StreamHub(self.clock, target_check=self.targets.refusal)
+        self.bots.listeners.append(self.streams.on_status)
         self.v2 = V2Bots(self.clock, self.bots, self.webhooks, self.contract_v2, s.seed)
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
         self.zoom = ZoomConnections(self.clock, self.ids)
@@ -140,15 +143,22 @@ class MockBaaS:
 
     async def advance(self, seconds: float, wait: float | None = None) -> dict[str, object]:
         """Move virtual time, then wait up to `wait` real seconds (default: the setting)
-        for the webhook attempts that fell due, so a test sees them in the journal.
+        for the webhook attempts that fell due, so a test sees them in the journal, and
+        for the live streams to send the audio the window covered.
         Returns how many timers ran and whether every attempt came back in time."""
         fired = await self.clock.advance(seconds)
         bound = self.settings.advance_wait if wait is None else wait
-        settled = await self.webhooks.settle(bound) if bound > 0 else not self.webhooks.in_flight
+        if bound > 0:
+            settled, streamed = await asyncio.gather(
+                self.webhooks.settle(bound), self.streams.settle(bound)
+            )
+        else:
+            settled, streamed = not self.webhooks.in_flight, self.streams.settled()
         return {
             "fired": fired,
             "webhooks_settled": settled,
             "webhooks_in_flight": self.webhooks.in_flight,
+            "streams_settled": streamed,
         }
 
     async def reset(self) -> None:
@@ -162,6 +172,7 @@ class MockBaaS:
         if dropped:
             log.info("reset dropped %d pending webhook deliveries", len(dropped))
         await self.webhooks.close()
+        await self.streams.close()
         self._build()
         self.set_public_url(public_url)
         self.clock.start()
@@ -190,7 +201,9 @@ class MockBaaS:
                 len(self.webhooks.pending()),
             )
             await self.webhooks.close()
+            await self.streams.close()  # live streams are not saved: closed with 1001
             return []
         lost = await self.webhooks.drain(self.settings.drain_timeout)
         await self.webhooks.close()
+        await self.streams.close()
         return lost

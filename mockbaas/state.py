@@ -278,7 +278,7 @@ def dump(mock: MockBaaS) -> dict[str, Any]:
         # still open after it; the file is the owner's only, like the API keys it holds
         "media_key": mock.media_key.hex() if mock.settings.media_secret is None else None,
     }
-    saved = _count_timers(data)
+    saved = _count_timers(data) + mock.streams.pending_timers()  # streams are not saved
     if saved != clock.pending:  # a timer kind this module does not know would be lost
         log.warning("state: %d pending timers, %d of them saved", clock.pending, saved)
     return data

@@ -87,7 +87,11 @@ def test_quick_run_reports_every_figure_with_its_baseline(tmp_path):
         assert wall["goal"] == ""  # the < 10 s goal is stated for 10,000 bots only
     assert by_figure["time per bot, 60 vs 20 bots"]["goal"].startswith("linear")
 
-    assert "streaming: skipped" in done.stdout
+    # streaming: 10 live streams at --speed 10 in --quick, lateness against the 100 ms goal
+    worst = by_figure["worst chunk lateness, 10 bots at --speed 10"]
+    assert worst["unit"] == "ms" and worst["value"] >= 0 and worst["goal"] == "<= 100 ms"
+    assert "frames/s" in worst["note"]
+    assert by_figure["p99 chunk lateness, 10 bots at --speed 10"]["value"] <= worst["value"]
     assert re.search(r"^\d+ of \d+ goals met", done.stdout, re.M)
 
 

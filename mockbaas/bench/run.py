@@ -14,8 +14,8 @@ from .report import Report
 
 EPILOG = """\
 sections: api (reads, POST /bots/ empty and with --preload bots), webhooks (slow and hanging
-receivers), lifecycle (--sizes whole lives), streaming (mockbaas/bench_streaming.py, when
-present).
+receivers), lifecycle (--sizes whole lives), streaming (100 live audio streams at --speed
+10, or 10 with --quick).
 
 examples:
   make bench                                 # everything, full sizes (minutes)

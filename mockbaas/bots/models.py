@@ -164,6 +164,8 @@ class BotBackend:
         self.public_url = public_url.rstrip("/")
         self.signer = signer
         self.bots: dict[str, Bot] = {}
+        #: called after each status change (the bot, its new status): live streams, etc.
+        self.listeners: list[Callable[[Bot, str], None]] = []
         #: each account's bots in creation order (ids and creation times ascending)
         self.by_account: dict[int, list[Bot]] = {}
         #: (account, meeting URL, deduplication key) -> when the last such bot was made
@@ -427,6 +429,8 @@ class BotBackend:
         self._silence_guard(bot)
         bot.history.append(entry)
         self._send_status(bot, entry)
+        for listener in self.listeners:
+            listener(bot, status)
         if status in SCREENSHOT_STATES:
             bot.screenshots.append(now)
 

@@ -3,6 +3,7 @@ bot reaches a status, until nothing is pending."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -28,8 +29,13 @@ def _max_ms(body: dict[str, Any]) -> int:
 
 
 def _settle(mock: MockBaaS) -> stepping.Settle:
-    """Wait for the webhook posts each step made due, as `advance` does."""
-    return lambda: mock.webhooks.settle(mock.settings.advance_wait)
+    """Wait for the webhook posts and stream frames each step made due, as `advance` does."""
+
+    async def settle() -> object:
+        bound = mock.settings.advance_wait
+        return await asyncio.gather(mock.webhooks.settle(bound), mock.streams.settle(bound))
+
+    return settle
 
 
 def _only(body: dict[str, Any], *names: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ..streaming.control import add_stream_routes
 from . import PREFIX, UI_FILES, trigger_routes
 from . import clock_routes as clock
 from . import fault_routes as faults
@@ -32,6 +33,7 @@ def add_control_routes(app: web.Application) -> None:
     add("POST", f"{PREFIX}/webhooks/{{id}}/redeliver", r.redeliver)
     add("POST", f"{PREFIX}/calendars/{{uuid}}/sync", r.calendar_sync)
     add("GET", f"{PREFIX}/requests", r.traffic)
+    add_stream_routes(app)
     add("GET", f"{PREFIX}/ui/state", ui.state)
     for path in UI_FILES:
         add("GET", path, ui.ui_file)

@@ -1,0 +1,1 @@
+"""Live audio over WebSockets: the `streaming` option of a bot (see `session`)."""
