@@ -4,9 +4,15 @@ package's own pytest plugin (mockbaas.pytest_plugin), the same ones users get.""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from mockbaas.client import MockClient, Response
 from mockbaas.contract import Contract
+
+# Property tests check behaviour, never speed: a busy CI machine must not fail them on
+# hypothesis' per-example deadline (speed lives in `make bench`).
+settings.register_profile("mockbaas", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("mockbaas")
 
 API_KEY = "test-key"
 MEET_URL = "https://meet.google.com/abc-defg-hij"

@@ -7,13 +7,18 @@ identical. A different seed must give different ids.
 
 from __future__ import annotations
 
+import random
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from conftest import CREDS, MEET_URL
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockbaas.client import MockClient
 from mockbaas.config import Settings
+from mockbaas.ids import Ids, mixed_seed
 from mockbaas.receiver import WebhookReceiver
 from mockbaas.server import BackgroundServer
 
@@ -129,3 +134,11 @@ def test_reset_replays_the_same_ids(api):
     first = api.join(MEET_URL)
     api.reset()
     assert api.join(MEET_URL) == first
+
+
+@given(seed=st.integers(0, 2**64), epoch=st.integers(0, 2**63 - 1), draws=st.integers(1, 50))
+def test_ids_are_the_random_uuids_of_the_seeded_stream(seed, epoch, draws):
+    """Ids.uuid formats by hand what uuid.UUID(int=..., version=4) would: same strings."""
+    ids, stream = Ids(seed, epoch), random.Random(mixed_seed(seed, epoch))
+    for _ in range(draws):
+        assert ids.uuid() == str(uuid.UUID(int=stream.getrandbits(128), version=4))
