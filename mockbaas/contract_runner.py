@@ -86,6 +86,7 @@ def schemathesis_document(path: Path | None = None) -> dict[str, Any]:
 #: Generated v2 callback URLs point here: loopback, a port nothing listens on. (The
 #: mock's dispatcher would refuse a made-up host anyway; a proxy of the real API would not.)
 NOWHERE = "http://127.0.0.1:1/mockbaas-contract"
+STREAM_NOWHERE = "ws://127.0.0.1:1/mockbaas-contract"
 #: Generated scheduled bots join then: far enough ahead of any clock a run starts with.
 LATER = "2030-01-07T09:00:00Z"
 
@@ -107,7 +108,8 @@ def schemathesis_document_v2(path: Path | None = None) -> dict[str, Any]:
             if "url" in props and "method" in props and "secret" in props:
                 props["url"] = pinned  # a callback_config
             if "input_url" in props and "output_url" in props:  # a streaming_config
-                props["input_url"] = props["output_url"] = {"anyOf": [pinned, {"type": "null"}]}
+                stream = {"type": "string", "enum": [STREAM_NOWHERE]}
+                props["input_url"] = props["output_url"] = {"anyOf": [stream, {"type": "null"}]}
             for value in node.values():
                 pin(value)
         elif isinstance(node, list):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 #: The documented `audio_frequency` values and their sample rates.
-RATES = {"16khz": 16000, "24khz": 24000}
+RATES = {"16khz": 16000, "24khz": 24000, "32khz": 32000, "48khz": 48000}  # v2 adds 32 and 48
 DEFAULT_FREQUENCY = "24khz"  # the docs' default
 SAMPLE_BYTES = 2  # 16-bit little-endian, mono
 
