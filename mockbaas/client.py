@@ -286,6 +286,39 @@ class MockClient:
     def sync_calendar(self, calendar_id: str, **changes: Any) -> Any:
         return self._control("POST", f"/calendars/{calendar_id}/sync", changes)
 
+    # -- the simulated calendar provider (a Google / Microsoft account per credentials) -------
+    def provider_account(self, platform: str, refresh_token: str) -> Any:
+        """The account these credentials open (made on first use): calendars, events, tokens."""
+        body = {"platform": platform, "oauth_refresh_token": refresh_token}
+        return self._control("POST", "/provider/accounts", body)
+
+    def _provider(self, email: str) -> str:
+        return "/provider/accounts/" + urllib.parse.quote(email, safe="@")
+
+    def provider_add_event(self, email: str, **fields: Any) -> Any:
+        """Put an event (or, with `recurrence={"count": n}`, a series) on the account."""
+        return self._control("POST", self._provider(email) + "/events", fields)
+
+    def provider_change_event(self, email: str, event_id: str, **fields: Any) -> Any:
+        """Change an event, a whole series (its id) or one occurrence (its own id)."""
+        path = self._provider(email) + "/events/" + urllib.parse.quote(event_id, safe="")
+        return self._control("PATCH", path, fields)
+
+    def provider_cancel_event(self, email: str, event_id: str) -> Any:
+        path = self._provider(email) + "/events/" + urllib.parse.quote(event_id, safe="")
+        return self._control("DELETE", path)
+
+    def provider_credentials(self, email: str, refresh_token: str, state: str) -> Any:
+        """`revoked`, `expired`, or `valid` (again, or a new token for the same account)."""
+        body = {"refresh_token": refresh_token, "state": state}
+        return self._control("PUT", self._provider(email) + "/credentials", body)
+
+    def provider_fail_syncs(self, email: str, count: int = 1, message: str | None = None) -> Any:
+        body: dict[str, Any] = {"count": count}
+        if message is not None:
+            body["message"] = message
+        return self._control("POST", self._provider(email) + "/failures", body)
+
     def requests(
         self, violations: bool = False, operation_id: str | None = None
     ) -> list[dict[str, Any]]:

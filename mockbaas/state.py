@@ -193,6 +193,9 @@ def calendar_to_dict(calendar: Calendar, armed: dict[str, Timer]) -> dict[str, A
         "seed": calendar.seed,
         "events": list(calendar.events.values()),
         "syncs": calendar.syncs,
+        "by_provider": calendar.by_provider,
+        "status": calendar.status,
+        "error_message": calendar.error_message,
         "bot_timers": {
             uuid: _timer(armed.get(uuid)) for uuid in calendar.events if _timer(armed.get(uuid))
         },
@@ -209,6 +212,9 @@ def calendar_from_dict(data: dict[str, Any], accounts: dict[str, Account]) -> Ca
         seed=int(data["seed"]),
         events={event["uuid"]: event for event in data["events"]},
         syncs=int(data["syncs"]),
+        by_provider=dict(data.get("by_provider", {})),
+        status=data.get("status", "active"),
+        error_message=data.get("error_message"),
     )
 
 
@@ -263,6 +269,7 @@ def dump(mock: MockBaaS) -> dict[str, Any]:
         "accounts": [account_to_dict(a) for a in mock.accounts.accounts.values()],
         "bots": bots,
         "calendars": calendars,
+        "calendar_provider": mock.calendars.provider.dump(),  # what the user changed there
         "zoom": {
             "connections": [connection_to_dict(c) for c in mock.zoom.connections.values()],
             "used_codes": sorted(list(code) for code in mock.zoom._used_codes),
@@ -361,6 +368,7 @@ def _load(mock: MockBaaS, data: dict[str, Any]) -> None:
         for job, saved in zip(bot.retranscriptions_due, item["retranscriptions_due"], strict=True):
             _arm(arms, saved["timer"], lambda _, b=bot, j=job: backend.arm_retranscription(b, j))
 
+    mock.calendars.provider.load(data.get("calendar_provider"))
     for item in data["calendars"]:
         calendar = calendar_from_dict(item, accounts)
         mock.calendars.add(calendar)

@@ -136,7 +136,7 @@ def _new_calendar(mock: MockBaaS, account: Account, url: str | None) -> str:
     if url:
         mock.calendars.outbox = _To(outbox, url)
     try:
-        calendar = mock.calendars.create(account, params)
+        calendar = mock.calendars.create(account, params)  # the answer: a dict
     finally:
         mock.calendars.outbox = outbox
-    return calendar.uuid
+    return calendar["uuid"]

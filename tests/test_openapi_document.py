@@ -75,7 +75,10 @@ BY_ID_OPERATIONS = {
 EXTRA_ERRORS = {
     "join": {"409"},
     "delete_data": {"403", "429"},
-    "create_calendar": {"404"},
+    "create_calendar": {"403", "404"},
+    # the calendar provider refuses revoked or expired credentials
+    "list_raw_calendars": {"403"},
+    "update_calendar": {"403"},
     "create_zoom_oauth_connection": {"409"},
 }
 

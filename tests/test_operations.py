@@ -369,16 +369,43 @@ def test_calendar_create_get_list_update_delete(api, contract):
     team = create_calendar(api, contract, raw_calendar_id=secondary["id"])
     assert team["google_id"] == secondary["id"] and team["uuid"] != calendar["uuid"]
 
+    # create answers while the first sync runs; it is done when the call returns
+    assert (calendar["status"], calendar["error_message"]) == ("syncing", None)
+    calendar = {**calendar, "status": "active"}
+    team = {**team, "status": "active"}
     got = ok(contract, "get_calendar", api.request("GET", f"/calendars/{calendar['uuid']}"))
     assert got == calendar
     listed = ok(contract, "list_calendars", api.request("GET", "/calendars/"))
     assert listed == [calendar, team]
 
-    before = len(all_events(api, contract, calendar["uuid"]))
-    new_creds = {**CREDS, "platform": "Microsoft", "oauth_refresh_token": "rotated"}
+    before = all_events(api, contract, calendar["uuid"])
+    journal = api.webhooks()
+    # a new token of the same provider account (the user signed in again)
+    api._control(
+        "PUT",
+        f"/provider/accounts/{calendar['email']}/credentials",
+        {"refresh_token": "rotated", "state": "valid"},
+    )
+    new_creds = {**CREDS, "oauth_refresh_token": "rotated"}
     resp = api.request("PATCH", f"/calendars/{calendar['uuid']}", json_body=new_creds)
     assert ok(contract, "update_calendar", resp) == {"calendar": calendar}
-    assert len(all_events(api, contract, calendar["uuid"])) == before + 1  # it resynced
+    # nothing changed on the provider and no bot was scheduled: nothing to announce
+    assert all_events(api, contract, calendar["uuid"]) == before
+    assert api.webhooks() == journal
+    # credentials of another account: the calendar follows them to its primary calendar
+    foreign = {**CREDS, "platform": "Microsoft", "oauth_refresh_token": "elsewhere"}
+    raw = api.request("POST", "/calendars/raw", json_body=foreign).json()["calendars"]
+    resp = api.request("PATCH", f"/calendars/{calendar['uuid']}", json_body=foreign)
+    moved = ok(contract, "update_calendar", resp)["calendar"]
+    assert (moved["google_id"], moved["email"]) == (raw[0]["id"], raw[0]["email"])
+    assert moved["google_id"].startswith("AAMkA") and moved["google_id"].endswith("AAA=")
+    after = {e["uuid"]: e for e in all_events(api, contract, calendar["uuid"])}
+    assert all(after[e["uuid"]]["deleted"] for e in before)  # gone with the old account
+    assert len(after) > len(before)
+    sync = api.webhooks(event="calendar.sync_events")[-1]
+    assert sync["subject"] == calendar["uuid"]
+    assert sorted(sync["payload"]["data"]["affected_event_uuids"]) == sorted(after)
+    calendar = moved
 
     event = all_events(api, contract, calendar["uuid"])[0]
     resp = api.request("DELETE", f"/calendars/{calendar['uuid']}")
@@ -417,16 +444,16 @@ def test_resync_all(api, contract):
     two = create_calendar(api, contract, oauth_refresh_token="another")
     create_calendar_other = api.request("POST", "/calendars/", json_body=CREDS, api_key="other")
     assert create_calendar_other.status == 200
-    counts = {c["uuid"]: len(all_events(api, contract, c["uuid"])) for c in (one, two)}
+    before = {c["uuid"]: all_events(api, contract, c["uuid"]) for c in (one, two)}
+    journal = api.webhooks()
     resp = api.request("POST", "/internal/calendar/resync_all")
     assert ok(contract, "resync_all", resp) == {
         "synced_calendars": [one["uuid"], two["uuid"]],
         "errors": [],
     }
-    for uuid, count in counts.items():
-        assert len(all_events(api, contract, uuid)) == count + 1
-    syncs = api.webhooks(event="calendar.sync_events")
-    assert [d["subject"] for d in syncs][-2:] == [one["uuid"], two["uuid"]]
+    # nothing changed on the provider: no invented change, nothing announced
+    assert {u: all_events(api, contract, u) for u in before} == before
+    assert api.webhooks() == journal
 
 
 def test_resync_all_on_the_2026_path(api, contract):
@@ -513,7 +540,7 @@ def test_a_sync_never_moves_what_it_deletes(api, contract):
 @pytest.mark.parametrize(
     ("changes", "added", "moved", "deleted"),
     [
-        pytest.param({}, 1, 1, 0, id="empty-body-is-a-typical-change"),
+        pytest.param({}, 0, 0, 0, id="empty-body-is-a-plain-sync"),
         pytest.param({"delete": "first"}, 0, 0, 1, id="delete-only"),
         pytest.param({"add": 2}, 2, 0, 0, id="add-only"),
         pytest.param({"move": 2}, 0, 2, 0, id="move-only"),
@@ -539,7 +566,10 @@ def test_a_sync_does_only_what_its_body_names(api, contract, changes, added, mov
     assert (len(new), len(shifted), len(gone)) == (added, moved, deleted)
     assert sorted(affected) == sorted(new + shifted + gone)
     (announced,) = api.webhooks(event="calendar.sync_events")[-1:]
-    assert announced["payload"]["data"]["affected_event_uuids"] == affected
+    if affected:
+        assert announced["payload"]["data"]["affected_event_uuids"] == affected
+    else:  # the last announcement is the creation's
+        assert announced["created_at"] < iso(now_ms(api))
 
 
 @pytest.mark.parametrize(

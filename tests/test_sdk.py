@@ -128,7 +128,8 @@ def test_every_v1_method(sdk_dir, server, name):
     calendar = data["createCalendar"]["calendar"]
     primary = next(c for c in data["listRawCalendars"]["calendars"] if c["is_primary"])
     assert (calendar["google_id"], calendar["email"]) == (primary["id"], primary["email"])
-    assert data["listCalendars"] == [calendar]
+    assert calendar["status"] == "syncing"  # create answers as the first sync starts
+    assert data["listCalendars"] == [{**calendar, "status": "active"}]
     assert data["getCalendar"]["uuid"] == calendar["uuid"]
     event = data["listCalendarEvents"]["data"][0]
     assert data["getCalendarEvent"]["uuid"] == event["uuid"]

@@ -585,3 +585,48 @@ def test_a_saved_world_with_streaming_bots_restarts_and_streams_on(tmp_path, sin
     assert len(after.audio) == 10 * 48000 and after.close_code == 1000
     assert after.audio == reference[10 * 48000 :]  # the second half of the same meeting
     assert "pending timers" not in caplog.text  # stream timers are known, not lost
+
+
+def test_a_v2_bot_streams_its_streaming_config(api, sink):
+    body = {
+        "bot_name": "v2 streamer",
+        "meeting_url": f"{MEET}?room=v2",
+        "extra": {"mockbaas_scenario": "stream_short"},
+        "streaming_enabled": True,
+        "streaming_config": {"input_url": sink.url + "/v2", "audio_frequency": 48000},
+    }
+    resp = api.request("POST", "/v2/bots", json_body=body)
+    assert resp.status in (200, 201), resp.body
+    bot = resp.json()["data"]["bot_id"]
+    api.advance(40)
+    assert sink.wait_closed("/v2")
+    (conn,) = sink.on("/v2")
+    assert len(conn.audio) == 30 * 48000 * 2 and conn.close_code == 1000
+    assert api.stream(bot)["sample_rate"] == 48000
+    off = api.request("POST", "/v2/bots", json_body={**body, "streaming_enabled": False})
+    api.advance(40)
+    assert len(sink.on("/v2")) == 1  # not enabled: never dialed
+    assert off.status in (200, 201)
+
+
+def test_output_sent_while_paused_is_discarded_and_utterances_are_timed(api, sink):
+    bot = api.join(
+        f"{MEET}?room=agent",
+        scenario="stream_pause",
+        streaming={"output": sink.url + "/agent", "audio_frequency": "16khz"},
+    )
+    api.advance(RECORD_START_S + 4)  # recording, 4 s in: the agent answers for 2 s
+    sink.send("/agent", [voiced(2.0, 16000)])
+    assert wait_until(lambda: api.stream(bot)["output"]["frames"] == 1)
+    api.advance(6)  # paused (the docs: nothing is forwarded until resume)
+    sink.send("/agent", [voiced(0.5, 16000)] * 3)
+    assert wait_until(lambda: api.stream(bot)["output"]["discarded_while_paused"] == 3)
+    api.advance(5)  # resumed
+    sink.send("/agent", [voiced(1.5, 16000)])
+    assert wait_until(lambda: api.stream(bot)["output"]["frames"] == 2)
+    out = api.stream(bot)["output"]
+    assert out["seconds"] == 3.5 and out["speech_seconds"] == 3.5
+    assert out["utterances"] == [
+        {"at": "2025-01-06T09:00:06.000Z", "seconds": 2.0},
+        {"at": "2025-01-06T09:00:17.000Z", "seconds": 1.5},
+    ]

@@ -304,6 +304,10 @@ def test_calendar_sync_events_go_to_the_account_url(api: MockClient, mockbaas_re
     assert resync.status == 200
     assert resync.json()["synced_calendars"] == [calendar]
     api.advance(0)
+    assert len(rcv.received) == 1  # nothing changed on the provider: nothing announced
+    email = resp.json()["calendar"]["email"]
+    api.provider_add_event(email, name="New", start_time="2025-01-07T10:00:00Z")
+    api.advance(0)
     hits = rcv.received
     assert [h.path for h in hits] == ["/webhooks/account", "/webhooks/account"]
     assert all(h.headers["x-meeting-baas-api-key"] == API_KEY for h in hits)

@@ -1,19 +1,17 @@
 """Calendar sync: connected Google/Microsoft calendars, their events, scheduled bots.
 
-There is no real provider behind it: a refresh token seeds a plausible calendar (faker)
-so the same credentials always show the same calendars and events. Syncs announce
-changes with `calendar.sync_events`; a bot scheduled on an event joins 4 minutes before
-it starts, through the same bot engine as POST /bots/.
+Behind the credentials sits a simulated provider account (provider.py) that changes
+only when the user changes it through the control API. A calendar here mirrors one of
+its calendars; a sync applies the difference and announces exactly the events it
+touched with `calendar.sync_events` (nothing changed: nothing sent). A bot scheduled on
+an event joins 4 minutes before it starts, through the same bot engine as POST /bots/.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass, field
 from typing import Any
-
-from faker import Faker
 
 from ..accounts.models import Account
 from ..bots.models import (
@@ -23,44 +21,18 @@ from ..bots.models import (
     speech_to_text_fields,
 )
 from ..bots.transcript import seeded_faker
-from ..clock import Clock, Timer, iso, parse_iso
+from ..clock import Clock, Timer, parse_iso
 from ..errors import MockError, not_found
 from ..events import Outbox
 from ..ids import Ids
 from ..query import decode_cursor, encode_cursor, query_date
+from . import provider as pv
+from .provider import GOOGLE, Provider, RawCalendar
+from .provider import raw_calendars as raw_calendars  # the v2 surface lists the same
 
 PAGE_SIZE = 100  # the docs: events come in batches of 100
-DAY_MS = 24 * 60 * 60 * 1000
-
-
-def _stable_seed(*parts: str) -> int:
-    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
-@dataclass
-class RawCalendar:
-    id: str
-    email: str
-    is_primary: bool
-    name: str
-
-
-def raw_calendars(platform: str, refresh_token: str) -> list[RawCalendar]:
-    """What the provider would list for these credentials: stable per refresh token."""
-    seed = _stable_seed(platform, refresh_token)
-    fake = seeded_faker(seed)
-    rng = random.Random(seed)
-    email = fake.email(safe=True).replace("example", fake.domain_word())
-    found = [RawCalendar(email if platform == "Google" else "primary", email, True, "Calendar")]
-    for _ in range(rng.randint(1, 2)):
-        name = f"{fake.word().title()} Team"
-        if platform == "Google":
-            ident = f"{fake.lexify('????????????')}@group.calendar.google.com"
-        else:
-            ident = str(fake.uuid4())
-        found.append(RawCalendar(ident, email, False, name))
-    return found
+#: the maintenance guide's calendar states
+SYNCING, ACTIVE, ERROR, DISCONNECTED = "syncing", "active", "error", "disconnected"
 
 
 @dataclass
@@ -72,16 +44,32 @@ class Calendar:
     credentials: dict[str, str]
     seed: int
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: provider event id -> event uuid
+    by_provider: dict[str, str] = field(default_factory=dict)
     syncs: int = 0
+    status: str = SYNCING
+    error_message: str | None = None
+
+    @property
+    def token(self) -> str:
+        return self.credentials["oauth_refresh_token"]
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "email": self.raw.email,
+            "error_message": self.error_message,
             "google_id": self.raw.id,
             "name": self.raw.name,
             "resource_id": None,
+            "status": self.status,
             "uuid": self.uuid,
         }
+
+
+@dataclass
+class SyncResult:
+    affected: list[str]
+    error: str | None = None
 
 
 class CalendarBackend:
@@ -90,6 +78,7 @@ class CalendarBackend:
         self.ids = ids
         self.outbox = outbox
         self.bots = bots
+        self.provider = Provider()
         self.calendars: dict[str, Calendar] = {}
         self._event_index: dict[str, Calendar] = {}
         self._bot_timers: dict[str, Timer] = {}
@@ -109,8 +98,13 @@ class CalendarBackend:
         self._arm_bot(calendar, calendar.events[event_uuid])
 
     # -- calendars ----------------------------------------------------------------------------
+    def _open(self, params: dict[str, Any]) -> pv.Account:
+        return self.provider.open(
+            params["platform"], params["oauth_refresh_token"], self.clock.now()
+        )
+
     def list_raw(self, params: dict[str, Any]) -> dict[str, Any]:
-        found = raw_calendars(params["platform"], params["oauth_refresh_token"])
+        found = self._open(params).calendars
         return {
             "calendars": [{"email": c.email, "id": c.id, "is_primary": c.is_primary} for c in found]
         }
@@ -124,8 +118,10 @@ class CalendarBackend:
     def list(self, account: Account) -> list[dict[str, Any]]:
         return [c.as_dict() for c in self.calendars.values() if c.account is account]
 
-    def create(self, account: Account, params: dict[str, Any]) -> Calendar:
-        found = raw_calendars(params["platform"], params["oauth_refresh_token"])
+    def create(self, account: Account, params: dict[str, Any]) -> dict[str, Any]:
+        """The new calendar as it stands when its first sync starts (`syncing`, as the
+        docs' example answers); the events are there as soon as the call returns."""
+        found = self._open(params).calendars
         wanted = params.get("raw_calendar_id")
         if wanted:
             chosen = next((c for c in found if c.id == wanted), None)
@@ -148,17 +144,28 @@ class CalendarBackend:
             seed=self.ids.child_seed(),
         )
         self.calendars[calendar.uuid] = calendar
-        self._initial_events(calendar)
-        self._announce(calendar, list(calendar.events))
-        return calendar
+        view = calendar.as_dict()
+        self.sync(calendar)
+        return view
 
     def update(self, account: Account, uuid: str, params: dict[str, Any]) -> Calendar:
+        """New credentials (of the same provider account: the same calendar; of another:
+        its primary). Scheduled bots are dropped, and announced with what the resync
+        finds."""
         calendar = self.get(account, uuid)
+        reached = self._open(params)
+        if calendar.raw.id not in {c.id for c in reached.calendars}:
+            # another account: the calendar follows the credentials to its primary
+            calendar.raw = reached.primary()
+        dropped = []
         for event in calendar.events.values():
-            self._unschedule(event)
+            if event["bot_param"] is not None:
+                self._unschedule(event)
+                event["last_updated_at"] = self.clock.now_iso()
+                dropped.append(event["uuid"])
         calendar.platform = params["platform"]
         calendar.credentials = _credentials(params)
-        self.sync(calendar)
+        self.sync(calendar, dropped)
         return calendar
 
     def delete(self, account: Account, uuid: str) -> None:
@@ -169,117 +176,155 @@ class CalendarBackend:
         del self.calendars[uuid]
 
     def resync_all(self, account: Account) -> dict[str, Any]:
-        synced = []
+        synced: list[str] = []
+        errors: list[list[str]] = []
         for calendar in list(self.calendars.values()):
             if calendar.account is account:
-                self.sync(calendar)
-                synced.append(calendar.uuid)
-        return {"errors": [], "synced_calendars": synced}
+                error = self.sync(calendar).error
+                if error is None:
+                    synced.append(calendar.uuid)
+                else:
+                    errors.append([calendar.uuid, error])
+        return {"errors": errors, "synced_calendars": synced}
 
-    # -- events ---------------------------------------------------------------------------
-    def _initial_events(self, calendar: Calendar) -> None:
-        fake = seeded_faker(calendar.seed)
-        rng = random.Random(calendar.seed)
-        now = self.clock.now()
-        day0 = now - now % DAY_MS
-        for index in range(12):
-            day = rng.randint(-3, 10)
-            start = (
-                day0 + day * DAY_MS + rng.randint(8, 17) * 3_600_000 + rng.choice((0, 30)) * 60_000
-            )
-            recurring = index % 4 == 0
-            series = f"series-{fake.lexify('????????')}" if recurring else None
-            occurrences = 3 if recurring else 1
-            for week in range(occurrences):
-                self._add_event(calendar, fake, rng, start + week * 7 * DAY_MS, series)
+    # -- syncs ----------------------------------------------------------------------------
+    def sync(self, calendar: Calendar, touched: list[str] | None = None) -> SyncResult:
+        """Mirror the provider calendar; announce the events that changed (and `touched`,
+        events changed here). A dead token or a failing provider leaves the events as
+        they were and sets the calendar's status and error_message."""
+        touched = list(touched or [])
+        source = self.provider.account_for(calendar.platform, calendar.token, self.clock.now())
+        problem = self.provider.token_problem(calendar.platform, calendar.token)
+        if problem is None:
+            failure = self.provider.take_failure(source)
+            problem = None if failure is None else (ERROR, failure)
+        if problem is not None:
+            calendar.status, calendar.error_message = problem
+            self._announce(calendar, touched)
+            return SyncResult(touched, problem[1])
+        calendar.status, calendar.error_message = ACTIVE, None
+        calendar.syncs += 1
+        affected = touched + [
+            u for u in self._apply(calendar, source.instances(calendar.raw.id)) if u not in touched
+        ]
+        self._announce(calendar, affected)
+        return SyncResult(affected)
 
-    def _add_event(
-        self,
-        calendar: Calendar,
-        fake: Faker,
-        rng: random.Random,
-        start: int,
-        series: str | None,
-    ) -> dict[str, Any]:
-        platform = rng.choice(("zoom", "meet", "teams"))
-        if platform == "zoom":
-            url = f"https://us02web.zoom.us/j/{rng.randint(10**9, 10**10 - 1)}"
-        elif platform == "meet":
-            url = "https://meet.google.com/" + fake.lexify("???-????-???")
+    def _apply(self, calendar: Calendar, fresh: dict[str, dict[str, Any]]) -> list[str]:
+        now = self.clock.now_iso()
+        affected: list[str] = []
+        for ident, instance in fresh.items():
+            view = self._event_view(calendar, instance)
+            uuid = calendar.by_provider.get(ident)
+            if uuid is None:
+                uuid = self.ids.uuid()
+                event = {
+                    **view,
+                    "bot_param": None,
+                    "calendar_uuid": calendar.uuid,
+                    "deleted": False,
+                    "last_updated_at": now,
+                    "uuid": uuid,
+                }
+                calendar.events[uuid] = dict(sorted(event.items()))
+                calendar.by_provider[ident] = uuid
+                self._event_index[uuid] = calendar
+                affected.append(uuid)
+                continue
+            event = calendar.events[uuid]
+            if not event["deleted"] and all(event[k] == v for k, v in view.items()):
+                continue
+            event.update(view, deleted=False, last_updated_at=now)
+            if event["bot_param"] is not None:
+                self._arm_bot(calendar, event)
+            affected.append(uuid)
+        for ident, uuid in calendar.by_provider.items():
+            event = calendar.events[uuid]
+            if ident not in fresh and not event["deleted"]:
+                event["deleted"] = True
+                event["last_updated_at"] = now
+                self._unschedule(event)
+                affected.append(uuid)
+        return affected
+
+    def _event_view(self, calendar: Calendar, instance: dict[str, Any]) -> dict[str, Any]:
+        """The provider occurrence as an Event's provider-given fields."""
+        organizer = instance["organizer"]
+        if calendar.platform == GOOGLE:
+            raw = {
+                "id": instance["id"],
+                "summary": instance["name"],
+                "organizer": {"email": organizer},
+            }
         else:
-            url = "https://teams.microsoft.com/l/meetup-join/" + fake.lexify(
-                "19%3ameeting_" + "?" * 24
-            )
-        organizer = rng.random() < 0.5
-        attendees = [{"email": calendar.raw.email, "name": None}]
-        for _ in range(rng.randint(1, 4)):
-            attendees.append({"email": fake.company_email(), "name": fake.name()})
-        uuid = self.ids.uuid()
-        google_id = fake.lexify("?" * 26).lower()
-        event = {
-            "attendees": attendees,
-            "bot_param": None,
-            "calendar_uuid": calendar.uuid,
-            "deleted": False,
-            "end_time": iso(start + rng.choice((30, 45, 60)) * 60_000),
-            "google_id": google_id,
-            "is_organizer": organizer,
-            "is_recurring": series is not None,
-            "last_updated_at": self.clock.now_iso(),
-            "meeting_url": url,
-            "name": fake.catch_phrase(),
-            "raw": {
-                "id": google_id,
-                "summary": None,
-                "organizer": {"email": calendar.raw.email if organizer else attendees[-1]["email"]},
-            },
-            "recurring_event_id": series,
-            "start_time": iso(start),
-            "uuid": uuid,
+            raw = {
+                "id": instance["id"],
+                "subject": instance["name"],
+                "organizer": {"emailAddress": {"address": organizer}},
+            }
+        return {
+            "attendees": [dict(a) for a in instance["attendees"]],
+            "end_time": instance["end_time"],
+            "google_id": instance["id"],
+            "is_organizer": organizer == calendar.raw.email,
+            "is_recurring": instance["recurring_event_id"] is not None,
+            "meeting_url": instance["meeting_url"],
+            "name": instance["name"],
+            "raw": raw,
+            "recurring_event_id": instance["recurring_event_id"],
+            "start_time": instance["start_time"],
         }
-        event["raw"]["summary"] = event["name"]
-        calendar.events[uuid] = event
-        self._event_index[uuid] = calendar
-        return event
 
-    def sync(self, calendar: Calendar, changes: dict[str, Any] | None = None) -> list[str]:
-        """One provider sync, announced. With no changes named, a typical provider change
-        (one new meeting, one moved); once any of add/move/delete is named, the others are
-        0, so `{"delete": [id]}` deletes and does nothing else.
-
-        An unknown event to delete refuses the whole sync before anything changes.
-        """
-        changes = changes or {"add": 1, "move": 1}
+    def control_sync(self, calendar: Calendar, changes: dict[str, Any]) -> SyncResult:
+        """The control API's shortcut: make `add` new meetings, `move` live ones by half
+        an hour and cancel `delete` (event uuids) on the provider, then sync. Nothing
+        named: a plain sync. An unknown event to delete refuses it before any change."""
         deleted = changes.get("delete", [])
         for uuid in deleted:
             if uuid not in calendar.events:
                 raise not_found("event", uuid)
-        calendar.syncs += 1
+        source = self.provider.account_for(calendar.platform, calendar.token, self.clock.now())
         fake = seeded_faker(calendar.seed + calendar.syncs)
         rng = random.Random(calendar.seed + calendar.syncs)
-        affected: list[str] = []
         for _ in range(int(changes.get("add", 0))):
             start = self.clock.now() + rng.randint(1, 72) * 3_600_000
-            affected.append(self._add_event(calendar, fake, rng, start, None)["uuid"])
+            self.provider.generated(source, calendar.raw.id, fake, rng, start)
         for uuid in deleted:
-            event = calendar.events[uuid]
-            event["deleted"] = True
-            event["last_updated_at"] = self.clock.now_iso()
-            self._unschedule(event)
-            affected.append(uuid)
-        live = [e for e in calendar.events.values() if not e["deleted"]]
+            if not calendar.events[uuid]["deleted"]:
+                self.provider.cancel(source, calendar.events[uuid]["google_id"])
+        live = [e for u, e in calendar.events.items() if not e["deleted"] and u not in deleted]
         for event in live[: int(changes.get("move", 0))]:
             shift = rng.choice((-1, 1)) * 30 * 60_000
-            for key in ("start_time", "end_time"):
-                event[key] = iso(parse_iso(event[key]) + shift)
-            event["last_updated_at"] = self.clock.now_iso()
-            if event["bot_param"] is not None:
-                self._arm_bot(calendar, event)
-            affected.append(event["uuid"])
-        self._announce(calendar, affected)
-        return affected
+            self.provider.shift(source, event["google_id"], shift)
+        result = self.sync(calendar)
+        self.provider_changed(source, skip=calendar)
+        return result
+
+    def provider_changed(
+        self, source: pv.Account, skip: Calendar | None = None
+    ) -> list[dict[str, Any]]:
+        """The provider notifies a change: every calendar mirroring that account syncs."""
+        results = []
+        for calendar in list(self.calendars.values()):
+            if calendar is skip:
+                continue
+            entry = self.provider.tokens.get((calendar.platform, calendar.token))
+            if entry is None or entry[0] != source.email:
+                continue
+            result = self.sync(calendar)
+            results.append(
+                {
+                    "calendar_id": calendar.uuid,
+                    "affected_event_uuids": result.affected,
+                    "status": calendar.status,
+                    "error_message": calendar.error_message,
+                }
+            )
+        return results
 
     def _announce(self, calendar: Calendar, affected: list[str]) -> None:
+        if not affected:
+            return  # nothing changed: nothing to announce
         data = {
             "calendar_id": calendar.uuid,
             "last_updated_ts": self.clock.now_iso(),
@@ -318,7 +363,7 @@ class CalendarBackend:
                 continue
             if attendee and not any(a["email"].lower() == attendee for a in event["attendees"]):
                 continue
-            if organizer and event["raw"]["organizer"]["email"].lower() != organizer:
+            if organizer and _organizer(event).lower() != organizer:
                 continue
             selected.append(event)
         offset = decode_cursor(query.get("cursor"))
@@ -399,6 +444,11 @@ class CalendarBackend:
         self._bot_timers[event["uuid"]] = self.clock.call_at(
             due, send_bot, f"calendar event {event['uuid']} bot"
         )
+
+
+def _organizer(event: dict[str, Any]) -> str:
+    found = event["raw"]["organizer"]
+    return found["email"] if "email" in found else found["emailAddress"]["address"]
 
 
 def _credentials(params: dict[str, Any]) -> dict[str, str]:

@@ -14,8 +14,7 @@ def list_calendars(call: Call) -> Reply:
 
 
 def create_calendar(call: Call) -> Reply:
-    calendar = call.mock.calendars.create(call.account, call.body)
-    return 200, {"calendar": calendar.as_dict()}
+    return 200, {"calendar": call.mock.calendars.create(call.account, call.body)}
 
 
 def get_calendar(call: Call) -> Reply:

@@ -203,7 +203,7 @@ async def calendar_sync(request: web.Request) -> web.Response:
     if calendar is None:
         raise not_found("calendar", request.match_info["uuid"])
     unknown = set(body) - {"add", "move", "delete"}
-    if unknown:  # a typo must not fall back to the typical change of an empty body
+    if unknown:  # a typo must not pass for a plain sync
         raise invalid("body", sorted(unknown)[0], "unknown field; expected add, move or delete")
     changes: dict[str, Any] = {}
     for name in ("add", "move"):
@@ -218,9 +218,17 @@ async def calendar_sync(request: web.Request) -> web.Response:
             raise invalid("body", "delete", "must be a list of event uuids")
         changes["delete"] = gone
     async with mock.clock.lock:
-        affected = mock.calendars.sync(calendar, changes)
+        result = mock.calendars.control_sync(calendar, changes)
     await mock.clock.run_due()
-    return json_response(200, {"calendar_id": calendar.uuid, "affected_event_uuids": affected})
+    return json_response(
+        200,
+        {
+            "calendar_id": calendar.uuid,
+            "affected_event_uuids": result.affected,
+            "status": calendar.status,
+            "error_message": calendar.error_message,
+        },
+    )
 
 
 async def traffic(request: web.Request) -> web.Response:

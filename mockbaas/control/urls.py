@@ -41,3 +41,6 @@ def add_control_routes(app: web.Application) -> None:
     add("POST", f"{PREFIX}/faults/api", faults.add_fault)
     add("DELETE", f"{PREFIX}/faults/api", faults.clear_faults)
     add("DELETE", f"{PREFIX}/faults/api/{{id}}", faults.remove_fault)
+    from ..calendars.control import add_provider_routes
+
+    add_provider_routes(app)

@@ -19,8 +19,8 @@ from array import array
 from dataclasses import dataclass
 from functools import lru_cache
 
-#: The documented `audio_frequency` values and their sample rates.
-RATES = {"16khz": 16000, "24khz": 24000, "32khz": 32000, "48khz": 48000}  # v2 adds 32 and 48
+#: The documented `audio_frequency` values and their sample rates (v2 adds 32 and 48 kHz).
+RATES = {"16khz": 16000, "24khz": 24000, "32khz": 32000, "48khz": 48000}
 DEFAULT_FREQUENCY = "24khz"  # the docs' default
 SAMPLE_BYTES = 2  # 16-bit little-endian, mono
 

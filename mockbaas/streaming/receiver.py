@@ -43,6 +43,7 @@ class StreamReceiver(BackgroundApp):
         self._speak: dict[str, list[bytes | str]] = {}
         self._lock = threading.Condition()
         self._sockets: list[web.WebSocketResponse] = []
+        self._open: dict[str, web.WebSocketResponse] = {}  # the latest connection per path
 
     # -- behaviour --------------------------------------------------------------------------
     def refuse_next(self, count: int) -> None:
@@ -72,6 +73,22 @@ class StreamReceiver(BackgroundApp):
             self._drop_after = None
             self._delay = 0.0
             self._speak.clear()
+
+    def send(self, path: str, frames: list[bytes | str]) -> None:
+        """Send these frames now on the latest connection on `path` (what the user's bot
+        says into the meeting, at a moment the test chooses)."""
+
+        async def push() -> None:
+            ws = self._open.get(path)
+            if ws is None or ws.closed:
+                raise RuntimeError(f"no open connection on {path}")
+            for frame in frames:
+                if isinstance(frame, str):
+                    await ws.send_str(frame)
+                else:
+                    await ws.send_bytes(frame)
+
+        self.call(push())
 
     # -- reading ----------------------------------------------------------------------------
     def on(self, path: str) -> list[Connection]:
@@ -108,6 +125,7 @@ class StreamReceiver(BackgroundApp):
         await ws.prepare(request)
         self._sockets.append(ws)
         conn = Connection(request.path)
+        self._open[conn.path] = ws
         with self._lock:
             self.connections.append(conn)
         for frame in speak:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from array import array
 from bisect import bisect_left
 from collections import deque
@@ -37,6 +38,7 @@ import aiohttp
 from ..bots import lifecycle as lc
 from ..bots.models import Bot
 from ..clock import REALTIME, Clock, iso
+from ..v2.models import V2_FIELD
 from . import timeline
 from .audio import SAMPLE_BYTES, Synth, Word, pcm_bytes, rate_of, speaker_pitches
 
@@ -78,8 +80,32 @@ def target_problem(url: str, check: Callable[[str], str | None] | None = None) -
     return "stream target refused: " + refusal.removeprefix("webhook target refused: ")
 
 
+def config_of(bot: Bot) -> dict[str, Any]:
+    """The bot's streaming option, v1 shape (`input`, `output`, `audio_frequency`): its
+    `streaming`, or a v2 bot's `streaming_config` when `streaming_enabled` (sample rates
+    as numbers there: 16000 is `16khz`)."""
+    config = bot.params.get("streaming")
+    if config:
+        return config
+    request = bot.params.get(V2_FIELD)
+    if not isinstance(request, dict) or not request.get("streaming_enabled"):
+        return {}
+    v2 = request.get("streaming_config") or {}
+    hertz = v2.get("audio_frequency")
+    return {
+        "input": v2.get("input_url"),
+        "output": v2.get("output_url"),
+        "audio_frequency": f"{int(hertz) // 1000}khz" if hertz else None,
+    }
+
+
 class Heard:
-    """What the user's bot said into the meeting (the output stream)."""
+    """What the user's bot said into the meeting (the output stream).
+
+    Frames are played one after another: a frame that arrives while earlier audio is
+    still playing starts where that audio ends (a bot may send faster than real time), one
+    that arrives later starts when it arrives. An utterance is a stretch of voiced frames
+    with less than `UTTERANCE_GAP_MS` of silence (or nothing) between them."""
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
@@ -90,7 +116,8 @@ class Heard:
         self.malformed: list[dict[str, Any]] = []
         self.utterances: list[dict[str, Any]] = []
         self._open: dict[str, Any] | None = None
-        self._silence = 0  # samples of silence since the last voiced frame
+        self._cursor = 0.0  # virtual ms where the audio played so far ends
+        self._voiced_end = 0.0  # virtual ms where the last voiced frame ends
 
     def add(self, data: bytes, at: int, live: bool) -> None:
         if not data:
@@ -103,21 +130,22 @@ class Heard:
             self.discarded_while_paused += 1
             return
         samples = array("h", data)
+        if sys.byteorder == "big":  # the wire format is little-endian
+            samples.byteswap()
         count = len(samples)
         self.frames += 1
         self.bytes += len(data)
-        if max(max(samples), -min(samples)) > VOICE_PEAK:
-            self.voiced_samples += count
-            if self._open is None:
-                self._open = {"at": iso(at), "samples": 0}
-                self.utterances.append(self._open)
-            self._open["samples"] += self._silence + count
-            self._silence = 0
-        elif self._open is not None:
-            self._silence += count
-            if self._silence * 1000 >= UTTERANCE_GAP_MS * self.rate:
-                self._open = None
-                self._silence = 0
+        start = max(float(at), self._cursor)
+        self._cursor = start + count * 1000 / self.rate
+        if max(max(samples), -min(samples)) <= VOICE_PEAK:
+            return
+        self.voiced_samples += count
+        if self._open is not None and start - self._voiced_end >= UTTERANCE_GAP_MS:
+            self._open = None
+        if self._open is None:
+            self._open = {"at": iso(round(start)), "start": start}
+            self.utterances.append(self._open)
+        self._voiced_end = self._open["end"] = self._cursor
 
     def text(self, at: int, size: int) -> None:
         self._bad(at, f"text frame ({size} chars): the output carries raw PCM")
@@ -134,7 +162,8 @@ class Heard:
             "seconds": self.bytes / per_second,
             "speech_seconds": self.voiced_samples / self.rate,
             "utterances": [
-                {"at": u["at"], "seconds": u["samples"] / self.rate} for u in self.utterances
+                {"at": u["at"], "seconds": round((u["end"] - u["start"]) / 1000, 3)}
+                for u in self.utterances
             ],
             "malformed": list(self.malformed),
             "discarded_while_paused": self.discarded_while_paused,
@@ -302,7 +331,7 @@ class BotStream:
     def __init__(self, hub: StreamHub, bot: Bot) -> None:
         self.hub = hub
         self.bot = bot
-        config = bot.params.get("streaming") or {}
+        config = config_of(bot)
         self.frequency = config.get("audio_frequency") or "24khz"
         self.rate = rate_of(self.frequency)
         self.chunk_ms = hub.chunk_ms
@@ -596,7 +625,7 @@ class StreamHub:
         return self._session
 
     def on_status(self, bot: Bot, status: str) -> None:
-        config = bot.params.get("streaming") or {}
+        config = config_of(bot)
         if not (config.get("input") or config.get("output")):
             return
         stream = self.streams.get(bot.uuid)
