@@ -142,17 +142,6 @@ class V2Bots:
         }
         if request.get("transcription_enabled"):
             params["speech_to_text"] = {"provider": "Default"}
-        streaming = request.get("streaming_config") or {}
-        if request.get("streaming_enabled") and (
-            streaming.get("input_url") or streaming.get("output_url")
-        ):
-            # the streaming engine's own option: it dials these when recording starts
-            frequency = streaming.get("audio_frequency")
-            params["streaming"] = {
-                "input": streaming.get("input_url"),
-                "output": streaming.get("output_url"),
-                "audio_frequency": f"{int(frequency) // 1000}khz" if frequency else None,
-            }
         bot = self.engine.join(account, params, uuid=uuid)
         self.limits.take_bot(account.key, now)
         return bot
