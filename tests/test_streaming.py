@@ -630,3 +630,29 @@ def test_output_sent_while_paused_is_discarded_and_utterances_are_timed(api, sin
         {"at": "2025-01-06T09:00:06.000Z", "seconds": 2.0},
         {"at": "2025-01-06T09:00:17.000Z", "seconds": 1.5},
     ]
+
+
+def test_a_scheduled_calendar_bot_streams(api, sink):
+    creds = {
+        "platform": "Google",
+        "oauth_client_id": "id",
+        "oauth_client_secret": "secret",
+        "oauth_refresh_token": "token",
+    }
+    calendar = api.request("POST", "/calendars/", json_body=creds).json()["calendar"]
+    page = api.request("GET", "/calendar_events/", params={"calendar_id": calendar["uuid"]})
+    event = next(e for e in page.json()["data"] if not e["is_recurring"])
+    param = {
+        "bot_name": "Calendar streamer",
+        "extra": {"mockbaas_scenario": "stream_short"},
+        "streaming_input": sink.url + "/calendar",
+        "streaming_audio_frequency": "16khz",
+    }
+    resp = api.request("POST", f"/calendar_events/{event['uuid']}/bot", json_body=param)
+    assert resp.status == 200, resp.body
+    start = ms(event["start_time"])
+    api.advance((start - api.clock()["now_ms"]) / 1000)  # the bot joined 4 minutes before
+    api.advance(60)
+    assert sink.wait_closed("/calendar")
+    (conn,) = sink.on("/calendar")
+    assert len(conn.audio) == 30 * 16000 * 2 and conn.close_code == 1000

@@ -520,6 +520,12 @@ def _join_request(event: dict[str, Any], param: dict[str, Any]) -> dict[str, Any
             "provider": param["speech_to_text_provider"],
             "api_key": param.get("speech_to_text_api_key"),
         }
+    if param.get("streaming_input") or param.get("streaming_output"):  # the bot streams live
+        request["streaming"] = {
+            "input": param.get("streaming_input"),
+            "output": param.get("streaming_output"),
+            "audio_frequency": param.get("streaming_audio_frequency"),
+        }
     leave = {
         k: param[k]
         for k in ("waiting_room_timeout", "noone_joined_timeout", "silence_timeout")

@@ -496,6 +496,8 @@ class BotStream:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if link.state in ("closed", "gave_up"):
+                return  # nothing will ever be sent again: no idle task per finished bot
             ws = link.ws
             if ws is None or ws.closed or self.stall_until is not None:
                 continue
