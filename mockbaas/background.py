@@ -37,7 +37,8 @@ class BackgroundApp:
             await self._runner.setup()
             site = web.TCPSite(self._runner, host, port)
             await site.start()
-            return site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            bound: int = self._runner.addresses[0][1]
+            return bound
 
         return self.call(listen(), timeout=30)
 

@@ -11,10 +11,13 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .accounts.models import API_KEY_HEADER
 from .clock import parse_iso
+
+if TYPE_CHECKING:
+    from .server import BackgroundServer
 
 
 @dataclass
@@ -46,6 +49,8 @@ class MockClient:
         self.api_key = api_key
         self.timeout = timeout
         self.control_token = control_token or os.environ.get(TOKEN_ENV) or None
+        #: The in-process server behind this client, when the pytest plugin started it.
+        self.server: BackgroundServer | None = None
 
     # -- plain HTTP -------------------------------------------------------------------------
     def request(
@@ -107,14 +112,19 @@ class MockClient:
         **fields: Any,
     ) -> str:
         """Send a bot; `scenario` names the life it lives (`extra.mockbaas_scenario`)."""
-        body = {"meeting_url": meeting_url, "bot_name": "mockbaas bot", "reserved": False}
+        body: dict[str, Any] = {
+            "meeting_url": meeting_url,
+            "bot_name": "mockbaas bot",
+            "reserved": False,
+        }
         body.update(fields)
         if scenario is not None:
             body["extra"] = {**(body.get("extra") or {}), "mockbaas_scenario": scenario}
         resp = self.request("POST", "/bots/", json_body=body)
         if resp.status != 200:
             raise RuntimeError(f"POST /bots/ -> {resp.status}: {resp.body!r}")
-        return resp.json()["bot_id"]
+        bot_id: str = resp.json()["bot_id"]
+        return bot_id
 
     # -- the control API --------------------------------------------------------------------
     def reset(self) -> Any:
@@ -208,7 +218,8 @@ class MockClient:
         self, bot_id: str | None = None, event: str | None = None, state: str | None = None
     ) -> list[dict[str, Any]]:
         found = self._control("GET", "/webhooks", bot_id=bot_id, event=event, state=state)
-        return found["deliveries"]
+        deliveries: list[dict[str, Any]] = found["deliveries"]
+        return deliveries
 
     def redeliver(self, delivery_id: str, url: str | None = None) -> Any:
         """Post a delivery again. To a new `url`, it carries its account's key only when
@@ -273,12 +284,14 @@ class MockClient:
             "times": times,
             "probability": probability,
         }
-        return self._control(
+        rule: dict[str, Any] = self._control(
             "POST", "/faults/api", {k: v for k, v in body.items() if v is not None}
         )
+        return rule
 
     def faults(self) -> list[dict[str, Any]]:
-        return self._control("GET", "/faults/api")["faults"]
+        faults: list[dict[str, Any]] = self._control("GET", "/faults/api")["faults"]
+        return faults
 
     def clear_faults(self, fault_id: int | None = None) -> Any:
         return self._control("DELETE", "/faults/api" + (f"/{fault_id}" if fault_id else ""))
@@ -324,7 +337,8 @@ class MockClient:
     ) -> list[dict[str, Any]]:
         """API calls the mock received (oldest first); `violations` keeps the refused ones."""
         found = self._control("GET", "/requests", violations=violations, operation_id=operation_id)
-        return found["requests"]
+        requests: list[dict[str, Any]] = found["requests"]
+        return requests
 
     def assert_contract_kept(self) -> None:
         """Fail when the client under test made a call openapi.json refuses (400, 401,

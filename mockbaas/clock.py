@@ -107,7 +107,7 @@ class Clock:
         self._pinned = False  # realtime: now() is fixed until the event loop moves on
         self._wake = asyncio.Event()
         self._driver: asyncio.Task[None] | None = None
-        self._pump: asyncio.Task[None] | None = None
+        self._pump: asyncio.Task[int] | None = None
 
     # -- reading time ---------------------------------------------------------------
     @property
@@ -196,11 +196,12 @@ class Clock:
                 break
             timer = heapq.heappop(self._heap)
             callback = timer.callback
+            assert callback is not None  # next_due() dropped the cancelled ones
             timer.cancel()
             self._now = max(self._now, timer.due)
             self._running = timer.due
             try:
-                await callback()  # type: ignore[misc]
+                await callback()
             except Exception:  # a broken timer must not stop time for everyone else
                 log.exception("timer %s failed", timer.label)
             finally:

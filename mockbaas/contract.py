@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -42,7 +43,7 @@ class Param:
         kind = self.schema.get("type", "string")
         if isinstance(kind, list):
             kind = next((k for k in kind if k != "null"), "string")
-        return kind
+        return str(kind)
 
 
 @dataclass
@@ -58,7 +59,7 @@ class Operation:
     body_validator: Any = None
     responses: dict[str, Any] = field(default_factory=dict)
 
-    def coerce_params(self, raw: dict[str, dict[str, str]]) -> dict[str, Any]:
+    def coerce_params(self, raw: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
         """Turn query/path strings into the types the contract declares, then validate.
 
         A value that cannot be converted is reported the same way a schema failure is:
@@ -298,7 +299,7 @@ class Contract:
             op.responses[status] = self.compile(schema) if schema else None
 
     # -- public checks --------------------------------------------------------------------
-    def response_errors(self, operation_id: str, status: int, body: bytes) -> list[str]:
+    def response_errors(self, operation_id: str, status: int, body: bytes | bytearray) -> list[str]:
         """Why a response breaks the contract (empty when it conforms)."""
         op = self.operations[operation_id]
         key = str(status)

@@ -76,7 +76,9 @@ def schemathesis_document(path: Path | None = None) -> dict[str, Any]:
     which fails. The [calendar uuid, message] pair of ResyncAllResponse.errors is given
     as two items of either shape instead; the mock's own checks keep the exact tuple.
     """
-    doc = json.loads(Path(path or default_contract_path()).read_text(encoding="utf-8"))
+    doc: dict[str, Any] = json.loads(
+        Path(path or default_contract_path()).read_text(encoding="utf-8")
+    )
     pair = doc["components"]["schemas"]["ResyncAllResponse"]["properties"]["errors"]["items"]
     if "prefixItems" in pair:
         pair["items"] = {"anyOf": pair.pop("prefixItems")}
@@ -98,7 +100,7 @@ def schemathesis_document_v2(path: Path | None = None) -> dict[str, Any]:
     Nested fields cannot be pinned by configuration, so the schema says it."""
     from .v2 import contract_path
 
-    doc = json.loads(Path(path or contract_path()).read_text(encoding="utf-8"))
+    doc: dict[str, Any] = json.loads(Path(path or contract_path()).read_text(encoding="utf-8"))
     pinned = {"type": "string", "enum": [NOWHERE]}
 
     def pin(node: Any) -> None:
@@ -187,7 +189,7 @@ V2_TARGET_OPERATIONS = (
 )
 
 
-def schemathesis_config_v2(api_key: str, seed: int = 0, max_examples: int = 25) -> dict:
+def schemathesis_config_v2(api_key: str, seed: int = 0, max_examples: int = 25) -> dict[str, Any]:
     """The v1 configuration, with v2 cursors and v2's documented state-dependent answers."""
     config = schemathesis_config(api_key, seed, max_examples)
     config["dictionaries"]["cursors"]["values"] = v2_cursors()

@@ -42,7 +42,8 @@ def _what(delivery: dict[str, Any]) -> str:
     status = data.get("status") if isinstance(data, dict) else None
     if delivery["event"] == "bot.status_change" and isinstance(status, dict):
         return f"{delivery['event']} {status.get('code')}"
-    return delivery["event"]
+    event: str = delivery["event"]
+    return event
 
 
 def attempt_line(delivery: dict[str, Any], attempt: dict[str, Any], colour: bool) -> str:

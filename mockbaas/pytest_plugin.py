@@ -131,7 +131,7 @@ def _client(server: BackgroundServer) -> MockClient:
         api_key=keys[0] if keys else DEFAULT_KEY,
         control_token=server.settings.control_token,
     )
-    client.server = server  # type: ignore[attr-defined]  # for tests that want the world
+    client.server = server  # for tests that want the world
     return client
 
 
@@ -171,7 +171,8 @@ def mockbaas(
     if marker is not None:
         if marker.args:
             raise pytest.UsageError("@pytest.mark.mockbaas takes Settings fields as keywords")
-        return request.getfixturevalue("mockbaas_factory")(**marker.kwargs)
+        client: MockClient = request.getfixturevalue("mockbaas_factory")(**marker.kwargs)
+        return client
     session = request.getfixturevalue("mockbaas_server")
     if session.settings is mockbaas_settings:
         server = _mockbaas_servers.add(session)

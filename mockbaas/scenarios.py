@@ -117,6 +117,7 @@ def _duplicate_key(node: yaml.Node | None) -> yaml.Node | None:
     """The first key that appears twice in one mapping (YAML would keep the last)."""
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
+        key: yaml.Node
         for key, value in node.value:
             if key.value in seen:
                 return key
@@ -162,6 +163,7 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
             known = err.schema.get("properties", {})
             path.append(sorted(str(k) for k in err.instance if k not in known)[0])  # its line
         raise ScenarioError(f"{_where(source, tree, path)}: {err.message}")
+    assert isinstance(data, dict)  # the schema wants a mapping at the top
     steps = [
         Step(
             status=raw["status"],

@@ -22,6 +22,7 @@ import os
 import tempfile
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,8 @@ from . import __version__
 from .accounts.models import Account
 from .bots.media import Signer
 from .bots.models import GUARDS, Bot, Retranscription
-from .calendars.models import Calendar, RawCalendar
+from .calendars.models import Calendar
+from .calendars.provider import RawCalendar
 from .clock import Timer, iso
 from .scenarios import ScenarioBook, Step
 from .webhooks import Attempt, Delivery, Kind, State
@@ -111,6 +113,11 @@ def _arm(arms: list[Arm], saved: dict[str, int] | None, fn: Callable[[int], None
     if saved is not None:
         due = int(saved["due"])
         arms.append((due, int(saved["seq"]), lambda: fn(due)))
+
+
+def _undated(fn: Callable[[], None]) -> Callable[[int], None]:
+    """A timer that works out its own due time again when re-armed."""
+    return lambda _due: fn()
 
 
 # -- accounts --------------------------------------------------------------------------------
@@ -358,22 +365,22 @@ def _load(mock: MockBaaS, data: dict[str, Any]) -> None:
         bot = bot_from_dict(item, accounts, mock.scenarios)
         backend.add(bot)
         timers = item["timers"]
-        _arm(arms, timers["step"], lambda due, b=bot: backend.arm_step(b, due))
+        _arm(arms, timers["step"], partial(backend.arm_step, bot))
         if timers["guard"] is not None and bot.status not in GUARDS:
             raise ValueError(f"bot {bot.uuid} has a timeout in state {bot.status}")
-        _arm(arms, timers["guard"], lambda due, b=bot: backend.arm_guard(b, due))
-        _arm(arms, timers["complete"], lambda due, b=bot: backend.arm_complete(b, due))
+        _arm(arms, timers["guard"], partial(backend.arm_guard, bot))
+        _arm(arms, timers["complete"], partial(backend.arm_complete, bot))
         # the silence timeout is recomputed from the recording, as it was when armed
-        _arm(arms, timers.get("silence"), lambda _, b=bot: backend.rearm_silence(b))
+        _arm(arms, timers.get("silence"), _undated(partial(backend.rearm_silence, bot)))
         for job, saved in zip(bot.retranscriptions_due, item["retranscriptions_due"], strict=True):
-            _arm(arms, saved["timer"], lambda _, b=bot, j=job: backend.arm_retranscription(b, j))
+            _arm(arms, saved["timer"], _undated(partial(backend.arm_retranscription, bot, job)))
 
     mock.calendars.provider.load(data.get("calendar_provider"))
     for item in data["calendars"]:
         calendar = calendar_from_dict(item, accounts)
         mock.calendars.add(calendar)
         for event_uuid, saved in item["bot_timers"].items():
-            _arm(arms, saved, lambda _, c=calendar, e=event_uuid: mock.calendars.rearm(c, e))
+            _arm(arms, saved, _undated(partial(mock.calendars.rearm, calendar, event_uuid)))
 
     zoom = data["zoom"]
     for item in zoom["connections"]:
@@ -394,7 +401,7 @@ def _load(mock: MockBaaS, data: dict[str, Any]) -> None:
             queue = queues.get(delivery.subject)
             if queue and queue[0] is delivery:  # its attempt was in flight: make it again
                 saved = {"due": now, "seq": -1}
-        _arm(arms, saved, lambda due, d=delivery: mock.webhooks.rearm(d, due))
+        _arm(arms, saved, partial(mock.webhooks.rearm, delivery))
 
     if "v2" in data:
         # scheduled bots' join timers take their place among the others
@@ -424,7 +431,8 @@ def read(path: Path) -> dict[str, Any] | None:
     except OSError as exc:
         raise StateError(f"cannot read state file {path}: {exc.strerror or exc}") from None
     try:
-        return json.loads(blob)
+        world: dict[str, Any] | None = json.loads(blob)
+        return world
     except (ValueError, UnicodeDecodeError) as exc:
         raise StateError(
             f"{path} is not a readable state file ({exc}); refusing to start over it: "

@@ -40,10 +40,11 @@ _NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
 
 
 def _link_local(network: Network) -> bool:
-    return any(
-        network.version == ll.version and network.subnet_of(ll)  # type: ignore[arg-type]
-        for ll in LINK_LOCAL
-    )
+    if isinstance(network, ipaddress.IPv4Network):
+        return any(
+            isinstance(ll, ipaddress.IPv4Network) and network.subnet_of(ll) for ll in LINK_LOCAL
+        )
+    return any(isinstance(ll, ipaddress.IPv6Network) and network.subnet_of(ll) for ll in LINK_LOCAL)
 
 
 def _address(host: str) -> Address | None:

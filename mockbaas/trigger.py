@@ -72,8 +72,8 @@ def _since(mock: MockBaaS, seq: int) -> list[Delivery]:
 
 def _replay(mock: MockBaaS, event: str, subject: str, url: str | None) -> str:
     bot = mock.bots.bots.get(subject)
-    calendar = mock.calendars.calendars.get(subject)
-    if bot is None and calendar is None:
+    owner = bot if bot is not None else mock.calendars.calendars.get(subject)
+    if owner is None:
         raise not_found("bot or calendar", subject)
     sent = mock.webhooks.journal.of(subject)
     latest = next((d for d in reversed(sent) if d.event == event), None)
@@ -83,9 +83,8 @@ def _replay(mock: MockBaaS, event: str, subject: str, url: str | None) -> str:
             f"{subject} has not sent {event} yet (it sent: {', '.join(events)}); "
             "trigger without a bot_id for a new one"
         )
-    account = bot.account if bot is not None else calendar.account  # type: ignore[union-attr]
     data = latest.payload["data"]
-    mock.webhooks.send(account, event, data, url=url or latest.url, subject=subject)
+    mock.webhooks.send(owner.account, event, data, url=url or latest.url, subject=subject)
     return subject
 
 
@@ -139,4 +138,5 @@ def _new_calendar(mock: MockBaaS, account: Account, url: str | None) -> str:
         calendar = mock.calendars.create(account, params)  # the answer: a dict
     finally:
         mock.calendars.outbox = outbox
-    return calendar["uuid"]
+    uuid: str = calendar["uuid"]
+    return uuid

@@ -32,7 +32,8 @@ CREDS = {
 def _ok(resp: Any, what: str) -> bytes:
     if resp.status != 200:
         raise BenchError(f"{what}: HTTP {resp.status}: {resp.body[:300]!r}")
-    return resp.body
+    body: bytes = resp.body
+    return body
 
 
 def _routes_file(routes: list[tuple[str, str, bytes]]) -> str:

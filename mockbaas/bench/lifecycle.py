@@ -35,7 +35,8 @@ NOT_DELIVERED = ("pending", "failed", "invalid", "no_url")
 
 def receiver_stats(receiver: Child) -> dict[str, Any]:
     with urllib.request.urlopen(receiver.url + "/_bench/stats", timeout=10) as resp:
-        return json.loads(resp.read())
+        stats: dict[str, Any] = json.loads(resp.read())
+        return stats
 
 
 def wait_delivered(

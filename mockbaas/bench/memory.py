@@ -29,7 +29,8 @@ class AtRest:
 
 async def _measure(bots: int) -> AtRest:
     mock = MockBaaS(Settings(port=0, strict=False, webhook_url="http://127.0.0.1:9/bench"))
-    mock.webhooks.transport = MemoryTransport()  # posts go nowhere: memory, not sockets
+    transport = MemoryTransport()
+    mock.webhooks.transport = transport  # posts go nowhere: memory, not sockets
     mock.start()
     account = mock.accounts.authenticate("bench-key")
     join = {"meeting_url": "https://meet.google.com/abc-defg-hij", "bot_name": "Bench"}
@@ -45,7 +46,7 @@ async def _measure(bots: int) -> AtRest:
             body = {**join, "deduplication_key": f"m{n}", "speech_to_text": {"provider": "Default"}}
             mock.bots.join(account, body)
         await mock.advance(LIFE_S)
-        mock.webhooks.transport.posts.clear()  # type: ignore[attr-defined]
+        transport.posts.clear()
         mock.bots._transcript_cache.clear()  # a bounded cache, not what a bot keeps
         journal = sum(len(d.body) for d in mock.webhooks.journal)
         mock.webhooks.journal = Journal()  # bounded on its own: measured apart

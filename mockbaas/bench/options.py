@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 _STARTED = time.monotonic()
 
@@ -43,7 +44,7 @@ class Options:
         }
 
 
-QUICK = {
+QUICK: dict[str, Any] = {
     "seconds": 1.0,
     "connections": 4,
     "preload": 200,

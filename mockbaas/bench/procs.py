@@ -27,7 +27,8 @@ STOP_GRACE_S = 3.0  # SIGTERM first (the mock drains its webhooks), then SIGKILL
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child

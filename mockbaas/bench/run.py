@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import fields
+from typing import Any, TypeVar
 
 from . import api, lifecycle, streaming, webhooks
 from .load import PYTHON, BenchError, pick_tool
 from .options import QUICK, SECTIONS, Options, progress
 from .procs import sigterm_as_interrupt
 from .report import Report
+
+N = TypeVar("N", int, float)
 
 EPILOG = """\
 sections: api (reads, POST /bots/ empty and with --preload bots), webhooks (slow and hanging
@@ -43,8 +47,8 @@ def _sections(text: str) -> list[str]:
     return chosen
 
 
-def _positive(kind: type) -> object:
-    def parse(text: str) -> object:
+def _positive(kind: Callable[[str], N]) -> Callable[[str], N]:
+    def parse(text: str) -> N:
         try:
             value = kind(text)
         except ValueError:
@@ -84,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def options_from(args: argparse.Namespace) -> Options:
-    values = dict(QUICK) if args.quick else {}
+    values: dict[str, Any] = dict(QUICK) if args.quick else {}
     for f in fields(Options):
         given = getattr(args, f.name, None)
         if given is not None:

@@ -24,7 +24,7 @@ import re
 import sys
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 from .procs import LOOPBACK
 
@@ -130,7 +130,7 @@ class ReceiverProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)  # a stream server's transport
 
     def data_received(self, data: bytes) -> None:
         self.buf += data

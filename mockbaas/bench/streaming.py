@@ -26,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import Any, TypedDict
 
 from aiohttp import WSMsgType, web
 
@@ -102,8 +102,16 @@ def run(report: Report, opts: Options, module: str = MODULE) -> None:
 # -- the benchmark (runs in the child) --------------------------------------------------
 
 GOAL_MS = 100.0
-FULL = {"bots": 100, "speed": 10.0, "seconds": 20.0}
-QUICK = {"bots": 10, "speed": 10.0, "seconds": 3.0}
+
+
+class Size(TypedDict):
+    bots: int
+    speed: float
+    seconds: float
+
+
+FULL: Size = {"bots": 100, "speed": 10.0, "seconds": 20.0}
+QUICK: Size = {"bots": 10, "speed": 10.0, "seconds": 3.0}
 RECORDING_AT_S = 10  # the default scenario starts recording 10 virtual seconds in
 
 

@@ -108,7 +108,8 @@ class Bot:
 
     @property
     def meeting_url(self) -> str:
-        return self.params["meeting_url"]
+        url: str = self.params["meeting_url"]
+        return url
 
     @property
     def webhook_url(self) -> str | None:
@@ -449,7 +450,7 @@ class BotBackend:
                 self._drop_plan(bot)
                 self._apply(bot, lc.CALL_ENDED, end_reason=reason)
             else:
-                kind = "BotRemoved" if status == lc.BOT_REMOVED else error_type
+                kind = "BotRemoved" if status == lc.BOT_REMOVED else entry["error_type"]
                 bot.error_message = error_message
                 self._fail(bot, kind)
         elif status == lc.CALL_ENDED:
@@ -572,7 +573,9 @@ class BotBackend:
         raise not_found("media", name)
 
     # -- reads ----------------------------------------------------------------------------
-    def meeting_data(self, account: Account, uuid: str, include_transcripts: bool) -> dict:
+    def meeting_data(
+        self, account: Account, uuid: str, include_transcripts: bool
+    ) -> dict[str, Any]:
         bot = self.get(account, uuid)
         bot.access_count += 1
         bot.last_accessed_ms = self.clock.now()

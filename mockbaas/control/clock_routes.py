@@ -50,7 +50,7 @@ async def advance_to(request: web.Request) -> web.Response:
     _only(body, "time")
     text = _text(body, "time", required=True)
     try:
-        target = parse_iso(text)  # type: ignore[arg-type]
+        target = parse_iso(text)
     except ValueError:
         raise invalid("body", "time", "must be an ISO-8601 date-time") from None
     if not mock.clock.now() <= target <= mock.clock.now() + MAX_ADVANCE_S * 1000:
@@ -80,7 +80,7 @@ async def advance_until(request: web.Request) -> web.Response:
     max_ms = _max_ms(body)
     reached, fired = await stepping.advance_until(
         mock.clock,
-        lambda: _reached(mock, status, bot_id),  # type: ignore[arg-type]
+        lambda: _reached(mock, status, bot_id),
         max_ms,
         _settle(mock),
     )

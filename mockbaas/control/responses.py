@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import math
-from typing import Any
+from typing import Any, Literal, overload
 
 from aiohttp import web
 
@@ -41,6 +41,10 @@ def _number(body: dict[str, Any], name: str) -> float:
     return float(value)
 
 
+@overload
+def _text(body: dict[str, Any], name: str, required: Literal[True]) -> str: ...
+@overload
+def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None: ...
 def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
     value = body.get(name)
     if value is None and not required:

@@ -25,5 +25,5 @@ async def trigger_event(request: web.Request) -> web.Response:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise invalid("body", "url", "must be an http(s) URL")
     account = account_for(mock, _text(body, "api_key"))
-    subject, made = await trigger(mock, event, _text(body, "bot_id"), url, account)  # type: ignore[arg-type]
+    subject, made = await trigger(mock, event, _text(body, "bot_id"), url, account)
     return json_response(200, {"subject": subject, "deliveries": [d.as_dict() for d in made]})

@@ -9,7 +9,7 @@ engine, return data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -58,8 +58,8 @@ async def _answer(
     """The response, and the error it reports (None on success)."""
     try:
         return await handler(request), None
-    except MockError as error:
-        return error_response(error, request.path), error
+    except MockError as exc:
+        return error_response(exc, request.path), exc
     except web.HTTPInternalServerError:
         raise
     except web.HTTPMethodNotAllowed as exc:
@@ -97,7 +97,7 @@ async def _answer(
 def register(
     app: web.Application,
     mock: MockBaaS,
-    handlers: dict[str, Handler],
+    handlers: Mapping[str, Handler],
     contract: Contract | None = None,
 ) -> None:
     """Route every contract operation to its handler; a missing handler is a bug."""

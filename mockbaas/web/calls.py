@@ -50,10 +50,17 @@ class Call:
     contract."""
 
     mock: MockBaaS
-    account: Account
+    caller: Account | None  # None only on the operations the contract leaves open
     params: dict[str, Any]
     body: Any
     request: web.Request
+
+    @property
+    def account(self) -> Account:
+        """The authenticated caller: every handler that asks serves a secured operation."""
+        if self.caller is None:
+            raise RuntimeError("an open operation has no account")
+        return self.caller
 
 
 Reply = tuple[int, Any] | web.StreamResponse
@@ -168,7 +175,6 @@ def decode_json(raw: bytes) -> Any:
 def endpoint(
     op: Operation, handler: Handler, contract: Contract | None = None
 ) -> Callable[[web.Request], Awaitable[Any]]:
-    is_async = inspect.iscoroutinefunction(handler)
 
     async def run(request: web.Request) -> web.StreamResponse:
         mock = request.app[MOCK]
@@ -187,15 +193,16 @@ def endpoint(
             else:
                 op.validate_body(body)
                 check_webhook_target(mock, body)
-        call = Call(mock, account, params, body, request)  # type: ignore[arg-type]
-        result = await handler(call) if is_async else handler(call)  # type: ignore[misc]
+        call = Call(mock, account, params, body, request)
+        outcome = handler(call)
+        result = await outcome if inspect.isawaitable(outcome) else outcome
         response = result if isinstance(result, web.StreamResponse) else json_response(*result)
         if mock.settings.strict:
             check_response(contract or mock.contract, op, response)
         return response
 
     run.__name__ = op.operation_id
-    run.operation_id = op.operation_id  # type: ignore[attr-defined]  # for the traffic log
+    run.__dict__["operation_id"] = op.operation_id  # read back by the traffic log and faults
     return run
 
 
@@ -210,8 +217,9 @@ def check_webhook_target(mock: MockBaaS, body: Any) -> None:
 
 
 def check_response(contract: Contract, op: Operation, response: web.StreamResponse) -> None:
-    body = response.body if isinstance(response, web.Response) else b""
-    problems = contract.response_errors(op.operation_id, response.status, body or b"")
+    raw = response.body if isinstance(response, web.Response) else None
+    body = raw if isinstance(raw, (bytes, bytearray)) else b""  # no handler streams a Payload
+    problems = contract.response_errors(op.operation_id, response.status, body)
     if problems:
         log.error("%s answered outside the contract: %s", op.operation_id, problems)
         raise web.HTTPInternalServerError(

@@ -226,6 +226,8 @@ class WebhookDispatcher:
                 self._progress.set()
 
     async def _attempt(self, delivery: Delivery, due: int) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # every attempt runs as a task of its own
         attempt = await self._post(delivery, Kind.DELIVERY, due)
         if delivery.state is not State.PENDING:
             return  # settled meanwhile (a redelivery succeeded): nothing left to do
@@ -233,12 +235,12 @@ class WebhookDispatcher:
             delivery.state = State.DELIVERED
             if self.faults.duplicate:
                 await self._post(delivery, Kind.DUPLICATE, due)
-            self._forget(delivery.id, asyncio.current_task())  # type: ignore[arg-type]
+            self._forget(delivery.id, task)
             self._settle(delivery, due)
             return
         # out of the in-flight set before the retry is armed: a retry already past due
         # fires at once and must find its subject free
-        self._forget(delivery.id, asyncio.current_task())  # type: ignore[arg-type]
+        self._forget(delivery.id, task)
         if delivery.tries < self.max_attempts:
             wait_ms = int(round(self.schedule[delivery.tries - 1] * 1000))
             self._schedule(delivery, due + wait_ms)
