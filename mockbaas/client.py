@@ -348,6 +348,11 @@ class MockClient:
             lines = [
                 f"{e['method']} {e['path']}{'?' + e['query'] if e['query'] else ''} -> "
                 f"{e['status']}: {(e['error'] or {}).get('message', '')}"
+                + (
+                    f"ignored undeclared query parameter(s): {', '.join(e['ignored_params'])}"
+                    if e.get("ignored_params")
+                    else ""
+                )
                 for e in broken
             ]
             raise AssertionError(

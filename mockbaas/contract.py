@@ -77,6 +77,13 @@ class Operation:
                 raise _to_error(errors, self._param_location, "parameter")
         return values
 
+    def unknown_query(self, query: Any) -> tuple[str, ...]:
+        """Query parameters the operation does not declare (`offset`, a misspelled
+        filter): the real API ignores them, so a client relying on one gets unfiltered
+        results; the traffic log flags them."""
+        declared = {p.name for p in self.params if p.location == "query"}
+        return tuple(sorted({name for name in query if name not in declared}))
+
     def _param_location(self, path: list[str | int]) -> str:
         if path:
             for param in self.params:

@@ -30,10 +30,16 @@ class Exchange:
     operation_id: str | None
     status: int
     error: dict[str, Any] | None
+    #: query parameters the operation does not declare: ignored, so a violation
+    ignored_params: tuple[str, ...] = ()
 
     @property
     def violation(self) -> bool:
-        return self.status in CONTRACT_STATUSES or self.operation_id is None
+        return (
+            self.status in CONTRACT_STATUSES
+            or self.operation_id is None
+            or bool(self.ignored_params)
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +52,7 @@ class Exchange:
             "status": self.status,
             "violation": self.violation,
             "error": self.error,
+            "ignored_params": list(self.ignored_params),
         }
 
 
@@ -66,9 +73,11 @@ class Traffic:
         operation_id: str | None,
         status: int,
         error: dict[str, Any] | None,
+        ignored_params: tuple[str, ...] = (),
     ) -> None:
         self._seq += 1
-        self._log.append((self._seq, at, method, path, query, operation_id, status, error))
+        row = (self._seq, at, method, path, query, operation_id, status, error, ignored_params)
+        self._log.append(row)
 
     def position(self) -> dict[str, Any]:
         """The log as plain data (mockbaas/state.py)."""

@@ -80,10 +80,35 @@ def test_no_speech_to_text_means_no_transcript_and_no_speakers(api: MockClient, 
 
 
 def test_speech_to_text_as_a_provider_name(api: MockClient) -> None:
-    bot_id = api.join(MEET_URL, speech_to_text="Gladia")
+    bot_id = api.join(MEET_URL, speech_to_text="Default")
     api.advance(DAY)
     assert complete_of(api, bot_id)["transcript"]
-    assert meeting_data(api, bot_id)["bot_data"]["bot"]["speech_to_text_provider"] == "Gladia"
+    assert meeting_data(api, bot_id)["bot_data"]["bot"]["speech_to_text_provider"] == "Default"
+
+
+@pytest.mark.parametrize(
+    "speech",
+    [
+        "Gladia",
+        "Runpod",
+        {"provider": "Gladia"},
+        {"provider": "Runpod", "api_key": None},
+        {"provider": "Gladia", "api_key": ""},
+    ],
+)
+def test_gladia_and_runpod_need_their_api_key(api: MockClient, speech: Any) -> None:
+    """The docs: `api_key` is required when using Gladia or Runpod."""
+    resp = api.request(
+        "POST",
+        "/bots/",
+        json_body={"meeting_url": MEET_URL, "bot_name": "b", "speech_to_text": speech},
+    )
+    assert resp.status == 422, resp.body
+    assert resp.json()["details"][0]["path"].startswith("speech_to_text")
+    assert api.request("GET", "/bots/bots_with_metadata").json()["bots"] == []
+    keyed = {"provider": speech if isinstance(speech, str) else speech["provider"], "api_key": "k"}
+    bot_id = api.join(MEET_URL, speech_to_text=keyed)
+    assert meeting_data(api, bot_id)["bot_data"]["bot"]["speech_to_text_api_key"] == "k"
 
 
 def test_paused_time_is_not_in_the_transcript(api: MockClient) -> None:

@@ -81,6 +81,11 @@ def first_half(s: Script, hook: str, receiver: WebhookReceiver) -> dict[str, str
     )
     s.call("reserved", "POST", "/bots/", json_body=join | {"reserved": True, "bot_name": "R"})
     calendar = s.call("calendar", "POST", "/calendars/", json_body=CREDS)["calendar"]
+    provider = f"/provider/accounts/{calendar['email']}"
+    series = {"name": "Series", "start_time": "2025-01-08T10:00:00Z", "recurrence": {"count": 3}}
+    made = s.control("provider series", "POST", f"{provider}/events", series)
+    s.control("provider exception", "DELETE", f"{provider}/events/{made['event']['instances'][1]}")
+    s.control("provider failing", "POST", f"{provider}/failures", {"count": 1, "message": "down"})
     events = s.call("events", "GET", "/calendar_events/", params={"calendar_id": calendar["uuid"]})
     s.call(
         "schedule",
@@ -111,6 +116,15 @@ def second_half(s: Script, receiver: WebhookReceiver, calendar_id: str) -> None:
     for seconds in (2, 30, 600, 86_400):
         s.control(f"advance {seconds}", "POST", "/clock/advance", {"seconds": seconds})
     s.call("listing", "GET", "/bots/bots_with_metadata", params={"limit": 50})
+    # the provider account and the calendar's mirror came through the restart whole
+    email = s.call("calendar", "GET", f"/calendars/{calendar_id}")["email"]
+    view = s.control("provider view", "GET", f"/provider/accounts/{email}")
+    first = view["calendars"][0]["events"][0]["id"]
+    s.control(
+        "provider rename", "PATCH", f"/provider/accounts/{email}/events/{first}", {"name": "R"}
+    )
+    s.call("resync", "POST", "/calendars/resync_all")
+    s.call("calendar after", "GET", f"/calendars/{calendar_id}")
     s.call("events", "GET", "/calendar_events/", params={"calendar_id": calendar_id})
     s.call("zoom", "GET", "/zoom_oauth_connections/")
     reused = {

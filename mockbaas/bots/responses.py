@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..errors import MockError
+from ..errors import MockError, invalid
 from ..web.calls import MOCK, Call, Reply
 from . import files, media
 
@@ -35,9 +35,12 @@ def bots_with_metadata(call: Call) -> Reply:
 
 def retranscribe_bot(call: Call) -> Reply:
     body = call.body
-    call.mock.bots.retranscribe(
-        call.account, body["bot_uuid"], body.get("speech_to_text"), body.get("webhook_url")
-    )
+    speech = body.get("speech_to_text")
+    if body.get("provider") is not None:  # the announcement's top-level spelling
+        if speech is not None:
+            raise invalid("body", "provider", "give speech_to_text or provider, not both")
+        speech = {"provider": body["provider"]}
+    call.mock.bots.retranscribe(call.account, body["bot_uuid"], speech, body.get("webhook_url"))
     return 202, None
 
 

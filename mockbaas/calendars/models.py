@@ -344,26 +344,30 @@ class CalendarBackend:
         calendar = self.get(account, query["calendar_id"])
         now = self.clock.now()
         status = query.get("status", "upcoming")
-        bounds = {
-            k: query_date(query, k) for k in ("start_date_gte", "start_date_lte", "updated_at_gte")
+        # each filter in either spelling (the contract's or the docs' camelCase); both
+        # given: both apply
+        after = [query_date(query, k) for k in ("start_date_gte", "startDateGte")]
+        before = [query_date(query, k) for k in ("start_date_lte", "startDateLte")]
+        low = max((t for t in after if t is not None), default=None)
+        high = min((t for t in before if t is not None), default=None)
+        updated_after = query_date(query, "updated_at_gte")
+        attendees = {v.lower() for k in ("attendee_email", "attendeeEmail") if (v := query.get(k))}
+        organizers = {
+            v.lower() for k in ("organizer_email", "organizerEmail") if (v := query.get(k))
         }
-        attendee = (query.get("attendee_email") or "").lower()
-        organizer = (query.get("organizer_email") or "").lower()
         selected = []
         for event in sorted(calendar.events.values(), key=lambda e: (e["start_time"], e["uuid"])):
             start = parse_iso(event["start_time"])
             if status == "upcoming" and start < now or status == "past" and start >= now:
                 continue
-            if bounds["start_date_gte"] is not None and start < bounds["start_date_gte"]:
-                continue
-            if bounds["start_date_lte"] is not None and start > bounds["start_date_lte"]:
+            if low is not None and start < low or high is not None and start > high:
                 continue
             updated = parse_iso(event["last_updated_at"])
-            if bounds["updated_at_gte"] is not None and updated < bounds["updated_at_gte"]:
+            if updated_after is not None and updated < updated_after:
                 continue
-            if attendee and not any(a["email"].lower() == attendee for a in event["attendees"]):
+            if attendees - {a["email"].lower() for a in event["attendees"]}:
                 continue
-            if organizer and _organizer(event).lower() != organizer:
+            if organizers and organizers != {_organizer(event).lower()}:
                 continue
             selected.append(event)
         offset = decode_cursor(query.get("cursor"))

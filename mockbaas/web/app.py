@@ -28,7 +28,7 @@ from ..openapi_route import add_openapi_route
 from ..v2.urls import HANDLERS as v2_handlers
 from ..v2.urls import add_v2_control_routes
 from ..zoom.urls import HANDLERS as zoom_handlers
-from .calls import MOCK, Handler, endpoint, error_response, json_response
+from .calls import IGNORED_PARAMS, MOCK, Handler, endpoint, error_response, json_response
 
 log = logging.getLogger("mockbaas.http")
 
@@ -48,6 +48,7 @@ async def errors_as_json(
             getattr(request.match_info.handler, "operation_id", None),
             response.status,
             error.as_dict() if error is not None else None,
+            request.get(IGNORED_PARAMS, ()),
         )
     return response
 

@@ -29,6 +29,8 @@ __all__ = ["MOCK", "Call", "Reply", "Handler", "dumps", "decode_json", "json_res
 log = logging.getLogger("mockbaas.http")
 
 MOCK: web.AppKey[MockBaaS] = web.AppKey("mock", MockBaaS)
+#: query parameters a call sent that its operation does not declare (request key)
+IGNORED_PARAMS = "mockbaas_ignored_params"
 
 STATUS = {
     "unauthorized": 401,
@@ -185,6 +187,10 @@ def endpoint(
                 headers.get(API_KEY_HEADER), headers.get("Authorization")
             )
         params = op.coerce_params({"query": request.query, "path": request.match_info})
+        if request.query:
+            ignored = op.unknown_query(request.query)
+            if ignored:  # answered as the real API does, flagged in the traffic log
+                request[IGNORED_PARAMS] = ignored
         body = None
         if op.body_media is not None:
             body = await read_body(request, op, mock.settings.max_body)
