@@ -88,6 +88,7 @@ def schemathesis_document(path: Path | None = None) -> dict[str, Any]:
 #: Generated v2 callback URLs point here: loopback, a port nothing listens on. (The
 #: mock's dispatcher would refuse a made-up host anyway; a proxy of the real API would not.)
 NOWHERE = "http://127.0.0.1:1/mockbaas-contract"
+STREAM_NOWHERE = "ws://127.0.0.1:1/mockbaas-contract"
 #: Generated scheduled bots join then: far enough ahead of any clock a run starts with.
 LATER = "2030-01-07T09:00:00Z"
 
@@ -109,7 +110,8 @@ def schemathesis_document_v2(path: Path | None = None) -> dict[str, Any]:
             if "url" in props and "method" in props and "secret" in props:
                 props["url"] = pinned  # a callback_config
             if "input_url" in props and "output_url" in props:  # a streaming_config
-                props["input_url"] = props["output_url"] = {"anyOf": [pinned, {"type": "null"}]}
+                stream = {"type": "string", "enum": [STREAM_NOWHERE]}
+                props["input_url"] = props["output_url"] = {"anyOf": [stream, {"type": "null"}]}
             for value in node.values():
                 pin(value)
         elif isinstance(node, list):
@@ -371,6 +373,29 @@ def _wrong_key_refused(url: str) -> str | None:
         return f"receiver unreachable: {exc}"
 
 
+V2_MEETING = "https://meet.google.com/abc-defg-hij"
+
+
+def _bad_signature_refused(url: str, secret: str) -> str | None:
+    """A v2 delivery signed with another key must be refused (a 4xx)."""
+    from .v2.signing import svix_headers
+
+    body = json.dumps(_WRONG_KEY_PAYLOAD).encode()
+    forged = svix_headers(secret[:-4] + "AAA=", "msg_mockbaas_forged", 1_700_000_000, body)
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"content-type": "application/json", **forged}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return f"a v2 delivery with a forged svix-signature was accepted ({response.status})"
+    except urllib.error.HTTPError as err:
+        if 400 <= err.code < 500:
+            return None
+        return f"a v2 delivery with a forged svix-signature got {err.code}, expected a 4xx"
+    except OSError as exc:
+        return f"receiver unreachable: {exc}"
+
+
 def run_receiver(args: argparse.Namespace) -> int:
     if not has_contract_extra():
         print(EXTRA_MISSING, file=sys.stderr)
@@ -396,6 +421,13 @@ def run_receiver(args: argparse.Namespace) -> int:
     try:
         client = MockClient(server.url, api_key=args.api_key)
         names = sorted(s["name"] for s in client.scenarios()["scenarios"])
+        v2 = getattr(args, "v2", False)
+        secret = ""
+        if v2:
+            from .v2.signing import account_secret
+
+            secret = account_secret(args.seed, args.api_key)
+            print(f"mockbaas contract receiver: v2 webhooks are signed with {secret}", flush=True)
 
         def exercise(scenario: str, transcript: bool, duplicate: bool, out_of_order: bool) -> None:
             # No reset between examples: each bot, and each delivery id, is new in the run
@@ -408,10 +440,21 @@ def run_receiver(args: argparse.Namespace) -> int:
             }
             if transcript:
                 fields["speech_to_text"] = {"provider": "Default"}
-            bot_id = client.join(**fields)
+            if v2:
+                body = {
+                    "bot_name": "mockbaas contract",
+                    "meeting_url": V2_MEETING,
+                    "extra": fields["extra"],
+                    "transcription_enabled": transcript,
+                }
+                made = client.request("POST", "/v2/bots", json_body=body).json()
+                bot_id = made["data"]["bot_id"]
+            else:
+                bot_id = client.join(**fields)
             client.advance(6 * 3600)
             if client.bot(bot_id)["outcome"] is None:  # still in the call (until_removed)
-                client.request("DELETE", f"/bots/{bot_id}")  # leave, as an app would
+                leave = f"/v2/bots/{bot_id}/leave" if v2 else f"/bots/{bot_id}"
+                client.request("POST" if v2 else "DELETE", leave)  # leave, as an app would
                 client.advance(3600)
             drawn = (
                 f"scenario {scenario} (transcript={transcript}, duplicate={duplicate}, "
@@ -438,6 +481,13 @@ def run_receiver(args: argparse.Namespace) -> int:
                     out_of_order=st.booleans(),
                 )(exercise)
             )()
+        if v2 and args.expect_signature_check:
+            problem = _bad_signature_refused(args.url, secret)
+            report.cases.append(
+                Case("a forged v2 signature is refused", [problem] if problem else [])
+            )
+            if problem:
+                report.problems.append(problem)
         if args.expect_key_check:
             problem = _wrong_key_refused(args.url)
             report.cases.append(Case("a wrong api key is refused", [problem] if problem else []))
@@ -515,6 +565,17 @@ def add_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
         "--expect-key-check",
         action="store_true",
         help=f"also require that a wrong {API_KEY_HEADER} is refused (401/403)",
+    )
+    receiver.add_argument(
+        "--v2",
+        action="store_true",
+        help="v2 bots and v2 webhooks, Svix-signed with the whsec_ secret printed first "
+        "(derived from --seed and --api-key)",
+    )
+    receiver.add_argument(
+        "--expect-signature-check",
+        action="store_true",
+        help="with --v2: also require that a forged svix-signature is refused (4xx)",
     )
     receiver.add_argument("--junit-xml", type=Path, metavar="FILE", help="write a JUnit XML report")
     receiver.set_defaults(run=run_receiver, extra=[])

@@ -8,21 +8,31 @@ import subprocess
 import tempfile
 import threading
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
+from unittest import mock as patching
 
 import pytest
 import schemathesis
+import standardwebhooks
 from aiohttp import web
 from schemathesis.core.warnings import SchemathesisWarning
+from standardwebhooks import webhooks as swh
 
 from mockbaas.cli import build_parser
 from mockbaas.client import MockClient
 from mockbaas.config import Settings
 from mockbaas.contract import Contract
-from mockbaas.contract_runner import run_receiver, schemathesis_command, schemathesis_config
+from mockbaas.contract_runner import (
+    RECEIVER_KEY,
+    run_receiver,
+    schemathesis_command,
+    schemathesis_config,
+)
 from mockbaas.receiver import Received, WebhookReceiver
 from mockbaas.server import BackgroundServer
 from mockbaas.v2 import contract_path as v2_contract_path
+from mockbaas.v2.signing import account_secret
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -40,6 +50,60 @@ def test_receiver_suite_passes_a_receiver_that_acknowledges_everything(capsys):
         assert events & {"complete", "failed"}
         keys = {r.headers["x-meeting-baas-api-key"] for r in receiver.received}
         assert keys == {"mockbaas-contract-key"}
+
+
+def _svix_receiver(secret: str, verified: list[str]) -> WebhookReceiver:
+    """A receiver that verifies the Standard Webhooks / Svix signature (with the
+    `standardwebhooks` package, against the signed time) and refuses a bad one with 401."""
+    receiver = WebhookReceiver()
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        headers = {
+            f"webhook-{h}": request.headers.get(f"svix-{h}", "")
+            for h in ("id", "timestamp", "signature")
+        }
+        moment = datetime.fromtimestamp(int(headers["webhook-timestamp"] or 0), tz=UTC)
+        try:
+            with patching.patch.object(swh, "datetime", wraps=datetime) as clock:
+                clock.now.return_value = moment
+                event = standardwebhooks.Webhook(secret).verify(body, headers)
+        except standardwebhooks.WebhookVerificationError:
+            return web.json_response({"error": "bad signature"}, status=401)
+        verified.append(event["event"])
+        return web.json_response({})
+
+    receiver._handle = handle  # type: ignore[method-assign]
+    return receiver
+
+
+def test_receiver_suite_v2_signs_every_delivery_and_checks_forgeries(capsys):
+    secret = account_secret(0, RECEIVER_KEY)
+    verified: list[str] = []
+    with _svix_receiver(secret, verified) as receiver:
+        code = run_receiver(
+            _args(
+                "receiver",
+                "--url",
+                receiver.url,
+                "--v2",
+                "--expect-signature-check",
+                "--examples",
+                "6",
+            )
+        )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert secret in out and "6 bots" in out and " 0 problems" in out
+    assert "bot.status_change" in verified and {"bot.completed", "bot.failed"} & set(verified)
+    # a receiver that checks nothing fails the forgery case
+    with WebhookReceiver() as lax:
+        code = run_receiver(
+            _args(
+                "receiver", "--url", lax.url, "--v2", "--expect-signature-check", "--examples", "1"
+            )
+        )
+    assert code == 1 and "forged svix-signature was accepted" in capsys.readouterr().out
 
 
 def test_receiver_suite_reports_events_the_receiver_refuses(capsys):

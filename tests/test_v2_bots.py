@@ -320,12 +320,11 @@ def test_rate_limit_is_a_429_with_retry_after(api, v2):
 
 def test_resend_webhook_and_retry_callback(api, v2, mockbaas_receiver):
     api.request("POST", "/accounts/webhook_url", json_body={"webhook_url": mockbaas_receiver.url})
+    callback = {"url": mockbaas_receiver.url + "/cb", "secret": "s3cret", "method": "PUT"}
     bot_id = create(
-        api,
-        v2,
-        callback_enabled=True,
-        callback_config={"url": mockbaas_receiver.url + "/cb", "secret": "s3cret", "method": "PUT"},
+        api, v2, callback_enabled=True, callback_config=callback, transcription_enabled=True
     )
+    untranscribed = create(api, v2, callback_enabled=True, callback_config=callback)
     for op, suffix in (
         ("resendFinalWebhook", "resend-webhook"),
         ("retryCallback", "retry-callback"),
@@ -334,7 +333,10 @@ def test_resend_webhook_and_retry_callback(api, v2, mockbaas_receiver):
         assert r.status == 409 and r.json()["code"] == "FST_ERR_BOT_STATUS"
     api.advance(3600)
     callbacks = [r for r in mockbaas_receiver.received if r.path.endswith("/cb")]
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # both bots' own callbacks
+    r = call(api, v2, "retryCallback", "POST", f"/v2/bots/{untranscribed}/retry-callback")
+    assert r.status == 409 and "transcription" in r.json()["message"]
+    callbacks = [c for c in callbacks if c.json()["data"]["bot_id"] == bot_id]
     assert callbacks[0].headers["x-mb-secret"] == "s3cret"
     assert callbacks[0].json()["event"] == "bot.completed"
     assert (
@@ -351,7 +353,11 @@ def test_resend_webhook_and_retry_callback(api, v2, mockbaas_receiver):
     )
     assert r.status == 200
     api.advance(1)
-    completed = [e for e in mockbaas_receiver.events() if e["event"] == "bot.completed"]
+    completed = [
+        e
+        for e in mockbaas_receiver.events()
+        if e["event"] == "bot.completed" and e["data"]["bot_id"] == bot_id
+    ]
     assert len(completed) == 4  # webhook, callback, resent webhook, retried callback
     other = [r for r in mockbaas_receiver.received if r.path.endswith("/other")]
     assert len(other) == 1 and "x-mb-secret" not in other[0].headers

@@ -293,7 +293,8 @@ def test_refused_targets_are_a_422_and_nothing_is_created(api, v2, field, value)
 
 
 def test_retry_callback_elsewhere_is_checked_too(api, v2):
-    bot_id = call(api, v2, "createBot", "POST", "/v2/bots", json_body=BOT).json()["data"]["bot_id"]
+    body = {**BOT, "transcription_enabled": True}
+    bot_id = call(api, v2, "createBot", "POST", "/v2/bots", json_body=body).json()["data"]["bot_id"]
     api.advance(3600)
     r = call(
         api,

@@ -436,6 +436,11 @@ class V2Bots:
             raise MockError(
                 "bot_status", f"bot {bot_id} is {self.status(bot)}; it has not ended yet"
             )
+        if not bot.wants_transcript:  # the docs: it retries the transcription callback
+            raise MockError(
+                "bot_status",
+                f"bot {bot_id} had no transcription; only a transcription callback is retried",
+            )
         config = override or self._callback_config(bot)
         if config is None:
             raise MockError(

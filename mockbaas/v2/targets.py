@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import Detail, MockError
+from ..streaming.session import target_problem
 
 STREAMING_FIELDS = ("input_url", "output_url")
 
@@ -28,19 +29,17 @@ def urls(request: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
                 yield f"{prefix}streaming_config.{name}", streaming[name]
 
 
-def _as_http(url: str) -> str:
-    """Streaming URLs are websockets: the policy judges their host as it would http's."""
-    scheme, sep, rest = url.partition(":")
-    mapped = {"ws": "http", "wss": "https"}.get(scheme.lower())
-    return f"{mapped}{sep}{rest}" if mapped else url
-
-
 def check(refusal: Callable[[str], str | None], body: Any) -> None:
     """422 (`target_refused`) naming the first refused URL of a body or batch."""
     items = body if isinstance(body, list) else [body]
     for index, item in enumerate(items):
         prefix = f"[{index}]." if isinstance(body, list) else ""
         for path, url in urls(item, prefix):
-            why = refusal(_as_http(url))
+            # a stream is a WebSocket (ws:// or wss://) to an allowed host
+            why = (
+                target_problem(url, refusal)
+                if ".input_url" in path or ".output_url" in path
+                else refusal(url)
+            )
             if why is not None:
                 raise MockError("target_refused", f"{path}: {why}", [Detail("body", path, why)])
