@@ -101,7 +101,8 @@ class MockClient:
             method, "/_mockbaas" + path, json_body=body, params=clean or None, headers=sent
         )
         if resp.status >= 400:
-            raise RuntimeError(f"{method} /_mockbaas{path} -> {resp.status}: {resp.body!r}")
+            text = resp.body.decode("utf-8", "replace")
+            raise RuntimeError(f"{method} /_mockbaas{path} -> {resp.status}: {text}")
         return resp.json()
 
     # -- the API, for convenience ---------------------------------------------------------

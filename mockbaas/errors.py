@@ -25,6 +25,10 @@ class MockError(Exception):
     message: str
     details: list[Detail] = field(default_factory=list)
     retry_after: int | None = None
+    #: a refusal by the mock's own policy or by a rule of time (a refused webhook target,
+    #: "at least a minute ahead"): well-formed calls, so not contract violations in the
+    #: traffic log
+    behaviour: bool = False
 
     def __str__(self) -> str:
         return self.message

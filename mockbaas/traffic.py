@@ -32,14 +32,13 @@ class Exchange:
     error: dict[str, Any] | None
     #: query parameters the operation does not declare: ignored, so a violation
     ignored_params: tuple[str, ...] = ()
+    behaviour: bool = False  # refused by policy or a rule of time, not by the contract
 
     @property
     def violation(self) -> bool:
-        return (
-            self.status in CONTRACT_STATUSES
-            or self.operation_id is None
-            or bool(self.ignored_params)
-        )
+        if self.operation_id is None or self.ignored_params:
+            return True
+        return self.status in CONTRACT_STATUSES and not self.behaviour
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +52,7 @@ class Exchange:
             "violation": self.violation,
             "error": self.error,
             "ignored_params": list(self.ignored_params),
+            "behaviour": self.behaviour,
         }
 
 
@@ -74,10 +74,11 @@ class Traffic:
         status: int,
         error: dict[str, Any] | None,
         ignored_params: tuple[str, ...] = (),
+        behaviour: bool = False,
     ) -> None:
         self._seq += 1
         row = (self._seq, at, method, path, query, operation_id, status, error, ignored_params)
-        self._log.append(row)
+        self._log.append((*row, behaviour))
 
     def position(self) -> dict[str, Any]:
         """The log as plain data (mockbaas/state.py)."""

@@ -43,6 +43,10 @@ async def trigger(
     """Send `event`; the subject and the deliveries of `event` this made."""
     if event not in (*EVENTS, CALENDAR_EVENT):
         raise invalid("body", "event", f"one of {', '.join((*EVENTS, CALENDAR_EVENT))}")
+    if url:
+        refusal = mock.targets.refusal(url)
+        if refusal is not None:  # never journal posts that could not be made
+            raise invalid("body", "url", refusal)
     before = mock.webhooks.journal.seq  # deliveries made from here on are this trigger's
     async with mock.clock.lock:
         if subject is not None:
@@ -62,7 +66,7 @@ async def trigger(
                 bot.account, event, {"bot_id": bot.uuid}, url=bot.webhook_url, subject=bot.uuid
             )
         await mock.webhooks.settle(wait)
-    made = [d for d in _since(mock, before) if d.event == event]
+    made = [d for d in _since(mock, before) if d.event == event and d.subject == subject]
     return subject, made
 
 

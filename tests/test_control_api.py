@@ -469,3 +469,10 @@ def test_scenarios_are_listed(api: MockClient) -> None:
             {"status": "call_ended", "after": 1800.0, "end_reason": "no_attendees"},
         ],
     }
+
+
+def test_the_journal_filters_by_v1_and_v2_event_names(api):
+    assert api.webhooks(event="bot.completed") == []  # a v2 name: known, none sent yet
+    assert api.webhooks(event="complete") == []
+    resp = api.request("GET", "/_mockbaas/webhooks", params={"event": "bot.done"})
+    assert resp.status == 400 and "bot.completed" in resp.json()["message"]

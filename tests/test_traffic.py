@@ -76,3 +76,13 @@ def test_unknown_operation_id_is_a_400_naming_it(api):
     assert body["details"][0]["path"] == "operation_id"
     assert "join" in body["details"][0]["message"]
     assert api.requests(operation_id="join")  # a known one still filters
+
+
+def test_a_refused_webhook_target_is_policy_not_a_contract_violation(api):
+    refused = api.request("POST", "/bots/", json_body={**JOIN, "webhook_url": "http://x.example/h"})
+    assert refused.status == 422 and "--webhook-allow" in refused.json()["message"]
+    broken = api.request("POST", "/bots/", json_body={**JOIN, "bot_name": 7})
+    assert broken.status == 422
+    logged = [(e["status"], e["violation"]) for e in api.requests()]
+    assert logged == [(422, False), (422, True)]
+    assert [e["status"] for e in api.requests(violations=True)] == [422]

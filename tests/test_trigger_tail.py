@@ -74,6 +74,7 @@ def test_trigger_again_for_a_bot_sends_its_payload_as_a_new_delivery(mockbaas, m
         ({"event": "paid"}, 422, "event: one of bot.status_change"),
         ({"event": "complete", "bot_id": "nope"}, 404, "bot or calendar nope not found"),
         ({"event": "complete", "url": "ftp://x"}, 422, "url: must be an http(s) URL"),
+        ({"event": "complete", "url": "http://hooks.example.com/x"}, 422, "--webhook-allow"),
         ({"event": "complete", "when": 1}, 422, "when: unknown field"),
         ({}, 422, "event: must be a non-empty string"),
     ],

@@ -129,3 +129,24 @@ def test_signature_follows_the_standard_webhooks_scheme():
         b'{"test": 2432232314}',
     )
     assert ours == theirs
+
+
+def test_a_stock_receiver_verifies_them_as_received_under_the_realtime_clock(mockbaas_receiver):
+    """No renaming, no patched clock: the realtime clock (serve's default) signs with a
+    time a verifier's 5-minute window accepts, and both header sets are there."""
+    from mockbaas.config import Settings
+    from mockbaas.server import BackgroundServer
+
+    settings = Settings(port=0, strict=True, clock="realtime", speed=1.0)
+    with BackgroundServer(settings) as server:
+        api = MockClient(server.url, api_key="stock-key")
+        key = api._control("GET", "/v2/webhook-secret", api_key=api.api_key)["secret"]
+        api.request(
+            "POST", "/accounts/webhook_url", json_body={"webhook_url": mockbaas_receiver.url}
+        )
+        api.request("POST", "/v2/bots", json_body={"bot_name": "N", "meeting_url": MEET})
+        api.advance(0)
+        [first, *_] = mockbaas_receiver.received
+    payload = standardwebhooks.Webhook(key).verify(first.body, first.headers)
+    assert payload["event"] == "bot.status_change"
+    assert first.headers["svix-signature"] == first.headers["webhook-signature"]

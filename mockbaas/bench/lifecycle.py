@@ -80,15 +80,27 @@ def live(opts: Options, bots: int) -> Lives:
         mock = kids.mock("--webhook-url", receiver.url + "/webhooks")
         client = MockClient(mock.url, api_key=API_KEY, timeout=opts.timeout)
         deadline = time.monotonic() + opts.timeout
+        # one pilot bot says how many webhooks a life sends (the journal of a big run
+        # forgets settled deliveries, so it cannot say afterwards); then a fresh world
+        pilot_receiver = kids.receiver()
+        [pilot] = create_bots(
+            mock.url,
+            1,
+            "pilot",
+            concurrency=1,
+            extra={"webhook_url": pilot_receiver.url + "/webhooks"},
+            timeout=opts.timeout,
+        )
+        advance(client, LIFE_S)
+        per_bot = len(client.webhooks(bot_id=pilot))
+        client.reset()
         t0 = time.time()
-        ids = create_bots(
+        create_bots(
             mock.url, bots, "life", concurrency=opts.create_concurrency, timeout=opts.timeout
         )
         t1 = time.time()
         advance(client, LIFE_S)
         t2 = time.time()
-        # the newest bot: the journal forgets the oldest settled deliveries first
-        per_bot = len(client.webhooks(bot_id=ids[-1]))
         expected = per_bot * bots
         stats = wait_delivered(receiver, deadline, expected=expected)
         rss = mock.peak_rss_mb()

@@ -129,8 +129,9 @@ async def webhooks(request: web.Request) -> web.Response:
     # a typo in a filter must not look like "no deliveries"
     if q.get("state") is not None and q["state"] not in STATES:
         raise invalid("query", "state", f"one of {list(STATES)}")
-    if q.get("event") is not None and q["event"] not in mock.contract.webhooks:
-        raise invalid("query", "event", f"one of {sorted(mock.contract.webhooks)}")
+    events = {*mock.contract.webhooks, *mock.contract_v2.webhooks}  # v1 and v2 names
+    if q.get("event") is not None and q["event"] not in events:
+        raise invalid("query", "event", f"one of {sorted(events)}")
     found = mock.webhooks.query(q.get("bot_id"), q.get("event"), q.get("state"))
     return json_response(
         200,

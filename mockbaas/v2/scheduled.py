@@ -68,9 +68,11 @@ class Scheduler:
             raise invalid("body", "join_at", "not an ISO 8601 date-time") from None
         if join_ms < self.clock.now() + lead_ms:
             ahead = "1 minute" if lead_ms == MIN_LEAD_MS else "4 minutes"
-            raise invalid(
+            error = invalid(
                 "body", "join_at", f"must be at least {ahead} ahead (now is {self.clock.now_iso()})"
             )
+            error.behaviour = True  # a rule of time, not of the contract
+            raise error
         return join_ms
 
     def create(

@@ -29,8 +29,15 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 
 def svix_headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """Svix's branded headers and the Standard Webhooks ones, as Svix can send: the `svix`
+    package reads the first, `standardwebhooks` the second; same id, time and signature."""
+    signature = sign(secret, msg_id, timestamp, body)
+    stamp = str(timestamp)
     return {
         "svix-id": msg_id,
-        "svix-timestamp": str(timestamp),
-        "svix-signature": sign(secret, msg_id, timestamp, body),
+        "svix-timestamp": stamp,
+        "svix-signature": signature,
+        "webhook-id": msg_id,
+        "webhook-timestamp": stamp,
+        "webhook-signature": signature,
     }

@@ -42,4 +42,6 @@ def check(refusal: Callable[[str], str | None], body: Any) -> None:
                 else refusal(url)
             )
             if why is not None:
-                raise MockError("target_refused", f"{path}: {why}", [Detail("body", path, why)])
+                raise MockError(
+                    "target_refused", f"{path}: {why}", [Detail("body", path, why)], behaviour=True
+                )

@@ -49,6 +49,7 @@ async def errors_as_json(
             response.status,
             error.as_dict() if error is not None else None,
             request.get(IGNORED_PARAMS, ()),
+            error is not None and error.behaviour,
         )
     return response
 

@@ -219,7 +219,9 @@ def check_webhook_target(mock: MockBaaS, body: Any) -> None:
     if isinstance(url, str) and url:
         refusal = mock.targets.refusal(url)
         if refusal is not None:
-            raise invalid("body", "webhook_url", refusal)
+            error = invalid("body", "webhook_url", refusal)
+            error.behaviour = True  # the mock's policy, not the contract
+            raise error
 
 
 def check_response(contract: Contract, op: Operation, response: web.StreamResponse) -> None:
