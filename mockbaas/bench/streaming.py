@@ -170,7 +170,7 @@ def measure(bots: int, speed: float, seconds: float, frequency: str = "24khz") -
             cpu = time.process_time() - cpu0
             assert server.mock is not None
             streams = list(server.mock.streams.streams.values())
-            late = sorted(x for s in streams for x in s.late_samples)
+            late = sorted(x for s in streams for x in list(s.late_samples))  # still filling
             frames = sum(s.frames for s in streams)
             owed = max((s.released - s.sent for s in streams), default=0)
             problems = [

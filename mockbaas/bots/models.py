@@ -6,33 +6,23 @@ seed give the same history, timestamps and webhooks, at any speed.
 
 from __future__ import annotations
 
-import json
-from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..accounts.models import Account
-from ..clock import Clock, Timer, iso, maybe_iso
+from ..clock import Clock, Timer, iso
 from ..errors import MockError, conflict, invalid, not_found
 from ..events import Outbox
 from ..ids import Ids
-from ..query import Keyset, decode_keyset, encode_keyset, filters_fingerprint, query_date
 from ..scenarios import SCENARIO_FIELD, Scenario, ScenarioBook, Step
-from . import files
+from . import files, listing, views
 from . import lifecycle as lc
 from . import transcript as tx
 from .media import LINK_TTL_MS, MEDIA_PREFIX, Signer
 
 DEDUP_WINDOW_MS = 5 * 60 * 1000
-#: 2026 join fields the mock stores and echoes (it contacts no Zoom URL)
-ZOOM_TOKEN_FIELDS = (
-    "zoom_access_token_url",
-    "zoom_obf_token",
-    "zoom_obf_token_url",
-    "zoom_obf_token_user_id",
-)
 RESERVED_LEAD_MS = 4 * 60 * 1000  # reserved bots join 4 minutes before start_time
 DEFAULT_TIMEOUT_S = 600
 INVALID_URL_DELAY_MS = 2000
@@ -526,7 +516,7 @@ class BotBackend:
         self.outbox.send(
             bot.account,
             "bot.status_change",
-            {"bot_id": bot.uuid, "status": _rendered(entry)},
+            {"bot_id": bot.uuid, "status": views.rendered(entry)},
             url=bot.webhook_url,
             subject=bot.uuid,
         )
@@ -581,11 +571,11 @@ class BotBackend:
         bot.last_accessed_ms = self.clock.now()
         transcripts = []
         if include_transcripts and not bot.data_deleted:
-            transcripts = self._transcripts(bot)
+            transcripts = views.transcripts(bot, self.transcript(bot))
         recorded = self.recording_url(bot) is not None
         return {
             "bot_data": {
-                "bot": self.bot_with_params(bot),
+                "bot": views.bot_with_params(bot),
                 "event_uuid": bot.params.get("_event_uuid"),
                 "transcripts": transcripts,
             },
@@ -597,176 +587,14 @@ class BotBackend:
             },
         }
 
-    def _transcripts(self, bot: Bot) -> list[dict[str, Any]]:
-        out = []
-        word_id = 0
-        for index, segment in enumerate(self.transcript(bot), start=1):
-            words = []
-            for word in segment["words"]:
-                word_id += 1
-                words.append(
-                    {
-                        "bot_id": bot.id,
-                        "id": word_id,
-                        "start_time": word["start"],
-                        "end_time": word["end"],
-                        "text": word["word"],
-                        "user_id": None,
-                    }
-                )
-            out.append(
-                {
-                    "bot_id": bot.id,
-                    "id": index,
-                    "speaker": segment["speaker"],
-                    "start_time": segment["offset"],
-                    "end_time": words[-1]["end_time"] if words else segment["offset"],
-                    "lang": "en",
-                    "user_id": None,
-                    "words": words,
-                }
-            )
-        return out
-
-    def bot_with_params(self, bot: Bot) -> dict[str, Any]:
-        """BotWithParams: built once per params object (meeting_data is the hot read), with
-        the fields that change over the bot's life filled in on every call."""
-        if bot.static_view is None or bot.static_view[0] is not bot.params:
-            bot.static_view = (bot.params, self._static_params(bot))
-        view = dict(bot.static_view[1])
-        view["bot_exited_at"] = maybe_iso(bot.exited_ms)
-        view["bot_joined_at"] = maybe_iso(bot.joined_ms)
-        view["ended_at"] = maybe_iso(bot.ended_ms)
-        view["is_stopped"] = bot.ended
-        view["errors"] = bot.error_type
-        view["mp4_s3_path"] = "" if bot.data_deleted else f"{bot.uuid}/{bot.recording_name}"
-        view["webhook_url"] = bot.params.get("webhook_url") or bot.account.webhook_url or ""
-        return view
-
-    def _static_params(self, bot: Bot) -> dict[str, Any]:
-        """The fields only params decide; those `bot_with_params` fills in are here too,
-        as placeholders that fix the key order (the bytes of the answer)."""
-        p = bot.params
-        streaming = p.get("streaming") or {}
-        leave = p.get("automatic_leave") or {}
-        return {
-            "account_id": bot.account.number,
-            "bot_exited_at": None,
-            "bot_image": p.get("bot_image"),
-            "bot_joined_at": None,
-            "bot_name": p["bot_name"],
-            "bot_param_id": bot.id,
-            "created_at": iso(bot.created_ms),
-            "deduplication_key": p.get("deduplication_key"),
-            "diarization_fails": None,
-            "diarization_v2": False,
-            "ended_at": None,
-            "enter_message": p.get("entry_message"),
-            "errors": None,
-            "event_id": p.get("_event_id"),
-            "extra": bot.extra,
-            "id": bot.id,
-            "is_stopped": False,
-            "meeting_url": p["meeting_url"],
-            "mp4_s3_path": "",
-            "noone_joined_timeout": leave.get("noone_joined_timeout"),
-            "recording_mode": p.get("recording_mode"),
-            "reserved": bool(p.get("reserved")),
-            "scheduled_bot_id": None,
-            "session_id": None,
-            "silence_timeout": leave.get("silence_timeout"),
-            **speech_to_text_fields(p.get("speech_to_text")),
-            "streaming_audio_frequency": streaming.get("audio_frequency"),
-            "streaming_input": streaming.get("input"),
-            "streaming_output": streaming.get("output"),
-            "transcription_custom_parameters": p.get("transcription_custom_parameters") or {},
-            "transcription_fails": None,
-            "transcription_payloads": None,
-            "user_reported_error": None,
-            "uuid": bot.uuid,
-            "waiting_room_timeout": leave.get("waiting_room_timeout"),
-            "webhook_url": "",
-            **{k: p.get(k) for k in ZOOM_TOKEN_FIELDS},
-            "zoom_sdk_id": p.get("zoom_sdk_id"),
-            "zoom_sdk_pwd": p.get("zoom_sdk_pwd"),
-        }
-
-    def recent_entry(self, bot: Bot) -> dict[str, Any]:
-        return {
-            "access_count": bot.access_count,
-            "bot_name": bot.params["bot_name"],
-            "created_at": iso(bot.created_ms),
-            "duration": bot.recorded_until(self.clock.now()) // 1000,
-            "ended_at": maybe_iso(bot.ended_ms),
-            "extra": bot.extra,
-            "id": bot.id,
-            "last_accessed_at": maybe_iso(bot.last_accessed_ms),
-            "meeting_url": bot.meeting_url,
-            "session_id": None,
-            "speakers": list(bot.speakers),
-            "uuid": bot.uuid,
-        }
-
     def list_bots(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
-        """bots_with_metadata: newest first (or by an `extra` field), filtered, paged
-        with a keyset cursor: a page starts after the last bot of the previous one, so
-        bots created between pages are never repeated nor skipped (they are newer than
-        the cursor, so they belong to pages already read), and the cost of a page does
-        not grow with the number of bots."""
-        limit = query.get("limit", 10)
-        fingerprint = filters_fingerprint(query, ("cursor", "limit"))
-        start = decode_keyset(query.get("cursor"), fingerprint)
-        keep = _bot_filter(query)
-        mine = self.by_account.get(account.number, [])
-        if query.get("sort_by_extra"):
-            ordered: Iterable[Bot] = self._by_extra(mine, query["sort_by_extra"])
-            ordered = _after(ordered, start)
-        else:
-            ordered = self._newest_first(mine, start, query)
-        page: list[Bot] = []
-        more = False
-        skip = start.offset  # an offset cursor counts the bots that pass the filters
-        for bot in ordered:
-            if not keep(bot):
-                continue
-            if skip:
-                skip -= 1
-                continue
-            if len(page) == limit:
-                more = True
-                break
-            page.append(bot)
+        """bots_with_metadata (listing.py)."""
+        page, cursor = listing.page(self.by_account.get(account.number, []), query)
         return {
-            "bots": [self.recent_entry(b) for b in page],
+            "bots": [views.recent_entry(b, self.clock.now()) for b in page],
             "last_updated": self.clock.now_iso(),
-            "next_cursor": encode_keyset(page[-1].id, fingerprint) if more else None,
+            "next_cursor": cursor,
         }
-
-    @staticmethod
-    def _newest_first(mine: list[Bot], start: Keyset, query: dict[str, Any]) -> Iterator[Bot]:
-        """An account's bots newest first, from the cursor on: `mine` is in creation
-        order, so the cursor and the creation-date filters are bisections."""
-        end = len(mine)
-        if start.after is not None:
-            end = bisect_left(mine, start.after, key=lambda b: b.id)
-        before = query_date(query, "created_before")
-        if before is not None:
-            end = min(end, bisect_right(mine, before, key=lambda b: b.created_ms))
-        after = query_date(query, "created_after")
-        first = 0 if after is None else bisect_left(mine, after, key=lambda b: b.created_ms)
-        for index in range(end - 1, first - 1, -1):
-            yield mine[index]
-
-    @staticmethod
-    def _by_extra(mine: list[Bot], sort: str) -> list[Bot]:
-        """Bots with the `extra` field sorted by its value (ties newest first: the sort
-        is stable, reversed too), then the bots without it, newest first."""
-        field_name, _, direction = sort.partition(":")
-        newest = list(reversed(mine))
-        keyed = [(_extra_value(b, field_name), b) for b in newest]
-        present = [(v, b) for v, b in keyed if v is not None]
-        present.sort(key=lambda vb: _sort_key(vb[0]), reverse=direction == "desc")
-        return [b for _, b in present] + [b for v, b in keyed if v is None]
 
     # -- writes on recorded data ----------------------------------------------------------
     def delete_data(self, account: Account, uuid: str) -> str:
@@ -825,117 +653,4 @@ class BotBackend:
 
     # -- control view -----------------------------------------------------------------------
     def describe(self, bot: Bot) -> dict[str, Any]:
-        pending = []
-        if bot.step_timer is not None and not bot.step_timer.cancelled:
-            pending.append(
-                {"status": bot.plan[bot.plan_index].status, "due": iso(bot.step_timer.due)}
-            )
-        if bot.guard_timer is not None and not bot.guard_timer.cancelled:
-            pending.append({"status": "timeout", "due": iso(bot.guard_timer.due)})
-        if bot.silence_timer is not None and not bot.silence_timer.cancelled:
-            pending.append({"status": "silence_timeout", "due": iso(bot.silence_timer.due)})
-        return {
-            "bot_id": bot.uuid,
-            "account_id": bot.account.number,
-            "scenario": bot.scenario.name,
-            "status": bot.status,
-            "outcome": bot.outcome,
-            "error_type": bot.error_type,
-            "end_reason": bot.end_reason,
-            "created_at": iso(bot.created_ms),
-            "join_at": iso(bot.join_ms),
-            "ended_at": maybe_iso(bot.ended_ms),
-            "recorded_seconds": bot.recorded_until(self.clock.now()) / 1000,
-            "data_deleted": bot.data_deleted,
-            "history": [_rendered(e) for e in bot.history],
-            "pending": pending,
-            "allowed_next": self.allowed_pushes(bot),
-        }
-
-
-def speech_to_text_fields(value: Any) -> dict[str, Any]:
-    """A request's `speech_to_text` (a provider name or an object) as BotParam shows it."""
-    stt = {"provider": value} if isinstance(value, str) else value
-    return {
-        "speech_to_text_api_key": stt.get("api_key") if stt else None,
-        "speech_to_text_provider": stt.get("provider") if stt else None,
-    }
-
-
-def _rendered(entry: dict[str, Any]) -> dict[str, Any]:
-    """A history entry as the API shows it: its virtual times as ISO strings."""
-    return {k: (iso(v) if k in ("created_at", "start_time") else v) for k, v in entry.items()}
-
-
-def _after(ordered: Iterable[Bot], start: Keyset) -> Iterator[Bot]:
-    """The bots of a sorted listing that come after the cursor's bot."""
-    items = iter(ordered)
-    if start.after is not None:
-        for bot in items:
-            if bot.id == start.after:
-                break
-    yield from items
-
-
-def _extra_value(bot: Bot, name: str) -> Any:
-    node: Any = bot.extra
-    for part in name.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    """Numbers by value first, then booleans and strings, then anything else, as text."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (0, value)
-    return (1 if isinstance(value, (bool, str)) else 2, _as_text(value))
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True)
-
-
-def _bot_filter(query: dict[str, Any]) -> Callable[[Bot], bool]:
-    """The filters of a bots_with_metadata query, read once for the whole listing."""
-    name = (query.get("bot_name") or "").lower()
-    url = (query.get("meeting_url") or "").lower()
-    speaker = (query.get("speaker_name") or "").lower()
-    after = query_date(query, "created_after")
-    before = query_date(query, "created_before")
-    ended_after = query_date(query, "ended_after")
-    extra = query.get("filter_by_extra")
-    conditions = (
-        [
-            (key.strip(), expected.strip())
-            for key, _, expected in (c.partition(":") for c in extra.split(","))
-        ]
-        if extra
-        else []
-    )
-
-    def keep(bot: Bot) -> bool:
-        if name and name not in bot.params["bot_name"].lower():
-            return False
-        if url and url not in bot.meeting_url.lower():
-            return False
-        if speaker and not any(speaker in s.lower() for s in bot.speakers):
-            return False
-        if after is not None and bot.created_ms < after:
-            return False
-        if before is not None and bot.created_ms > before:
-            return False
-        if ended_after is not None and (bot.ended_ms is None or bot.ended_ms < ended_after):
-            return False
-        for key, expected in conditions:
-            value = _extra_value(bot, key)
-            if value is None or _as_text(value) != expected:
-                return False
-        return True
-
-    return keep
+        return views.describe(bot, self.clock.now(), self.allowed_pushes(bot))

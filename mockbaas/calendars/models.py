@@ -14,13 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..accounts.models import Account
-from ..bots.models import (
-    RESERVED_LEAD_MS,
-    ZOOM_TOKEN_FIELDS,
-    BotBackend,
-    speech_to_text_fields,
-)
+from ..bots.models import RESERVED_LEAD_MS, BotBackend
 from ..bots.transcript import seeded_faker
+from ..bots.views import ZOOM_TOKEN_FIELDS, speech_to_text_fields
 from ..clock import Clock, Timer, parse_iso
 from ..errors import MockError, not_found
 from ..events import Outbox

@@ -184,8 +184,14 @@ class Link:
         self.failures = 0  # in a row
         self.connections = 0
         self._closing = False
+        self._closed = False  # the close handshake is over (and journaled)
         self._retry: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def busy(self) -> bool:
+        """A dial or a close handshake is under way: `advance` waits for it."""
+        return self.state == "connecting" or (self._closing and not self._closed)
 
     @property
     def open(self) -> bool:
@@ -303,6 +309,7 @@ class Link:
             except (TimeoutError, aiohttp.ClientError, OSError):
                 _abort(ws)
         self.stream.note(self.name, "closed", f"code {code} ({reason})")
+        self._closed = True
 
     def cancel(self) -> None:
         for task in list(self._tasks):
@@ -554,7 +561,7 @@ class BotStream:
         has sent every released frame (and closed, after the end). What `advance` waits for."""
         if not self.started:
             return True
-        if any(link.state == "connecting" for link in self.links):
+        if any(link.busy for link in self.links):
             return False
         link = self.input
         if link is None or link.state != "open" or self.stall_until is not None:

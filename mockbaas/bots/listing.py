@@ -1,0 +1,148 @@
+"""bots_with_metadata: an account's bots filtered, ordered and paged.
+
+Keyset paging: a page starts after the last bot of the previous one, so bots created
+between pages are never repeated nor skipped (they are newer than the cursor, so they
+belong to pages already read), and the cost of a page does not grow with the number of
+bots. An account's bots are kept in creation order, so ids and creation times are sorted
+and the cursor and the date filters are bisections.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..query import Keyset, decode_keyset, encode_keyset, filters_fingerprint, query_date
+
+if TYPE_CHECKING:
+    from .models import Bot
+
+
+def page(mine: list[Bot], query: dict[str, Any]) -> tuple[list[Bot], str | None]:
+    """The page `query` asks for among `mine` (an account's bots, creation order), and
+    the cursor of the next page (None on the last)."""
+    limit = query.get("limit", 10)
+    cursor = query.get("cursor")
+    start = decode_keyset(cursor, _fingerprint(query) if cursor else "")
+    keep = _bot_filter(query)
+    if query.get("sort_by_extra"):
+        ordered: Iterable[Bot] = _after(_by_extra(mine, query["sort_by_extra"]), start)
+    else:
+        ordered = _newest_first(mine, start, query)
+    found: list[Bot] = []
+    skip = start.offset  # an offset cursor counts the bots that pass the filters
+    for bot in ordered:
+        if not keep(bot):
+            continue
+        if skip:
+            skip -= 1
+            continue
+        if len(found) == limit:
+            return found, encode_keyset(found[-1].id, _fingerprint(query))
+        found.append(bot)
+    return found, None
+
+
+def _fingerprint(query: dict[str, Any]) -> str:
+    return filters_fingerprint(query, ("cursor", "limit"))
+
+
+def _newest_first(mine: list[Bot], start: Keyset, query: dict[str, Any]) -> Iterator[Bot]:
+    """An account's bots newest first, from the cursor on."""
+    end = len(mine)
+    if start.after is not None:
+        end = bisect_left(mine, start.after, key=lambda b: b.id)
+    before = query_date(query, "created_before")
+    if before is not None:
+        end = min(end, bisect_right(mine, before, key=lambda b: b.created_ms))
+    after = query_date(query, "created_after")
+    first = 0 if after is None else bisect_left(mine, after, key=lambda b: b.created_ms)
+    for index in range(end - 1, first - 1, -1):
+        yield mine[index]
+
+
+def _by_extra(mine: list[Bot], sort: str) -> list[Bot]:
+    """Bots with the `extra` field sorted by its value (ties newest first: the sort
+    is stable, reversed too), then the bots without it, newest first."""
+    field_name, _, direction = sort.partition(":")
+    newest = list(reversed(mine))
+    keyed = [(_extra_value(b, field_name), b) for b in newest]
+    present = [(v, b) for v, b in keyed if v is not None]
+    present.sort(key=lambda vb: _sort_key(vb[0]), reverse=direction == "desc")
+    return [b for _, b in present] + [b for v, b in keyed if v is None]
+
+
+def _after(ordered: Iterable[Bot], start: Keyset) -> Iterator[Bot]:
+    """The bots of a sorted listing that come after the cursor's bot."""
+    items = iter(ordered)
+    if start.after is not None:
+        for bot in items:
+            if bot.id == start.after:
+                break
+    yield from items
+
+
+def _extra_value(bot: Bot, name: str) -> Any:
+    node: Any = bot.extra
+    for part in name.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    """Numbers by value first, then booleans and strings, then anything else, as text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value)
+    return (1 if isinstance(value, (bool, str)) else 2, _as_text(value))
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+def _bot_filter(query: dict[str, Any]) -> Callable[[Bot], bool]:
+    """The filters of a bots_with_metadata query, read once for the whole listing."""
+    name = (query.get("bot_name") or "").lower()
+    url = (query.get("meeting_url") or "").lower()
+    speaker = (query.get("speaker_name") or "").lower()
+    after = query_date(query, "created_after")
+    before = query_date(query, "created_before")
+    ended_after = query_date(query, "ended_after")
+    extra = query.get("filter_by_extra")
+    conditions = (
+        [
+            (key.strip(), expected.strip())
+            for key, _, expected in (c.partition(":") for c in extra.split(","))
+        ]
+        if extra
+        else []
+    )
+
+    def keep(bot: Bot) -> bool:
+        if name and name not in bot.params["bot_name"].lower():
+            return False
+        if url and url not in bot.meeting_url.lower():
+            return False
+        if speaker and not any(speaker in s.lower() for s in bot.speakers):
+            return False
+        if after is not None and bot.created_ms < after:
+            return False
+        if before is not None and bot.created_ms > before:
+            return False
+        if ended_after is not None and (bot.ended_ms is None or bot.ended_ms < ended_after):
+            return False
+        for key, expected in conditions:
+            value = _extra_value(bot, key)
+            if value is None or _as_text(value) != expected:
+                return False
+        return True
+
+    return keep
