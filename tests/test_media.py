@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import MEET_URL, assert_conforms
+from support import MEET_URL, assert_conforms
 
 from mockbaas.bots.transcript import generate
 from mockbaas.client import MockClient, Response
