@@ -675,3 +675,11 @@ def test_a_v1_stream_endpoint_the_policy_refuses_is_a_422_at_the_call(mockbaas, 
     assert mockbaas._control("GET", "/bots")["bots"] == []  # nothing was created
     [logged] = mockbaas.requests()
     assert (logged["status"], logged["violation"], logged["behaviour"]) == (422, False, True)
+
+
+def test_the_stream_receiver_is_a_context_manager_like_the_webhook_receiver():
+    with StreamReceiver() as rx:
+        assert rx.url.startswith("ws://127.0.0.1:")
+        started = rx.url
+    with StreamReceiver().start() as again:  # started already: kept as it is
+        assert again.url != started
