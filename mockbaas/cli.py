@@ -287,6 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="real seconds POST /_mockbaas/clock/advance waits for the webhook posts it "
         "made due (a call's own `wait` overrides it)",
     )
+    serve.add_argument(
+        "--link-ttl",
+        type=_positive,
+        default=7200.0,
+        metavar="S",
+        help="seconds a media link stays valid (the docs say two hours in one place, 24 "
+        "hours in others: --link-ttl 86400 for the latter)",
+    )
     hooks.add_argument(
         "--journal-limit",
         type=_count,
@@ -363,6 +371,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         drain_timeout=args.drain_timeout,
         advance_wait=args.advance_wait,
         journal_limit=args.journal_limit,
+        link_ttl=args.link_ttl,
     )
 
 

@@ -34,6 +34,9 @@ class Settings:
     #: settled webhook deliveries kept in the journal (pending ones are always kept)
     journal_limit: int = DEFAULT_JOURNAL_LIMIT
     advance_wait: float = DEFAULT_ADVANCE_WAIT
+    #: seconds a v1 media link stays valid: the docs say two hours in one place and 24
+    #: hours in others; two hours is the stricter reading
+    link_ttl: float = 7200.0
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
     #: validate every response against openapi.json and answer 500 on a breach
     strict: bool = False

@@ -290,7 +290,11 @@ class ReceiverReport:
     summary: Summary = field(default_factory=Summary)
 
     def line(self) -> str:
-        return f"{self.bots} bots, {self.deliveries} deliveries, {len(self.problems)} problems"
+        found = len(self.problems)
+        return (
+            f"{self.bots} bots, {self.deliveries} deliveries, "
+            f"{found} problem{'' if found == 1 else 's'}"
+        )
 
 
 def _attempt_problem(attempt: dict[str, Any] | None) -> tuple[str, str] | None:

@@ -98,6 +98,7 @@ class MockBaaS:
             self,
             s.base_url(),
             Signer(self.media_key),
+            link_ttl_ms=int(round(s.link_ttl * 1000)),
         )
         self.streams = StreamHub(self.clock, target_check=self.targets.refusal)
         self.bots.listeners.append(self.streams.on_status)

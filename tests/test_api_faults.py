@@ -10,7 +10,7 @@ import urllib.error
 
 import jsonschema
 import pytest
-from conftest import MEET_URL
+from support import MEET_URL
 
 from mockbaas.client import MockClient
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import CREDS, JOIN, MEET_URL, assert_conforms
+from support import CREDS, JOIN, MEET_URL, assert_conforms
 
 from mockbaas.client import MockClient, Response
 from mockbaas.config import Settings

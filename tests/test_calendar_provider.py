@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import CREDS, assert_conforms
+from support import CREDS, assert_conforms
 
 from mockbaas.client import MockClient
 from mockbaas.clock import DEFAULT_START, iso, parse_iso, to_ms

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import MEET_URL
+from support import MEET_URL
 
 SERVE_FLAGS = [
     "--host",

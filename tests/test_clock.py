@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
-from conftest import MEET_URL
+from support import MEET_URL
 
 from mockbaas.client import MockClient
 from mockbaas.clock import DEFAULT_START, MANUAL, REALTIME, Clock, iso, parse_iso, to_ms

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import MEET_URL
+from support import MEET_URL
 
 from mockbaas.client import MockClient
 from mockbaas.clock import DEFAULT_START, iso, to_ms

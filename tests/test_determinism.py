@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from conftest import CREDS, MEET_URL
 from hypothesis import given
 from hypothesis import strategies as st
+from support import CREDS, MEET_URL
 
 from mockbaas.client import MockClient
 from mockbaas.config import Settings

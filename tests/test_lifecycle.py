@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import MEET_URL, assert_conforms
+from support import MEET_URL, assert_conforms
 
 from mockbaas.bots import lifecycle as lc
 from mockbaas.client import MockClient

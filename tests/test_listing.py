@@ -145,3 +145,12 @@ def test_hand_made_and_older_cursors(mockbaas: MockClient):
         resp = api.request("GET", "/bots/bots_with_metadata", params={"cursor": junk})
         assert resp.status == 400, (junk[:20], resp.status)
         assert resp.json()["details"][0]["path"] == "cursor"
+
+
+def test_sort_by_extra_compares_as_strings_as_the_reference_says(mockbaas: MockClient):
+    """ "String comparison is used for sorting": rank 10 sorts before rank 9."""
+    api = mockbaas
+    for i, rank in enumerate([9, 10, "b", True]):
+        create(api, f"r{i}", deduplication_key=f"r{i}", extra={"rank": rank})
+    names = [b["bot_name"] for b in page(api, limit=10, sort_by_extra="rank")["bots"]]
+    assert names == ["r1", "r0", "r2", "r3"]  # "10" < "9" < "b" < "true"

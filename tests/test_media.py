@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import MEET_URL, assert_conforms
+from support import MEET_URL, assert_conforms
 
 from mockbaas.bots.transcript import generate
 from mockbaas.client import MockClient, Response
@@ -305,3 +305,17 @@ def test_retranscribe_needs_a_recording(api: MockClient) -> None:
         resp = api.request("POST", "/bots/retranscribe", json_body={"bot_uuid": bot_id})
         assert resp.status == 404 and resp.json()["error"] == "not_found"
     assert api.webhooks(event="transcription_complete") == []
+
+
+@pytest.mark.mockbaas(link_ttl=86400)
+def test_link_ttl_makes_links_last_as_long_as_asked(api: MockClient) -> None:
+    """The docs say two hours in one place and 24 hours in others: `--link-ttl` picks."""
+    bot_id = api.join(MEET_URL)
+    api.advance(1815)
+    url = complete_of(api, bot_id)["mp4"]
+    api.advance(86400)  # a day: still valid
+    assert fetch(api, url).status == 200
+    api.advance(0.001)
+    expired = fetch(api, url)
+    assert expired.status == 403
+    assert expired.json()["message"] == "this link has expired (links last 24 hours)"

@@ -12,7 +12,7 @@ import urllib.request
 from typing import Any
 
 import pytest
-from conftest import MEET_URL, assert_conforms
+from support import MEET_URL, assert_conforms
 
 from mockbaas.client import MockClient, Response
 from mockbaas.clock import iso, parse_iso

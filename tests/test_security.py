@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import CREDS, JOIN, MEET_URL
+from support import CREDS, JOIN, MEET_URL
 
 from mockbaas.bots.media import Signer, media_key
 from mockbaas.client import MockClient

@@ -1,4 +1,4 @@
-from conftest import MEET_URL, assert_conforms
+from support import MEET_URL, assert_conforms
 
 
 def test_join_then_meeting_data(api, contract):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import CREDS, MEET_URL, assert_conforms
+from support import CREDS, MEET_URL, assert_conforms
 
 from mockbaas.client import MockClient
 

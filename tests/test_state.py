@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CREDS, MEET_URL
+from support import CREDS, MEET_URL
 
 from mockbaas import state
 from mockbaas.client import MockClient

@@ -384,8 +384,10 @@ def test_the_mock_never_dials_a_host_the_target_policy_refuses(api, sink):
         "ws://stream-sink.example.com/in",
         "wss://169.254.169.254/latest",
         "ws://10.1.2.3:9000/in",
-        "http://127.0.0.1/in",  # not a WebSocket URL
-    ):
+    ):  # refused at the call (422), so no bot and nothing to dial
+        body = {"meeting_url": MEET, "bot_name": "L", "streaming": {"input": url}}
+        assert api.request("POST", "/bots/", json_body=body).status == 422, url
+    for url in ("http://127.0.0.1/in",):  # not a WebSocket URL: refused at the dial
         streaming = {"input": url, "output": url}
         bot = api.join(
             f"{MEET}?n={len(url)}{url[:3]}", scenario="stream_short", streaming=streaming
@@ -656,3 +658,28 @@ def test_a_scheduled_calendar_bot_streams(api, sink):
     assert sink.wait_closed("/calendar")
     (conn,) = sink.on("/calendar")
     assert len(conn.audio) == 30 * 16000 * 2 and conn.close_code == 1000
+
+
+@pytest.mark.parametrize("name", ["input", "output"])
+def test_a_v1_stream_endpoint_the_policy_refuses_is_a_422_at_the_call(mockbaas, name):
+    body = {
+        "meeting_url": MEET,
+        "bot_name": "Listener",
+        "reserved": False,
+        "streaming": {name: "ws://10.1.2.3:9000/audio"},
+    }
+    resp = mockbaas.request("POST", "/bots/", json_body=body)
+    assert resp.status == 422
+    assert f"streaming.{name}" in resp.json()["message"]
+    assert "--webhook-allow" in resp.json()["message"]
+    assert mockbaas._control("GET", "/bots")["bots"] == []  # nothing was created
+    [logged] = mockbaas.requests()
+    assert (logged["status"], logged["violation"], logged["behaviour"]) == (422, False, True)
+
+
+def test_the_stream_receiver_is_a_context_manager_like_the_webhook_receiver():
+    with StreamReceiver() as rx:
+        assert rx.url.startswith("ws://127.0.0.1:")
+        started = rx.url
+    with StreamReceiver().start() as again:  # started already: kept as it is
+        assert again.url != started

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import JOIN, MEET_URL
+from support import JOIN, MEET_URL
 
 UNKNOWN_BOT = "7c65c1e5-82e2-4662-b728-b4fa42485e3a"
 

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import CREDS, MEET_URL, assert_conforms
+from support import CREDS, MEET_URL, assert_conforms
 
 from mockbaas.client import MockClient, Response
 from mockbaas.clock import DEFAULT_START, iso, parse_iso, to_ms

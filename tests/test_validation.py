@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import CREDS, JOIN, MEET_URL, assert_conforms
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import CREDS, JOIN, MEET_URL, assert_conforms
 
 from mockbaas.client import MockClient, Response
 from mockbaas.config import Settings

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
-from conftest import MEET_URL
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import MEET_URL
 
 from mockbaas.accounts.models import Account
 from mockbaas.client import MockClient

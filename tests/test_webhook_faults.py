@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conftest import MEET_URL
+from support import MEET_URL
 
 from mockbaas.client import MockClient
 from mockbaas.config import Settings

@@ -8,7 +8,7 @@ import socket
 import time
 from typing import Any
 
-from conftest import API_KEY, MEET_URL
+from support import API_KEY, MEET_URL
 
 from mockbaas.client import MockClient
 from mockbaas.clock import parse_iso

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from conftest import MEET_URL
+from support import MEET_URL
 
 from mockbaas.client import MockClient
 from mockbaas.config import Settings

@@ -7,7 +7,7 @@ import logging
 import urllib.parse
 from typing import Any
 
-from conftest import API_KEY, MEET_URL
+from support import API_KEY, MEET_URL
 
 from mockbaas.bots import lifecycle as lc
 from mockbaas.client import MockClient

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import assert_conforms
+from support import assert_conforms
 
 BODY = {
     "authorization_code": "code-1",

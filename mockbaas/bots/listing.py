@@ -70,7 +70,8 @@ def _by_extra(mine: list[Bot], sort: str) -> list[Bot]:
     newest = list(reversed(mine))
     keyed = [(_extra_value(b, field_name), b) for b in newest]
     present = [(v, b) for v, b in keyed if v is not None]
-    present.sort(key=lambda vb: _sort_key(vb[0]), reverse=direction == "desc")
+    # the reference: "String comparison is used for sorting" (so 10 sorts before 9)
+    present.sort(key=lambda vb: _as_text(vb[0]), reverse=direction == "desc")
     return [b for _, b in present] + [b for v, b in keyed if v is None]
 
 
@@ -91,13 +92,6 @@ def _extra_value(bot: Bot, name: str) -> Any:
             return None
         node = node[part]
     return node
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    """Numbers by value first, then booleans and strings, then anything else, as text."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (0, value)
-    return (1 if isinstance(value, (bool, str)) else 2, _as_text(value))
 
 
 def _as_text(value: Any) -> str:

@@ -147,6 +147,7 @@ class BotBackend:
         outbox: Outbox,
         public_url: str,
         signer: Signer,
+        link_ttl_ms: int = LINK_TTL_MS,
     ) -> None:
         self.clock = clock
         self.ids = ids
@@ -154,6 +155,7 @@ class BotBackend:
         self.outbox = outbox
         self.public_url = public_url.rstrip("/")
         self.signer = signer
+        self.link_ttl_ms = link_ttl_ms
         self.bots: dict[str, Bot] = {}
         #: called after each status change (the bot, its new status): live streams, etc.
         self.listeners: list[Callable[[Bot, str], None]] = []
@@ -527,7 +529,7 @@ class BotBackend:
 
     def signed_url(self, bot: Bot, name: str) -> str:
         path = self.media_path(bot, name)
-        expires = self.clock.now() + LINK_TTL_MS
+        expires = self.clock.now() + self.link_ttl_ms
         signature = self.signer.sign(path, expires)
         return f"{self.public_url}{path}?X-Amz-Expires={expires}&X-Amz-Signature={signature}"
 
@@ -553,7 +555,9 @@ class BotBackend:
         if not self.signer.verify(self.media_path(bot, name), expires, signature):
             raise MockError("forbidden", "the signature of this link does not match")
         if self.clock.now() > expires:
-            raise MockError("forbidden", "this link has expired (links last 2 hours)")
+            raise MockError(
+                "forbidden", f"this link has expired (links last {_duration(self.link_ttl_ms)})"
+            )
         if (name == bot.recording_name or name in files.EXTRA_FILES) and bot.outcome == "complete":
             return bot, None
         if name.startswith("screenshot-") and name.endswith(".png"):
@@ -654,3 +658,12 @@ class BotBackend:
     # -- control view -----------------------------------------------------------------------
     def describe(self, bot: Bot) -> dict[str, Any]:
         return views.describe(bot, self.clock.now(), self.allowed_pushes(bot))
+
+
+def _duration(ms: int) -> str:
+    """7200000 -> "2 hours", 90000 -> "90 seconds": how long links last, in words."""
+    seconds = ms / 1000
+    if seconds % 3600 == 0:
+        hours = int(seconds // 3600)
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{seconds:g} seconds"

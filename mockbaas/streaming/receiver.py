@@ -171,6 +171,13 @@ class StreamReceiver(BackgroundApp):
         self.url = f"ws://{self.host}:{port}"
         return self
 
+    def __enter__(self) -> StreamReceiver:
+        """`with StreamReceiver() as rx:` starts it (unless started) and stops it after."""
+        return self if self.url else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     async def _cleanup(self) -> None:
         for ws in self._sockets:
             await ws.close()

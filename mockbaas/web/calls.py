@@ -21,6 +21,7 @@ from ..contract import Contract, Operation
 from ..core import MockBaaS
 from ..errors import Detail, MockError, invalid
 from ..jsonio import dumps
+from ..streaming.session import target_problem
 from ..v2 import PREFIX as V2_PREFIX
 from ..v2 import errors as v2_errors
 
@@ -213,15 +214,28 @@ def endpoint(
 
 
 def check_webhook_target(mock: MockBaaS, body: Any) -> None:
-    """A `webhook_url` the target policy refuses is a 422 here, before anything changes
-    (every body that names a webhook target names it `webhook_url`)."""
-    url = body.get("webhook_url") if isinstance(body, dict) else None
+    """A `webhook_url` or a `streaming` endpoint the target policy refuses is a 422 here,
+    before anything changes (every v1 body that names a webhook target names it
+    `webhook_url`; streaming endpoints are checked again before every dial)."""
+    if not isinstance(body, dict):
+        return
+    refusal, where = None, ""
+    url = body.get("webhook_url")
     if isinstance(url, str) and url:
-        refusal = mock.targets.refusal(url)
-        if refusal is not None:
-            error = invalid("body", "webhook_url", refusal)
-            error.behaviour = True  # the mock's policy, not the contract
-            raise error
+        refusal, where = mock.targets.refusal(url), "webhook_url"
+    streaming = body.get("streaming")
+    if refusal is None and isinstance(streaming, dict):
+        for name in ("input", "output"):
+            endpoint = streaming.get(name)
+            if isinstance(endpoint, str) and endpoint:
+                problem = target_problem(endpoint, mock.targets.refusal)
+                if problem is not None and problem.startswith("stream target refused"):
+                    refusal, where = problem, f"streaming.{name}"
+                    break
+    if refusal is not None:
+        error = invalid("body", where, refusal)
+        error.behaviour = True  # the mock's policy, not the contract
+        raise error
 
 
 def check_response(contract: Contract, op: Operation, response: web.StreamResponse) -> None:
