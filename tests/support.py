@@ -3,6 +3,16 @@
 
 from __future__ import annotations
 
+import queue
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
 from mockbaas.client import Response
 from mockbaas.contract import Contract
 
@@ -22,3 +32,33 @@ def assert_conforms(contract: Contract, operation_id: str, response: Response) -
     """The response is one openapi.json declares for this operation, body included."""
     problems = contract.response_errors(operation_id, response.status, response.body)
     assert not problems, f"{operation_id} {response.status}: {problems}"
+
+
+@contextmanager
+def serve_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`mockbaas serve --port 0 ARGS` as its own process: (the process, its URL read from the
+    banner). Killed on the way out if it is still running."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockbaas", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+    url = None
+    try:
+        while url is None:  # a bound on waiting, not an assertion on time
+            found = re.search(r"listening on (http://127\.0\.0\.1:(\d+))", lines.get(timeout=30))
+            if found:
+                assert found.group(2) != "0"
+                url = found.group(1)
+    except queue.Empty:
+        proc.kill()
+        pytest.fail(f"mockbaas serve did not start: {proc.communicate()}")
+    try:
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

@@ -4,20 +4,17 @@ cleanly on SIGTERM, and start-up refusals (exit code 2) that say what is wrong."
 from __future__ import annotations
 
 import json
-import queue
-import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import MEET_URL
+from support import MEET_URL, serve_process
 
 SERVE_FLAGS = [
     "--host",
@@ -96,42 +93,8 @@ def request(url: str, method: str = "GET", body: object = None) -> tuple[int, ob
 @pytest.fixture
 def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`mockbaas serve --port 0`: the real port is read from its start-up log line."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockbaas",
-            "serve",
-            "--port",
-            "0",
-            "--seed",
-            "3",
-            "--clock",
-            "manual",
-            "--api-key",
-            "cli-key",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
-    url = None
-    try:
-        while url is None:  # a bound on waiting, not an assertion on time
-            line = lines.get(timeout=30)
-            found = re.search(r"listening on (http://127\.0\.0\.1:(\d+))", line)
-            if found:
-                url = found.group(1)
-                assert found.group(2) != "0"
-    except queue.Empty:
-        proc.kill()
-        pytest.fail(f"mockbaas serve did not start: {proc.communicate()}")
-    yield proc, url
-    if proc.poll() is None:
-        proc.kill()
-        proc.communicate()
+    with serve_process("--seed", "3", "--clock", "manual", "--api-key", "cli-key") as served:
+        yield served
 
 
 def test_serve_answers_and_stops_on_sigterm(served):

@@ -10,12 +10,9 @@ restarts never repeat an id.
 from __future__ import annotations
 
 import json
-import queue
-import re
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import CREDS, MEET_URL
+from support import CREDS, MEET_URL, serve_process
 
 from mockbaas import state
 from mockbaas.client import MockClient
@@ -232,30 +229,9 @@ def test_a_reset_with_state_starts_an_empty_world_that_is_saved(tmp_path):
 # -- over a real process ----------------------------------------------------------------------
 @contextmanager
 def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], MockClient]]:
-    """`mockbaas serve --port 0 ARGS`; the port is read from its banner."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mockbaas", "serve", "--port", "0", "--clock", "manual", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
-    url = None
-    try:
-        while url is None:  # a bound on waiting, not an assertion on time
-            line = lines.get(timeout=30)
-            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
-            if found:
-                url = found.group(1)
+    """`mockbaas serve --port 0 --clock manual ARGS`; the port is read from its banner."""
+    with serve_process("--clock", "manual", *args) as (proc, url):
         yield proc, MockClient(url, api_key="state-key")
-    except queue.Empty:
-        proc.kill()
-        pytest.fail(f"mockbaas serve did not start: {proc.communicate()}")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
 
 
 def stop(proc: subprocess.Popen[str]) -> None:
