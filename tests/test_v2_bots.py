@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
-from mockbaas.client import MockClient, Response
 from mockbaas.contract import Contract
+from mockbaas.testing import MockClient, Response
 from mockbaas.v2 import contract_path
 
 MEET = "https://meet.google.com/abc-defg-hij"

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockbaas.client import MockClient, Response
 from mockbaas.contract import Contract
-from mockbaas.receiver import WebhookReceiver
+from mockbaas.testing import MockClient, Response, WebhookReceiver
 from mockbaas.v2 import contract_path
 
 MEET = "https://meet.google.com/abc-defg-hij"
