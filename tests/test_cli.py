@@ -185,7 +185,7 @@ def test_malformed_http_is_one_quiet_line_not_a_traceback():
 
     from aiohttp.http_exceptions import BadHttpMessage
 
-    from mockbaas.server import _QuietBadRequests
+    from mockbaas.cli.foreground import _QuietBadRequests
 
     try:
         raise BadHttpMessage("Invalid header value char")

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from mockbaas import contract_runner
 from mockbaas.cli import main
 from mockbaas.scenarios import ScenarioBook
+from mockbaas.suites.receiver import RECEIVER_KEY
 from mockbaas.testing import BackgroundApp, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,7 +143,7 @@ def test_receiver_suite_covers_every_scenario_and_reports_in_junit(tmp_path, cap
     argv = shlex.split(curl.split("reproduce: ", 1)[1])
     assert argv[argv.index("--data-binary") + 1].encode() == refused[0]
     assert argv[-1] == receiver.url
-    assert f"x-meeting-baas-api-key: {contract_runner.RECEIVER_KEY}" in argv
+    assert f"x-meeting-baas-api-key: {RECEIVER_KEY}" in argv
 
 
 def test_receiver_suite_refuses_schemathesis_options(capsys):

@@ -20,14 +20,12 @@ from schemathesis.core.warnings import SchemathesisWarning
 from standardwebhooks import webhooks as swh
 
 from mockbaas.cli import build_parser
+from mockbaas.cli.contract import api_options, receiver_command
 from mockbaas.config import Settings
 from mockbaas.contract import Contract, v2_path
-from mockbaas.contract_runner import (
-    RECEIVER_KEY,
-    run_receiver,
-    schemathesis_command,
-    schemathesis_config,
-)
+from mockbaas.suites.api import schemathesis_command
+from mockbaas.suites.receiver import RECEIVER_KEY
+from mockbaas.suites.schemathesis_config import schemathesis_config
 from mockbaas.testing import BackgroundServer, MockClient, Received, WebhookReceiver
 from mockbaas.v2.signing import account_secret
 
@@ -38,7 +36,7 @@ def _args(*argv: str) -> argparse.Namespace:
 
 def test_receiver_suite_passes_a_receiver_that_acknowledges_everything(capsys):
     with WebhookReceiver() as receiver:
-        code = run_receiver(_args("receiver", "--url", receiver.url, "--examples", "6"))
+        code = receiver_command(_args("receiver", "--url", receiver.url, "--examples", "6"))
         out = capsys.readouterr().out
         assert code == 0, out
         assert "6 bots" in out and " 0 problems" in out
@@ -78,7 +76,7 @@ def test_receiver_suite_v2_signs_every_delivery_and_checks_forgeries(capsys):
     secret = account_secret(0, RECEIVER_KEY)
     verified: list[str] = []
     with _svix_receiver(secret, verified) as receiver:
-        code = run_receiver(
+        code = receiver_command(
             _args(
                 "receiver",
                 "--url",
@@ -95,7 +93,7 @@ def test_receiver_suite_v2_signs_every_delivery_and_checks_forgeries(capsys):
     assert "bot.status_change" in verified and {"bot.completed", "bot.failed"} & set(verified)
     # a receiver that checks nothing fails the forgery case
     with WebhookReceiver() as lax:
-        code = run_receiver(
+        code = receiver_command(
             _args(
                 "receiver", "--url", lax.url, "--v2", "--expect-signature-check", "--examples", "1"
             )
@@ -118,7 +116,7 @@ def test_receiver_suite_reports_events_the_receiver_refuses(capsys):
 
     receiver._handle = handle  # type: ignore[method-assign]
     with receiver:
-        code = run_receiver(_args("receiver", "--url", receiver.url, "--examples", "12"))
+        code = receiver_command(_args("receiver", "--url", receiver.url, "--examples", "12"))
     out = capsys.readouterr().out
     assert code == 1
     assert refused, "the draw never produced a failing scenario"
@@ -153,7 +151,7 @@ def test_receiver_suite_sends_every_bot_and_every_delivery_once_per_run(capsys):
     """Distinct bots, and a delivery id never stands for two different bodies: a receiver
     that deduplicates by delivery id must not be fooled by the suite itself."""
     with WebhookReceiver() as receiver:
-        code = run_receiver(_args("receiver", "--url", receiver.url, "--examples", "10"))
+        code = receiver_command(_args("receiver", "--url", receiver.url, "--examples", "10"))
     assert code == 0, capsys.readouterr().out
     bodies: dict[str, set[bytes]] = {}
     for received in receiver.received:
@@ -170,7 +168,7 @@ def test_receiver_suite_passes_an_idempotent_receiver(capsys):
     receiver does: no problem, and each delivery was processed exactly once."""
     receiver, processed = _deduplicating(answer_repeat=200)
     with receiver:
-        code = run_receiver(_args("receiver", "--url", receiver.url, "--examples", "10"))
+        code = receiver_command(_args("receiver", "--url", receiver.url, "--examples", "10"))
     out = capsys.readouterr().out
     assert code == 0, out
     # every event the suite sent was processed: no new event hid behind a seen id
@@ -183,7 +181,7 @@ def test_receiver_suite_flags_refusing_a_deliberate_duplicate_only_when_one_was_
     body again; a 2xx is due), and is reported only for examples that drew duplicates."""
     receiver, _ = _deduplicating(answer_repeat=409)
     with receiver:
-        code = run_receiver(_args("receiver", "--url", receiver.url, "--examples", "10"))
+        code = receiver_command(_args("receiver", "--url", receiver.url, "--examples", "10"))
     out = capsys.readouterr().out
     assert code == 1
     problems = [line for line in out.splitlines() if line.startswith("  - ")]
@@ -195,7 +193,7 @@ def test_receiver_suite_flags_refusing_a_deliberate_duplicate_only_when_one_was_
 
 def test_receiver_suite_key_check(capsys):
     with WebhookReceiver() as receiver:
-        code = run_receiver(
+        code = receiver_command(
             _args("receiver", "--url", receiver.url, "--examples", "2", "--expect-key-check")
         )
     out = capsys.readouterr().out
@@ -205,7 +203,9 @@ def test_receiver_suite_key_check(capsys):
 
 def test_api_suite_builds_a_schemathesis_run_with_our_contract(tmp_path):
     command = schemathesis_command(
-        _args("api", "--url", "http://127.0.0.1:9", "--read-only", "--max-examples", "3"),
+        api_options(
+            _args("api", "--url", "http://127.0.0.1:9", "--read-only", "--max-examples", "3")
+        ),
         tmp_path,
     )
     assert command[command.index("run") + 1] == str(tmp_path / "openapi.json")
@@ -228,7 +228,9 @@ def _run_api_suite(key: str, *options: str) -> subprocess.CompletedProcess[str]:
         args = _args("api", "--url", server.url, "--api-key", key, *options)
         with tempfile.TemporaryDirectory() as workdir:
             return subprocess.run(
-                schemathesis_command(args, Path(workdir)), capture_output=True, text=True
+                schemathesis_command(api_options(args), Path(workdir)),
+                capture_output=True,
+                text=True,
             )
 
 
@@ -286,7 +288,9 @@ def _requests_sent(seed: int) -> list[tuple[str, str, str]]:
         )  # fmt: skip
         with tempfile.TemporaryDirectory() as workdir:
             done = subprocess.run(
-                schemathesis_command(args, Path(workdir)), capture_output=True, text=True
+                schemathesis_command(api_options(args), Path(workdir)),
+                capture_output=True,
+                text=True,
             )
         assert done.returncode == 0, done.stdout[-4000:]
         sent = MockClient(server.url).requests()

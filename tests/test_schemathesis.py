@@ -11,7 +11,7 @@ What is adapted, and why (nothing here switches a check off to hide a server bug
 - The server runs with `--api-key` (Settings.api_keys): in its default mode any
   non-empty key *is* an account, so `ignored_auth`'s "made-up key" probe would succeed by
   design. With a fixed key set, an unknown key is a 401 as the contract says.
-- The document and the shared configuration come from `mockbaas.contract_runner`, the
+- The document and the shared configuration come from `mockbaas.suites.schemathesis_config`, the
   same ones `mockbaas contract api` hands to schemathesis: cursors drawn from issued
   ones, a 422 accepted where a generated webhook URL meets the mock's target policy
   (it refuses every non-loopback one, never dials it), and the resync error pair spelled
@@ -37,7 +37,7 @@ from schemathesis.config._checks import _BUILTIN_CHECK_CONFIGS
 from schemathesis.generation.stateful.state_machine import StepInput
 
 from mockbaas.config import Settings
-from mockbaas.contract_runner import schemathesis_config, schemathesis_document
+from mockbaas.suites.schemathesis_config import schemathesis_config, schemathesis_document
 from mockbaas.testing import BackgroundServer, MockClient
 
 ROOT = Path(__file__).resolve().parent.parent

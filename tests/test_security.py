@@ -16,9 +16,9 @@ import pytest
 from support import CREDS, JOIN, MEET_URL
 
 from mockbaas.bots.media import Signer, media_key
+from mockbaas.cli.foreground import banner
 from mockbaas.config import Settings
 from mockbaas.control.access import ensure_control_token
-from mockbaas.server import banner
 from mockbaas.targets import TargetPolicy
 from mockbaas.testing import BackgroundServer, MockClient, WebhookReceiver
 

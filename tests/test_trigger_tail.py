@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from mockbaas.cli import main
-from mockbaas.live import Tail, use_colour
+from mockbaas.cli.live import Tail, use_colour
 
 T0 = "2025-01-06T09:00:00.000Z"
 ANSI = re.compile(r"\033\[")

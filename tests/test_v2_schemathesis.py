@@ -1,6 +1,6 @@
 """Schemathesis on the v2 surface, with openapi-v2.json and every check it has.
 
-The same shared configuration as v1 (`mockbaas.contract_runner`): a fixed key set (so a
+The same shared configuration as v1 (`mockbaas.suites.schemathesis_config`): a fixed key set (so a
 made-up key is a 401), derandomized, positive and negative data. Callback URLs in
 generated bodies are pinned to a dead loopback port, like v1's webhook URLs: a fuzzed
 bot must never make the mock dial a host on the internet.
@@ -16,7 +16,7 @@ import schemathesis
 from schemathesis.config._checks import _BUILTIN_CHECK_CONFIGS
 
 from mockbaas.config import Settings
-from mockbaas.contract_runner import (
+from mockbaas.suites.schemathesis_config import (
     NOWHERE,
     schemathesis_config_v2,
     schemathesis_document_v2,

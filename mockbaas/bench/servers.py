@@ -52,7 +52,7 @@ def run_bare(port: int, routes_file: str) -> None:
         body = route["body"].encode()
         app.router.add_route(route["method"], route["path"], fixed(body, route["method"] != "GET"))
     app.router.add_route("GET", "/_bench/ready", fixed(OK_BODY, False))
-    from ..server import loop_factory
+    from ..cli.foreground import loop_factory
 
     factory = loop_factory()  # the loop the mock runs on: the baseline must match it
     loop = factory() if factory is not None else None
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         run_bare(args.port, args.routes)
     else:
         try:
-            from ..server import loop_factory
+            from ..cli.foreground import loop_factory
 
             with asyncio.Runner(loop_factory=loop_factory()) as runner:
                 runner.run(run_receiver(args.port, args.delay, args.hang))

@@ -1,4 +1,4 @@
-"""`mockbaas`: run the mock, or check scenario files before you rely on them."""
+"""`mockbaas serve`: its flags, and the `Settings` they make."""
 
 from __future__ import annotations
 
@@ -10,22 +10,22 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from . import __version__, contract_runner, live
-from .clock import CLOCK_MODES, MANUAL, REALTIME
-from .config import (
+from ..clock import CLOCK_MODES, MANUAL, REALTIME
+from ..config import (
     DEFAULT_ADVANCE_WAIT,
     DEFAULT_DRAIN_TIMEOUT,
     DEFAULT_MAX_BODY,
     TOKEN_ENV,
     Settings,
 )
-from .targets import FLAG as WEBHOOK_ALLOW_FLAG
-from .targets import TargetPolicy
-from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
-from .webhooks.journal import DEFAULT_JOURNAL_LIMIT
+from ..targets import FLAG as WEBHOOK_ALLOW_FLAG
+from ..targets import TargetPolicy
+from ..webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
+from ..webhooks.journal import DEFAULT_JOURNAL_LIMIT
+from .formatting import Help
 
 T = TypeVar("T")
 
@@ -116,31 +116,6 @@ _epoch = _checked(int, lambda v: 0 <= v < 2**63, "an integer", "an epoch is 0 to
 _count = _checked(int, lambda v: 1 <= v <= 10**9, "an integer", "must be 1 or more")
 
 
-class _Help(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Defaults where they say something (not "None" or "[]"); epilogs keep their lines."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        default = action.default
-        if default is None or default is False or default == [] or default is argparse.SUPPRESS:
-            return action.help
-        if "(default" in (action.help or ""):  # the help already says it, better
-            return action.help
-        return super()._get_help_string(action)
-
-
-TOP_EPILOG = """\
-examples:
-  mockbaas serve                          # http://127.0.0.1:8080, any API key
-  mockbaas serve --port 9000 --seed 7 --api-key secret
-  mockbaas serve --clock manual           # time moves only via POST /_mockbaas/clock/advance
-  mockbaas check-scenarios ./scenarios    # validate your own scenario files
-  mockbaas trigger complete --url http://127.0.0.1:3000/hooks   # one webhook, now
-  mockbaas tail                           # follow webhook deliveries live
-  mockbaas COMMAND --help                 # every option of a command
-
-Control API: /_mockbaas/* (see README). Contract: openapi.json.
-"""
-
 SERVE_EPILOG = """\
 try it:
   curl -s -X POST http://127.0.0.1:8080/bots/ \\
@@ -154,22 +129,13 @@ scenario file, port in use, a --state file it cannot load).
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mockbaas",
-        description="A local, deterministic fake of the Meeting BaaS API.",
-        epilog=TOP_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"mockbaas {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def add_serve_parser(sub: Any) -> None:
     serve = sub.add_parser(
         "serve",
         help="run the mock API server",
         description="Run the mock Meeting BaaS API. Point your app's base URL at it.",
         epilog=SERVE_EPILOG,
-        formatter_class=_Help,
+        formatter_class=Help,
     )
     net = serve.add_argument_group("network")
     net.add_argument("--host", default="127.0.0.1", help="interface to listen on")
@@ -341,12 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how much to log on stderr (debug adds an access log)",
     )
 
-    contract_runner.add_parser(sub, _Help)
-    live.add_parsers(sub)
-
-    check = sub.add_parser("check-scenarios", help="validate scenario files and list them")
-    check.add_argument("dirs", nargs="*", type=Path, metavar="DIR")
-    return parser
+    serve.set_defaults(run=run_serve)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -380,34 +341,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    passthrough: list[str] = []
-    if argv[:1] == ["contract"] and "--" in argv:  # the rest goes to schemathesis as is
-        cut = argv.index("--")
-        argv, passthrough = argv[:cut], argv[cut + 1 :]
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from .scenarios import ScenarioBook, ScenarioError
-    from .state import StateError
-
-    if args.command == "contract":
-        if passthrough and args.suite != "api":
-            parser.error("options after -- are for schemathesis: only `contract api` takes them")
-        args.extra = passthrough
-        return int(args.run(args))
-    if args.command in ("trigger", "tail"):
-        return int(args.run(args))
-    if args.command == "check-scenarios":
-        try:
-            book = ScenarioBook.load(args.dirs)
-        except ScenarioError as exc:
-            print(f"mockbaas: {exc}", file=sys.stderr)
-            return 2
-        for scenario in book.by_name.values():
-            mark = " (default)" if scenario is book.default else ""
-            print(f"{scenario.name}{mark}: {scenario.source}")
-        return 0
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve in the foreground until Ctrl-C or SIGTERM; 2 when it cannot start."""
+    from ..scenarios import ScenarioError
+    from ..state import StateError
 
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -416,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     if settings.clock == MANUAL and args.speed != 1.0:
         print("mockbaas: --speed only applies to the realtime clock", file=sys.stderr)
         return 2
-    from .server import serve
+    from .foreground import serve
 
     try:
         return serve(settings)
@@ -426,7 +363,3 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"mockbaas: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

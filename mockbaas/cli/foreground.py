@@ -16,11 +16,11 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
-from .config import TOKEN_ENV, Settings
-from .control.access import ensure_control_token, is_loopback
-from .core import MockBaaS
-from .web.app import make_app
-from .webhooks import State
+from ..config import TOKEN_ENV, Settings
+from ..control.access import ensure_control_token, is_loopback
+from ..core import MockBaaS
+from ..web.app import make_app
+from ..webhooks import State
 
 log = logging.getLogger("mockbaas")
 

@@ -1,5 +1,5 @@
-"""`mockbaas contract stream`: drive a user's streaming endpoint with realistic and faulty
-streams, like the receiver suite does for webhooks.
+"""The `stream` suite: a user's live-audio endpoint (a bot's `streaming.input`) against
+realistic and faulty streams, like the receiver suite does for webhooks.
 
 A mock runs in-process on a manual clock; each example is one bot whose `streaming.input`
 is the endpoint under test, with a drawn sample rate, meeting shape (a plain call, a
@@ -11,16 +11,16 @@ accepts the reconnection after a break, and lets the stream end with close code 
 
 from __future__ import annotations
 
-import argparse
-import sys
+import importlib.util
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..streaming.session import target_problem
 from ..targets import LOOPBACK, host_of
-from .session import target_problem
+from .extra import MissingExtra
 
 #: Short meetings (seconds of recording) so that a run takes seconds, not hours.
 SCENARIOS = {
@@ -52,9 +52,31 @@ steps:
 }
 RECORD_AT_S = 2
 EXTRA_MISSING = "mockbaas: the stream suite needs hypothesis: pip install 'mockbaas[contract]'"
+FREQUENCIES = ("16khz", "24khz")
 LEAVE_AFTER_S = 7
 FAULT_AT_S = 3  # seconds into the recording
 STALL_S = 3
+
+
+@dataclass
+class StreamOptions:
+    """One run of the stream suite."""
+
+    url: str  # the endpoint's ws:// or wss:// URL
+    examples: int = 12  # streams to send
+    seed: int = 0  # the mock's seed
+    frequencies: tuple[str, ...] = FREQUENCIES  # sample rates to draw from
+    timeout: float = 10.0  # seconds the endpoint has to keep up
+
+
+def url_problem(url: str) -> str | None:
+    """Why the suite cannot stream to `url` (not ws(s), no host, not an allowed target)."""
+    if urlsplit(url).scheme not in ("ws", "wss"):
+        return "must be ws:// or wss://"
+    problem = target_problem(url)
+    if problem is not None or host_of(url) is None:
+        return problem or "no host"
+    return None
 
 
 @dataclass
@@ -63,6 +85,10 @@ class StreamReport:
     connections: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
 
     def line(self) -> str:
         return (
@@ -103,40 +129,43 @@ def check_stream(view: dict[str, Any], fault: str, drawn: str, report: StreamRep
             report.problems.append(line)
 
 
-def run_stream(args: argparse.Namespace) -> int:
+def run_stream_suite(options: StreamOptions) -> StreamReport:
+    """Stream `options.examples` meetings to the endpoint; what it did with them. Raises
+    ValueError for a URL the suite cannot stream to (`url_problem`), `MissingExtra`
+    without hypothesis."""
+    if importlib.util.find_spec("hypothesis") is None:
+        raise MissingExtra(EXTRA_MISSING)
+    problem = url_problem(options.url)
+    host = host_of(options.url)
+    if problem is not None or host is None:
+        raise ValueError(f"{options.url!r}: {problem or 'no host'}")
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
     from ..config import Settings
-    from ..testing.client import MockClient
-    from ..testing.server import BackgroundServer
+    from ..testing import BackgroundServer, MockClient
 
-    problem = target_problem(args.url)
-    host = host_of(args.url)
-    if problem is not None or host is None:
-        print(f"mockbaas contract stream: --url {args.url!r}: {problem or 'no host'}")
-        return 2
     report = StreamReport()
     with tempfile.TemporaryDirectory(prefix="mockbaas-stream-") as folder:
         for name, text in SCENARIOS.items():
             (Path(folder) / f"{name}.yaml").write_text(text, encoding="utf-8")
-        # the endpoint named on the command line is allowed, as --webhook-url is
+        # the endpoint under test is allowed, as --webhook-url is
         allow = [*LOOPBACK, host.strip("[]")]
         server = BackgroundServer(
             Settings(
                 port=0,
-                seed=args.seed,
+                seed=options.seed,
                 strict=True,
                 scenario_dirs=[Path(folder)],
                 webhook_allow=allow,
-                advance_wait=args.timeout,
+                advance_wait=options.timeout,
             )
         ).start()
         try:
             client = MockClient(server.url)
 
             @settings(
-                max_examples=args.examples,
+                max_examples=options.examples,
                 deadline=None,
                 derandomize=True,
                 database=None,
@@ -144,7 +173,7 @@ def run_stream(args: argparse.Namespace) -> int:
             )
             @given(
                 scenario=st.sampled_from(sorted(SCENARIOS)),
-                frequency=st.sampled_from(args.frequencies),
+                frequency=st.sampled_from(list(options.frequencies)),
                 fault=st.sampled_from(["none", "drop", "stall"]),
             )
             def exercise(scenario: str, frequency: str, fault: str) -> None:
@@ -152,7 +181,7 @@ def run_stream(args: argparse.Namespace) -> int:
                 bot = client.join(
                     f"https://meet.google.com/ctr-{report.streams:04d}-stm",
                     scenario=scenario,
-                    streaming={"input": args.url, "audio_frequency": frequency},
+                    streaming={"input": options.url, "audio_frequency": frequency},
                 )
                 client.advance(RECORD_AT_S + FAULT_AT_S)
                 if fault == "drop" and client.stream(bot)["input"]["state"] == "open":
@@ -170,42 +199,4 @@ def run_stream(args: argparse.Namespace) -> int:
             exercise()
         finally:
             server.stop()
-    print(f"mockbaas contract stream: {report.line()}")
-    for line in report.problems[:50]:
-        print(f"  - {line}")
-    return 1 if report.problems else 0
-
-
-def add_stream_parser(kinds: Any, formatter: Any) -> None:
-    stream = kinds.add_parser(
-        "stream",
-        help="check a streaming endpoint (streaming.input) against realistic streams",
-        formatter_class=formatter,
-    )
-    stream.add_argument("--url", required=True, help="the endpoint's ws:// or wss:// URL")
-    stream.add_argument("--examples", type=int, default=12, help="streams to send")
-    stream.add_argument("--seed", type=int, default=0, help="mock seed")
-    stream.add_argument(
-        "--frequency",
-        dest="frequencies",
-        action="append",
-        choices=("16khz", "24khz"),
-        help="sample rates to draw from (repeatable; default both)",
-    )
-    stream.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds the endpoint has to keep up"
-    )
-    stream.set_defaults(run=_run, frequencies=None)
-
-
-def _run(args: argparse.Namespace) -> int:
-    import importlib.util
-
-    if importlib.util.find_spec("hypothesis") is None:
-        print(EXTRA_MISSING, file=sys.stderr)
-        return 2
-    args.frequencies = args.frequencies or ["16khz", "24khz"]
-    if urlsplit(args.url).scheme not in ("ws", "wss"):
-        print(f"mockbaas contract stream: --url must be ws:// or wss://, got {args.url!r}")
-        return 2
-    return run_stream(args)
+    return report
