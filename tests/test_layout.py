@@ -149,3 +149,27 @@ def test_handlers_take_their_plumbing_from_web_calls_not_the_app():
         "mockbaas.cli.foreground",
         "mockbaas.testing.server",
     ]
+
+
+def test_the_toolkit_sits_on_top_of_the_mock():
+    """`cli` → `suites` → `testing` → the mock: the mock imports none of them, the testing
+    tools neither the suites nor the command line, the suites not the command line."""
+    rooms = ("mockbaas.cli", "mockbaas.suites", "mockbaas.testing", "mockbaas.bench")
+
+    def room(module: str) -> str | None:
+        return next((r for r in rooms if module == r or module.startswith(r + ".")), None)
+
+    below = {
+        None: set(rooms),
+        "mockbaas.testing": {"mockbaas.suites", "mockbaas.cli", "mockbaas.bench"},
+        "mockbaas.suites": {"mockbaas.cli", "mockbaas.bench"},
+        "mockbaas.cli": {"mockbaas.bench"},
+    }
+    upward = sorted(
+        f"{module} -> {dep}"
+        for module, deps in _graph().items()
+        if module != "mockbaas.__main__"
+        for dep in deps
+        if room(dep) in below.get(room(module), set())
+    )
+    assert upward == []
