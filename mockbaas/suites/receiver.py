@@ -57,6 +57,8 @@ def signing_secret(options: ReceiverOptions) -> str:
 
 @dataclass
 class ReceiverReport:
+    """What the receiver did with every bot's deliveries: no problem means it passed."""
+
     bots: int = 0
     deliveries: int = 0
     problems: list[str] = field(default_factory=list)

@@ -22,7 +22,7 @@ Overriding the settings, in your conftest.py. Start from `port=0` (any free port
 fixture's: a response the contract refuses is a mock bug, answered 500)::
 
     import pytest
-    from mockbaas.config import Settings
+    from mockbaas.testing import Settings
 
     @pytest.fixture(scope="session")
     def mockbaas_settings():
