@@ -100,8 +100,10 @@ def register(
     mock: MockBaaS,
     handlers: Mapping[str, Handler],
     contract: Contract | None = None,
+    refuse_others: bool = True,
 ) -> None:
-    """Route every contract operation to its handler; a missing handler is a bug."""
+    """Route every contract operation to its handler; a missing handler is a bug.
+    `refuse_others`: any other method on a path is a 405 there (the API's paths overlap)."""
     contract = contract or mock.contract
     missing = sorted(set(contract.operations) - set(handlers))
     if missing:
@@ -120,7 +122,9 @@ def register(
                 )
             # Any other method ends here with 405 and this path's own methods in Allow;
             # without it, DELETE /bots/meeting_data would fall through to DELETE /bots/{uuid}.
-            app.router.add_route("*", variant, _refuse(sorted(o.method for o in by_path[path])))
+            if refuse_others:
+                allowed = sorted(o.method for o in by_path[path])
+                app.router.add_route("*", variant, _refuse(allowed))
 
 
 def route_order(path: str) -> tuple[tuple[bool, str], ...]:
@@ -146,7 +150,7 @@ def make_app(mock: MockBaaS) -> web.Application:
         client_max_size=mock.settings.max_body,
     )
     app[MOCK] = mock
-    register(app, mock, control_handlers, Contract.load(control_path()))
+    register(app, mock, control_handlers, Contract.load(control_path()), refuse_others=False)
     add_media_routes(app)
     add_openapi_route(app)
     handlers = {**bot_handlers, **calendar_handlers, **account_handlers, **zoom_handlers}
