@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from openapi_spec_validator import validate
 from support import MEET_URL
 
+from mockbaas.api_faults import FIELDS, MAX_LATENCY_S
 from mockbaas.bots import lifecycle as lc
 from mockbaas.client import MockClient
 from mockbaas.config import Settings
@@ -66,6 +67,8 @@ def test_the_document_says_what_the_engine_knows():
     state = next(p for p in deliveries.params if p.name == "state")
     assert state.schema["enum"] == list(STATES)
     assert _body_schema("advanceClock")["properties"]["seconds"]["maximum"] == MAX_ADVANCE_S
+    fault = _body_schema("addApiFault")["properties"]
+    assert tuple(fault) == FIELDS and fault["latency_seconds"]["maximum"] == MAX_LATENCY_S
 
 
 def test_the_document_is_served(mockbaas: MockClient) -> None:

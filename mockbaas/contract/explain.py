@@ -4,8 +4,9 @@ the one the caller meant, as the `MockError` every surface renders.
 A document may word a field's refusal itself with `x-message` on the field's schema: a
 string (any failure of that value, or its absence when required), or an object keyed by
 the keyword that failed (`{"additionalProperties": "unknown field; expected time"}` on an
-object, `{"minProperties": ...}`). `{enum}` in a message lists the schema's `enum`. Only
-our control document uses it; without it the engine's own wording stands.
+object, `{"minProperties": ...}`); a list worded as a whole answers for its items too.
+`{enum}` in a message lists the schema's `enum`. Only our control document uses it;
+without it the default wording below stands.
 """
 
 from __future__ import annotations
