@@ -15,12 +15,12 @@ from support import MEET_URL
 
 from mockbaas.api_faults import FIELDS, MAX_LATENCY_S
 from mockbaas.bots import lifecycle as lc
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
 from mockbaas.contract import Contract, control_path
 from mockbaas.control import PREFIX, UI_FILES
 from mockbaas.control.responses import MAX_ADVANCE_S
 from mockbaas.core import MockBaaS
+from mockbaas.testing import MockClient
 from mockbaas.web.app import make_app
 from mockbaas.webhooks import STATES
 
