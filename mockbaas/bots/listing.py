@@ -121,7 +121,7 @@ def _bot_filter(query: dict[str, Any]) -> Callable[[Bot], bool]:
     )
 
     def keep(bot: Bot) -> bool:
-        if name and name not in bot.params["bot_name"].lower():
+        if name and name not in bot.params.bot_name.lower():
             return False
         if url and url not in bot.meeting_url.lower():
             return False

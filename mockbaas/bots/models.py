@@ -21,10 +21,10 @@ from . import files, listing, views
 from . import lifecycle as lc
 from . import transcript as tx
 from .media import LINK_TTL_MS, MEDIA_PREFIX, Signer
+from .params import BotParams, SpeechToText
 
 DEDUP_WINDOW_MS = 5 * 60 * 1000
 RESERVED_LEAD_MS = 4 * 60 * 1000  # reserved bots join 4 minutes before start_time
-DEFAULT_TIMEOUT_S = 600
 INVALID_URL_DELAY_MS = 2000
 RETRANSCRIBE_MS = 30_000
 DELETE_DATA_PER_MINUTE = 5
@@ -60,7 +60,7 @@ class Bot:
     uuid: str
     id: int
     account: Account
-    params: dict[str, Any]
+    params: BotParams
     scenario: Scenario
     seed: int
     created_ms: int
@@ -94,24 +94,23 @@ class Bot:
     access_count: int = 0
     last_accessed_ms: int | None = None
     #: (params it was built from, the part of BotWithParams that only params decide)
-    static_view: tuple[dict[str, Any], dict[str, Any]] | None = field(default=None, repr=False)
+    static_view: tuple[BotParams, dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def meeting_url(self) -> str:
-        url: str = self.params["meeting_url"]
-        return url
+        return self.params.meeting_url
 
     @property
     def webhook_url(self) -> str | None:
-        return self.params.get("webhook_url") or None
+        return self.params.webhook_url or None
 
     @property
     def wants_transcript(self) -> bool:
-        return bool(self.params.get("speech_to_text"))
+        return self.params.wants_transcript
 
     @property
     def audio_only(self) -> bool:
-        return self.params.get("recording_mode") == "audio_only"
+        return self.params.audio_only
 
     @property
     def recording_name(self) -> str:
@@ -119,7 +118,7 @@ class Bot:
 
     @property
     def extra(self) -> Any:
-        extra = self.params.get("extra")
+        extra = self.params.extra
         return {} if extra is None else extra
 
     @property
@@ -131,9 +130,7 @@ class Bot:
         return self.recorded_ms + extra
 
     def timeout(self, name: str) -> int:
-        leave = self.params.get("automatic_leave") or {}
-        value = leave.get(name)
-        return DEFAULT_TIMEOUT_S if value is None else int(value)
+        return self.params.timeout(name)
 
 
 class BotBackend:
@@ -179,32 +176,31 @@ class BotBackend:
         return bot
 
     # -- join / leave -------------------------------------------------------------------
-    def join(self, account: Account, params: dict[str, Any], uuid: str | None = None) -> Bot:
+    def join(self, account: Account, params: BotParams, uuid: str | None = None) -> Bot:
         """A bot is sent; `uuid` keeps an id drawn earlier (a v2 scheduled bot's)."""
         now = self.clock.now()
-        url = params["meeting_url"]
-        dedup = (account.number, url, params.get("deduplication_key"))
+        url = params.meeting_url
+        dedup = (account.number, url, params.deduplication_key)
         last = self._dedup.get(dedup)
         if last is not None and last > now - DEDUP_WINDOW_MS:
             raise conflict(
                 f"a bot was already sent to {url} less than 5 minutes ago "
                 "(set a different deduplication_key to send another)"
             )
-        extra = params.get("extra")
+        extra = params.extra
         requested = extra.get(SCENARIO_FIELD) if isinstance(extra, dict) else None
         if requested is not None and not isinstance(requested, str):
             raise invalid("body", f"extra.{SCENARIO_FIELD}", "must be a scenario name")
         try:
             scenario = self.scenarios.choose(
-                requested, {"meeting_url": url, "bot_name": params["bot_name"]}
+                requested, {"meeting_url": url, "bot_name": params.bot_name}
             )
         except KeyError as exc:
             raise invalid("body", f"extra.{SCENARIO_FIELD}", str(exc.args[0])) from None
         join_ms = now
-        start_time = params.get("start_time")
-        if start_time is not None:
-            join_ms = max(now, int(start_time) - RESERVED_LEAD_MS)
-        elif params.get("reserved"):
+        if params.start_time is not None:
+            join_ms = max(now, params.start_time - RESERVED_LEAD_MS)
+        elif params.reserved:
             join_ms = now + RESERVED_LEAD_MS
         bot = Bot(
             uuid=uuid or self.ids.uuid(),
@@ -238,9 +234,7 @@ class BotBackend:
         self.bots[bot.uuid] = bot
         self.by_account.setdefault(bot.account.number, []).append(bot)
         p = bot.params
-        self._dedup[(bot.account.number, p["meeting_url"], p.get("deduplication_key"))] = (
-            bot.created_ms
-        )
+        self._dedup[(bot.account.number, p.meeting_url, p.deduplication_key)] = bot.created_ms
 
     def leave(self, account: Account, uuid: str) -> Bot:
         bot = self.get(account, uuid)
@@ -580,7 +574,7 @@ class BotBackend:
         return {
             "bot_data": {
                 "bot": views.bot_with_params(bot),
-                "event_uuid": bot.params.get("_event_uuid"),
+                "event_uuid": bot.params.event_uuid,
                 "transcripts": transcripts,
             },
             "duration": bot.recorded_until(self.clock.now()) // 1000,
@@ -643,7 +637,7 @@ class BotBackend:
                 return
             if job.speech_to_text or not bot.wants_transcript:
                 provider = job.speech_to_text or {"provider": "Default"}
-                bot.params = bot.params | {"speech_to_text": provider}
+                bot.params = bot.params.but(speech_to_text=SpeechToText.read(provider))
             self._transcribe(bot, bot.seed + job.attempt * 7919)
             self.outbox.send(
                 bot.account,

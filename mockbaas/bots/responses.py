@@ -7,10 +7,11 @@ from aiohttp import web
 from ..errors import MockError, invalid
 from ..web.calls import MOCK, Call, Reply
 from . import files, media
+from .params import BotParams
 
 
 def join(call: Call) -> Reply:
-    bot = call.mock.bots.join(call.account, call.body)
+    bot = call.mock.bots.join(call.account, BotParams.from_request(call.body))
     return 200, {"bot_id": bot.uuid}
 
 
