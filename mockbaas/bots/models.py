@@ -28,17 +28,8 @@ RESERVED_LEAD_MS = 4 * 60 * 1000  # reserved bots join 4 minutes before start_ti
 INVALID_URL_DELAY_MS = 2000
 RETRANSCRIBE_MS = 30_000
 DELETE_DATA_PER_MINUTE = 5
-SCREENSHOT_STATES = (lc.IN_CALL_NOT_RECORDING, lc.IN_CALL_RECORDING)
 PUSHABLE = frozenset(lc.STATUS_CODES) | frozenset(lc.ACTIONS)
-#: the timeout each state arms: (automatic_leave field, status it ends in, its data)
-GUARDS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    lc.IN_WAITING_ROOM: ("waiting_room_timeout", lc.WAITING_ROOM_TIMEOUT, {}),
-    lc.IN_CALL_NOT_RECORDING: (
-        "noone_joined_timeout",
-        lc.CALL_ENDED,
-        {"end_reason": "no_attendees"},
-    ),
-}
+GUARDS = lc.GUARDS  # the timeout each state arms (a saved world's timers are checked with it)
 
 
 @dataclass
@@ -280,13 +271,13 @@ class BotBackend:
         """The timeout its current state arms (`GUARDS`), due at `due`."""
         if bot.guard_timer is not None:
             bot.guard_timer.cancel()
-        _, status, data = GUARDS[bot.status or ""]
+        guard = GUARDS[bot.status or ""]
 
         async def fire() -> None:
             bot.guard_timer = None
-            if lc.is_legal(bot.status, status) and not bot.ended:
+            if lc.is_legal(bot.status, guard.status) and not bot.ended:
                 self._drop_plan(bot)
-                self._apply(bot, status, **data)
+                self._apply(bot, guard.status, **guard.data)
 
         bot.guard_timer = self.clock.call_at(due, fire, f"bot {bot.uuid} timeout")
 
@@ -388,6 +379,35 @@ class BotBackend:
         error_message: str | None = None,
         end_reason: str | None = None,
     ) -> None:
+        """Move the bot to `status`: `lifecycle.settle` decides what follows, this applies it."""
+        self._settle(bot, lc.Enter(status, error_type, error_message, end_reason))
+
+    def _settle(self, bot: Bot, event: lc.Event) -> None:
+        life = lc.Life(bot.status, bot.recording_started is not None, bot.ended, bot.outcome)
+        for effect in lc.settle(life, event).effects:
+            if isinstance(effect, lc.Entered):
+                self._enter(bot, effect.status, effect.data)
+            elif isinstance(effect, lc.ArmGuard):
+                self.arm_guard(bot, self.clock.now() + bot.timeout(effect.guard.setting) * 1000)
+            elif isinstance(effect, lc.StopGuard):
+                if bot.guard_timer is not None:
+                    bot.guard_timer.cancel()
+                    bot.guard_timer = None
+            elif isinstance(effect, lc.Ended):
+                bot.end_reason = effect.end_reason
+                bot.ended_ms = self.clock.now()
+                self._drop_plan(bot)
+            elif isinstance(effect, lc.Fail):
+                if effect.error_message:
+                    bot.error_message = effect.error_message
+                self._fail(bot, effect.error_type)
+            elif isinstance(effect, lc.Process):
+                self.arm_complete(bot, self.clock.now() + bot.scenario.processing_ms)
+            else:
+                self._complete(bot)
+
+    def _enter(self, bot: Bot, status: str, data: dict[str, str]) -> None:
+        """The bot is in `status` now: its times, history, webhook and listeners."""
         now = self.clock.now()
         entry: dict[str, Any] = {"code": status, "created_at": now}
         if status in lc.RECORDING_STATES:
@@ -400,14 +420,7 @@ class BotBackend:
         elif bot.recording_since is not None:
             bot.recorded_ms += now - bot.recording_since
             bot.recording_since = None
-        if status == lc.MEETING_ERROR:
-            in_call = bot.status in lc.IN_CALL_STATES
-            error_type = error_type or ("InternalError" if in_call else "CannotJoinMeeting")
-            error_message = error_message or lc.ERROR_MESSAGES[error_type]
-            entry["error_type"] = error_type
-            entry["error_message"] = error_message
-        if status == lc.CALL_ENDED:
-            entry["end_reason"] = end_reason or "no_attendees"
+        entry.update(data)
         bot.status = status
         if status in lc.IN_CALL_STATES:
             bot.joined_ms = now if bot.joined_ms is None else bot.joined_ms
@@ -418,48 +431,15 @@ class BotBackend:
         self._send_status(bot, entry)
         for listener in self.listeners:
             listener(bot, status)
-        if status in SCREENSHOT_STATES:
+        if status in lc.SCREENSHOT_STATES:
             bot.screenshots.append(now)
-
-        # what each state arms or ends
-        if status in GUARDS:
-            self.arm_guard(bot, now + bot.timeout(GUARDS[status][0]) * 1000)
-        elif bot.guard_timer is not None:
-            bot.guard_timer.cancel()
-            bot.guard_timer = None
-
-        if status in lc.FAILURE_ERRORS:
-            self._fail(bot, lc.FAILURE_ERRORS[status])
-        elif status in (lc.BOT_REMOVED, lc.MEETING_ERROR):
-            reason = "bot_removed" if status == lc.BOT_REMOVED else "meeting_error"
-            if bot.recording_started is not None:
-                self._drop_plan(bot)
-                self._apply(bot, lc.CALL_ENDED, end_reason=reason)
-            else:
-                kind = "BotRemoved" if status == lc.BOT_REMOVED else entry["error_type"]
-                bot.error_message = error_message
-                self._fail(bot, kind)
-        elif status == lc.CALL_ENDED:
-            bot.end_reason = entry["end_reason"]
-            self._end(bot)
-
-    def _end(self, bot: Bot) -> None:
-        now = self.clock.now()
-        bot.ended_ms = now
-        self._drop_plan(bot)
-        failure = lc.UNRECORDED_FAILURES.get(bot.end_reason or "")
-        if bot.recording_started is None and failure is not None:
-            self._fail(bot, failure)
-            return
-
-        self.arm_complete(bot, now + bot.scenario.processing_ms)
 
     def arm_complete(self, bot: Bot, due: int) -> None:
         """The end of processing after call_ended: `complete` at `due`."""
 
         async def complete() -> None:
             bot.complete_timer = None
-            self._complete(bot)
+            self._settle(bot, lc.Processed())
 
         bot.complete_timer = self.clock.call_at(due, complete, f"bot {bot.uuid} complete")
 
