@@ -13,7 +13,7 @@ from typing import Any
 
 from ..accounts.models import Account
 from ..clock import Clock, Timer, iso
-from ..errors import MockError, conflict, invalid, not_found
+from ..errors import MockError, bad_input, conflict, not_found
 from ..events import Outbox
 from ..ids import Ids
 from ..scenarios import SCENARIO_FIELD, Scenario, ScenarioBook, Step
@@ -181,13 +181,13 @@ class BotBackend:
         extra = params.extra
         requested = extra.get(SCENARIO_FIELD) if isinstance(extra, dict) else None
         if requested is not None and not isinstance(requested, str):
-            raise invalid("body", f"extra.{SCENARIO_FIELD}", "must be a scenario name")
+            raise bad_input(f"extra.{SCENARIO_FIELD}", "must be a scenario name")
         try:
             scenario = self.scenarios.choose(
                 requested, {"meeting_url": url, "bot_name": params.bot_name}
             )
         except KeyError as exc:
-            raise invalid("body", f"extra.{SCENARIO_FIELD}", str(exc.args[0])) from None
+            raise bad_input(f"extra.{SCENARIO_FIELD}", str(exc.args[0])) from None
         join_ms = now
         if params.start_time is not None:
             join_ms = max(now, params.start_time - RESERVED_LEAD_MS)
@@ -318,26 +318,25 @@ class BotBackend:
         caller now drives this bot. A refused push (4xx) changes nothing.
         """
         if not isinstance(status, str) or status not in PUSHABLE:
-            raise invalid(
-                "body",
+            raise bad_input(
                 "status",
                 f"unknown status or action {status!r}; one of " + ", ".join(sorted(PUSHABLE)),
             )
         status = lc.ACTIONS.get(status, status)
         unknown = set(data) - set(lc.STEP_DATA)
         if unknown:
-            raise invalid("body", sorted(unknown)[0], "unknown field")
+            raise bad_input(sorted(unknown)[0], "unknown field")
         kinds = {"error_type": lc.ERROR_TYPES, "end_reason": lc.END_REASONS}
         for name, value in data.items():
             if value is None:
                 continue
             if not isinstance(value, str) or not value:
-                raise invalid("body", name, "must be a non-empty string")
+                raise bad_input(name, "must be a non-empty string")
             if name in kinds and value not in kinds[name]:
-                raise invalid("body", name, f"one of {', '.join(kinds[name])}")
+                raise bad_input(name, f"one of {', '.join(kinds[name])}")
         misplaced = lc.misplaced_data(status, data)
         if misplaced is not None:
-            raise invalid("body", *misplaced)
+            raise bad_input(*misplaced)
         bot = self.find(uuid)
         allowed = self.allowed_pushes(bot)
         if status not in allowed:
