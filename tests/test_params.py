@@ -119,7 +119,8 @@ def test_a_patch_changes_what_it_names_and_keeps_the_rest(
     for key, value in before.items():
         if key not in named:
             assert after[key] == value, key
-    assert after["bot_name"] == (patch.get("bot_name") or body["bot_name"])
+    named_name = patch.get("bot_name")
+    assert after["bot_name"] == (body["bot_name"] if named_name is None else named_name)
 
 
 def test_a_scheduled_join_is_a_reserved_bot_for_the_event() -> None:
