@@ -564,7 +564,7 @@ class BotBackend:
             },
         }
 
-    def list_bots(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
+    def list_bots(self, account: Account, query: listing.BotQuery) -> dict[str, Any]:
         """bots_with_metadata (listing.py)."""
         page, cursor = listing.page(self.by_account.get(account.number, []), query)
         return {
