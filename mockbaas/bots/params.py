@@ -29,6 +29,14 @@ STREAM_FIELDS = ("input", "output", "audio_frequency")
 EVENT_KEY, V2_KEY = "_event_uuid", "_v2"
 
 
+#: every distinct set of given keys, kept once: bots sent alike share it
+_GIVEN: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _shared(keys: frozenset[str]) -> frozenset[str]:
+    return _GIVEN.setdefault(keys, keys)
+
+
 def _emit(
     names: Iterable[str], values: Mapping[str, Any], given: frozenset[str] | None
 ) -> dict[str, Any]:
@@ -77,7 +85,7 @@ class Streaming:
     def read(cls, value: Mapping[str, Any] | None) -> Streaming | None:
         if value is None:
             return None
-        return cls(**{k: value.get(k) for k in STREAM_FIELDS}, given=frozenset(value))
+        return cls(**{k: value.get(k) for k in STREAM_FIELDS}, given=_shared(frozenset(value)))
 
     def wire(self) -> dict[str, Any]:
         return _emit(STREAM_FIELDS, self.as_dict(), self.given)
@@ -99,7 +107,7 @@ class AutomaticLeave:
     def read(cls, value: Mapping[str, Any] | None) -> AutomaticLeave | None:
         if value is None:
             return None
-        return cls(**{k: value.get(k) for k in LEAVE_FIELDS}, given=frozenset(value))
+        return cls(**{k: value.get(k) for k in LEAVE_FIELDS}, given=_shared(frozenset(value)))
 
     def wire(self) -> dict[str, Any]:
         values = {k: getattr(self, k) for k in LEAVE_FIELDS}
@@ -172,7 +180,7 @@ class BotParams:
             value = body.get(name)
             values[name] = _TYPED[name].read(value) if name in _TYPED else value
         values["reserved"] = bool(values["reserved"])
-        given = frozenset(k for k in body if k in REQUEST_FIELDS)
+        given = _shared(frozenset(k for k in body if k in REQUEST_FIELDS))
         return cls(**values, event_uuid=body.get(EVENT_KEY), v2=body.get(V2_KEY), given=given)
 
     def to_request(self) -> dict[str, Any]:
