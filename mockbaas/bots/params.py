@@ -5,7 +5,9 @@ A v1 join (`JoinRequest`), a bot scheduled on a calendar event (`BotParam2`, cha
 `BotParams` after the contract validated the request: the engine reads fields, never
 wire keys. `views.py` renders it back (BotWithParams, a calendar event's BotParam);
 `to_request` gives back the JoinRequest it was read from, key for key (absent stays
-absent, null stays null), which is what a saved world stores.
+absent, null stays null), which is what a saved world stores. (Keys the contract lets a
+nested object carry beyond its own, e.g. `streaming.foo`, mean nothing to the mock and
+are not kept.)
 """
 
 from __future__ import annotations
