@@ -137,8 +137,10 @@ def _convert(param: Param, text: str) -> Any:
 class Contract:
     """The compiled contract. Build once per process; it is read-only afterwards."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], source: str = "its contract") -> None:
         self.document = document
+        #: what to call it in messages (its file name when loaded from one)
+        self.source = source
         self.components = document.get("components", {})
         self.operations: dict[str, Operation] = {}
         global_security = document.get("security", [])
@@ -308,4 +310,4 @@ def _inline(contract: Contract, node: Any, depth: int = 0) -> Any:
 @lru_cache(maxsize=4)
 def _load_cached(path: str) -> Contract:
     with open(path, encoding="utf-8") as handle:
-        return Contract(json.load(handle))
+        return Contract(json.load(handle), Path(path).name)
