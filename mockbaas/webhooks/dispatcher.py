@@ -14,6 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from typing import Any
 
 from ..accounts.models import Account
@@ -21,7 +22,7 @@ from ..clock import Clock
 from ..contract import Contract
 from ..errors import invalid
 from ..ids import Ids
-from ..jsonio import dumps
+from ..jsonio import Deferred, dumps, stand_ins
 from .journal import Attempt, Delivery, Journal, Kind, State
 from .transport import AiohttpTransport, Outcome, Transport
 
@@ -110,6 +111,7 @@ class WebhookDispatcher:
         checks it, and `headers` computed once from the delivery (its signature)."""
         payload = payload or {"event": event, "data": data}
         target = url or account.webhook_url or self.default_url
+        deferred = any(isinstance(value, Deferred) for value in data.values())
         delivery = Delivery(
             id=self.ids.uuid(),
             seq=self.journal.next_seq(),
@@ -117,13 +119,15 @@ class WebhookDispatcher:
             subject=subject,
             account_key=account.key,
             url=target,
-            body=dumps(payload),
+            # a deferred part (a transcript) is rendered on each attempt, never kept
+            source=partial(dumps, payload) if deferred else dumps(payload),
             created_at=self.clock.now(),
             method=method,
         )
         if headers is not None:
             delivery.extra_headers = headers(delivery)
-        delivery.contract_errors = (contract or self.contract).webhook_errors(event, payload)
+        checked = stand_ins(payload) if deferred else payload  # deferred parts: see jsonio
+        delivery.contract_errors = (contract or self.contract).webhook_errors(event, checked)
         if delivery.contract_errors:
             # never raise here: the engine is mid-transition; the journal and log tell
             log.error(
