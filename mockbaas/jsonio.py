@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 
-@dataclass(frozen=True, slots=True)
 class Deferred:
     """A value rendered as JSON text only when the document holding it is written: a
     large part (a transcript) is then neither built nor kept until it is sent.
-    `stand_in` is a small value of the same schema, for checks made before that."""
+    `stand_in` is a small value of the same schema, for checks made before that.
+    (Not a dataclass: orjson would serialise a dataclass's fields itself.)"""
 
-    render: Callable[[], bytes]
-    stand_in: Any = None
+    __slots__ = ("render", "stand_in")
+
+    def __init__(self, render: Callable[[], bytes], stand_in: Any = None) -> None:
+        self.render = render
+        self.stand_in = stand_in
 
 
 def _deferred(value: Any) -> Any:
