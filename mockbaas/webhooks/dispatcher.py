@@ -271,7 +271,7 @@ class WebhookDispatcher:
             outcome = Outcome(None, "not sent: the webhook dispatcher was closed")
         else:
             outcome = await self.transport.post(
-                url, delivery.body, delivery.headers(number), self.timeout, delivery.method
+                url, delivery.source, delivery.headers(number), self.timeout, delivery.method
             )
         attempt = Attempt(number, kind, at, url, outcome.status, outcome.error)
         delivery.attempts.append(attempt)

@@ -7,10 +7,12 @@ lets the HTTP client change without touching delivery semantics.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -19,6 +21,15 @@ import aiohttp
 #: it hangs on, and the others keep flowing.
 DEFAULT_CONNECTIONS = 512
 DEFAULT_CONNECTIONS_PER_HOST = 256
+
+
+#: What is posted: the bytes, or what renders them (called once a connection is free,
+#: so thousands of queued `complete` events never hold their bodies at once).
+Body = bytes | Callable[[], bytes]
+
+
+def rendered(body: Body) -> bytes:
+    return body if isinstance(body, bytes) else body()
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +42,7 @@ class Transport(Protocol):
     async def post(
         self,
         url: str,
-        body: bytes,
+        body: Body,
         headers: Mapping[str, str],
         timeout: float,
         method: str = "POST",
@@ -41,7 +52,11 @@ class Transport(Protocol):
 
 
 class AiohttpTransport:
-    """Posts over real sockets with one pooled, keep-alive aiohttp session."""
+    """Posts over real sockets with one pooled, keep-alive aiohttp session.
+
+    A post first takes a slot (all receivers, and its own receiver's): only then is its
+    body rendered and its `timeout` started, so the timeout measures the receiver, never
+    the mock's own queue of posts waiting for a connection."""
 
     def __init__(
         self,
@@ -51,6 +66,8 @@ class AiohttpTransport:
         self.limit = limit
         self.limit_per_host = limit_per_host
         self._session: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._host_slots: dict[tuple[str, str | None, int | None], asyncio.Semaphore] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -64,13 +81,33 @@ class AiohttpTransport:
             )
         return self._session
 
+    def _host(self, url: str) -> asyncio.Semaphore:
+        parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:  # the request below names the problem
+            port = None
+        key = (parts.scheme, parts.hostname, port)
+        slots = self._host_slots.get(key)
+        if slots is None:
+            slots = self._host_slots[key] = asyncio.Semaphore(self.limit_per_host)
+        return slots
+
     async def post(
         self,
         url: str,
-        body: bytes,
+        body: Body,
         headers: Mapping[str, str],
         timeout: float,
         method: str = "POST",
+    ) -> Outcome:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limit)
+        async with self._host(url), self._slots:
+            return await self._post(url, rendered(body), headers, timeout, method)
+
+    async def _post(
+        self, url: str, body: bytes, headers: Mapping[str, str], timeout: float, method: str
     ) -> Outcome:
         try:
             async with self._client().request(
@@ -102,6 +139,8 @@ class AiohttpTransport:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+        self._slots = None
+        self._host_slots.clear()
 
 
 Responder = Callable[[str, bytes, Mapping[str, str]], Awaitable[int] | int]
@@ -118,11 +157,12 @@ class MemoryTransport:
     async def post(
         self,
         url: str,
-        body: bytes,
+        body: Body,
         headers: Mapping[str, str],
         timeout: float,
         method: str = "POST",
     ) -> Outcome:
+        body = rendered(body)
         self.posts.append((url, body, dict(headers)))
         try:
             answer = self.respond(url, body, headers)
