@@ -23,8 +23,9 @@ from ..contract import Contract
 from ..errors import invalid
 from ..ids import Ids
 from ..jsonio import Deferred, dumps, stand_ins
+from .http1 import Http1Transport
 from .journal import Attempt, Delivery, Journal, Kind, State
-from .transport import AiohttpTransport, Outcome, Transport
+from .transport import Outcome, Transport
 
 log = logging.getLogger("mockbaas.webhooks")
 
@@ -75,7 +76,7 @@ class WebhookDispatcher:
         self.timeout = timeout
         self.faults = faults or Faults()
         self.strict = strict
-        self.transport: Transport = transport or AiohttpTransport()
+        self.transport: Transport = transport or Http1Transport()
         self.journal = journal or Journal()
         self.target_check = target_check
         self._queues: dict[str, deque[Delivery]] = {}
