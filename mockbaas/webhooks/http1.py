@@ -26,7 +26,7 @@ from .transport import Body, Outcome, rendered
 #: it hangs on, and the others keep flowing.
 DEFAULT_CONNECTIONS = 512
 DEFAULT_CONNECTIONS_PER_HOST = 256
-IDLE_PER_HOST = 64  # kept-alive connections kept per receiver between posts
+IDLE_PER_HOST = DEFAULT_CONNECTIONS_PER_HOST  # kept-alive connections per receiver
 
 Origin = tuple[str, str, int]  # scheme, host, port
 
