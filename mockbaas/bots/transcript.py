@@ -2,13 +2,13 @@
 
 Faker gives plausible speaker names; sentences draw from the word list shipped in
 `data/words.txt`. Both are drawn once per process into fixed pools (from a fixed seed).
-A transcript is rendered as JSON text from a template: the seed picks one of `VARIANTS`
-word-and-timing layouts for the recorded length, rendered once (then cached, 256 at most,
-~60 KB each) with the speakers left as slots; a bot's names fill the slots. So a `complete` webhook costs tens
-of microseconds and no stored transcript, and 10,000 bots ending together neither
-freeze the loop nor hold their transcripts in memory. Long meetings are sampled (at most
-`MAX_SEGMENTS` segments) so payloads stay small. Reads decode the same text: the webhook
-and the API can never disagree.
+A transcript is rendered as JSON text from a layout: the seed picks one of `VARIANTS`
+word-and-timing layouts for the recorded length, built once (then cached: 256 at most,
+~60 KB each) with each segment's speaker left as a slot that the bot's names fill. So a
+`complete` webhook costs tens of microseconds and no stored transcript, and 10,000 bots
+ending together neither freeze the loop nor hold their transcripts in memory. Long
+meetings are sampled (at most `MAX_SEGMENTS` segments) so payloads stay small. Reads
+decode the same text: the webhook and the API can never disagree.
 """
 
 from __future__ import annotations
