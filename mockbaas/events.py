@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from .accounts.models import Account
-from .jsonio import dumps, loads
+from .contract.jsonio import dumps, loads
 
 
 class Outbox(Protocol):

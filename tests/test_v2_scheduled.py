@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockbaas.client import MockClient, Response
-from mockbaas.contract import Contract
-from mockbaas.receiver import WebhookReceiver
-from mockbaas.v2 import contract_path
+from mockbaas.contract import Contract, v2_path
+from mockbaas.testing import MockClient, Response, WebhookReceiver
 
 MEET = "https://meet.google.com/abc-defg-hij"
 BOT = {"bot_name": "Notetaker", "meeting_url": MEET}
@@ -24,7 +22,7 @@ def at(minutes: int, seconds: int = 0) -> str:
 
 @pytest.fixture(scope="module")
 def v2() -> Contract:
-    return Contract.load(contract_path())
+    return Contract.load(v2_path())
 
 
 def call(api: MockClient, v2: Contract, op: str, method: str, path: str, **kw) -> Response:

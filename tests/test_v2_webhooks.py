@@ -11,10 +11,8 @@ import pytest
 import standardwebhooks
 from standardwebhooks import webhooks as swh
 
-from mockbaas.client import MockClient
-from mockbaas.contract import Contract
-from mockbaas.receiver import Received, WebhookReceiver
-from mockbaas.v2 import contract_path
+from mockbaas.contract import Contract, v2_path
+from mockbaas.testing import MockClient, Received, WebhookReceiver
 from mockbaas.v2.signing import account_secret, sign
 
 MEET = "https://meet.google.com/abc-defg-hij"
@@ -72,7 +70,7 @@ def test_every_v2_event_is_signed_and_verifies(api, mockbaas_receiver: WebhookRe
 
 
 def test_v2_payloads_match_the_contract(api, mockbaas_receiver):
-    v2 = Contract.load(contract_path())
+    v2 = Contract.load(v2_path())
     api.request("POST", "/accounts/webhook_url", json_body={"webhook_url": mockbaas_receiver.url})
     for scenario in ("happy_path", "rejected", "pause_resume", "removed_by_participant"):
         extra = {"mockbaas_scenario": scenario}
@@ -135,7 +133,7 @@ def test_a_stock_receiver_verifies_them_as_received_under_the_realtime_clock(moc
     """No renaming, no patched clock: the realtime clock (serve's default) signs with a
     time a verifier's 5-minute window accepts, and both header sets are there."""
     from mockbaas.config import Settings
-    from mockbaas.server import BackgroundServer
+    from mockbaas.testing import BackgroundServer
 
     settings = Settings(port=0, strict=True, clock="realtime", speed=1.0)
     with BackgroundServer(settings) as server:

@@ -14,10 +14,10 @@ from typing import Any
 
 from ..accounts.models import Account
 from ..clock import Clock, Timer, iso
+from ..contract.jsonio import Deferred
 from ..errors import MockError, conflict, invalid, not_found
 from ..events import Outbox
 from ..ids import Ids
-from ..jsonio import Deferred
 from ..scenarios import SCENARIO_FIELD, Scenario, ScenarioBook, Step
 from . import files, listing, views
 from . import lifecycle as lc

@@ -20,7 +20,7 @@ from typing import Any
 
 from faker import Faker
 
-from ..jsonio import dumps, loads
+from ..contract.jsonio import dumps, loads
 
 WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "words.txt"
 

@@ -20,9 +20,9 @@ from aiohttp import web
 
 from ..accounts.models import API_KEY_HEADER, Account
 from ..contract import Contract, Operation
+from ..contract.jsonio import dumps
 from ..core import MockBaaS
 from ..errors import Detail, MockError, invalid
-from ..jsonio import dumps
 from ..streaming.session import target_problem
 from ..v2 import PREFIX as V2_PREFIX
 from ..v2 import errors as v2_errors
@@ -32,8 +32,8 @@ __all__ = ["MOCK", "Call", "Reply", "Handler", "dumps", "decode_json", "json_res
 log = logging.getLogger("mockbaas.http")
 
 MOCK: web.AppKey[MockBaaS] = web.AppKey("mock", MockBaaS)
-#: query parameters a call sent that its operation does not declare (request key)
-IGNORED_PARAMS = "mockbaas_ignored_params"
+#: query parameters a call sent that its operation does not declare
+IGNORED_PARAMS: web.RequestKey[tuple[str, ...]] = web.RequestKey("ignored_params", tuple)
 
 STATUS = {
     "unauthorized": 401,
@@ -273,7 +273,7 @@ def check_response(contract: Contract, op: Operation, response: web.StreamRespon
                 {
                     "error": "contract_breach",
                     "message": f"{op.operation_id} answered {response.status} outside "
-                    f"openapi.json: {'; '.join(problems[:5])}",
+                    f"{contract.source}: {'; '.join(problems[:5])}",
                 }
             ),
             content_type="application/json",

@@ -20,9 +20,9 @@ from typing import Any
 from ..accounts.models import Account
 from ..clock import Clock
 from ..contract import Contract
+from ..contract.jsonio import Deferred, dumps, stand_ins
 from ..errors import invalid
 from ..ids import Ids
-from ..jsonio import Deferred, dumps, stand_ins
 from .http1 import Http1Transport
 from .journal import Attempt, Delivery, Journal, Kind, State
 from .transport import Outcome, Transport

@@ -18,17 +18,11 @@ from typing import Any
 
 import jsonschema_rs
 
-from .errors import Detail, MockError
+from ..errors import Detail, MockError
+from .documents import v1_path
+from .explain import dotted, to_error
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
-
-
-def default_contract_path() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "openapi.json", here.parent / "openapi.json"):
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError("openapi.json is not installed next to the mockbaas package")
 
 
 @dataclass
@@ -56,8 +50,13 @@ class Operation:
     body_required: bool
     body_media: str | None
     params_validator: Any = None
+    params_schema: dict[str, Any] | None = None
     body_validator: Any = None
+    body_schema: dict[str, Any] | None = None
     responses: dict[str, Any] = field(default_factory=dict)
+    #: statuses whose body is not JSON (a page, a script): not checked beyond the status
+    opaque: set[str] = field(default_factory=set)
+    resolve: Any = None
 
     def coerce_params(self, raw: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
         """Turn query/path strings into the types the contract declares, then validate.
@@ -74,7 +73,9 @@ class Operation:
         if self.params_validator is not None:
             errors = list(self.params_validator.iter_errors(values))
             if errors:
-                raise _to_error(errors, self._param_location, "parameter")
+                raise to_error(
+                    errors, self._param_location, "parameter", self.params_schema, self.resolve
+                )
         return values
 
     def unknown_query(self, query: Any) -> tuple[str, ...]:
@@ -96,7 +97,7 @@ class Operation:
             return
         errors = list(self.body_validator.iter_errors(body))
         if errors:
-            raise _to_error(errors, lambda _path: "body", "body")
+            raise to_error(errors, lambda _path: "body", "body", self.body_schema, self.resolve)
 
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
@@ -104,10 +105,12 @@ _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 def _not_a(param: Param, text: str, what: str) -> MockError:
+    worded = param.schema.get("x-message")
+    message = worded if isinstance(worded, str) else f"{text!r} is not {what}"
     return MockError(
         "validation_error",
-        f"{param.name}: {text!r} is not {what}",
-        [Detail(param.location, param.name, f"{text!r} is not {what}")],
+        f"{param.name}: {message}",
+        [Detail(param.location, param.name, message)],
     )
 
 
@@ -131,87 +134,13 @@ def _convert(param: Param, text: str) -> Any:
     return text
 
 
-def _dotted(path: list[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-_KIND = jsonschema_rs.ValidationErrorKind
-
-
-def _named_paths(err: Any) -> list[tuple[list[str | int], str]]:
-    """Where an error points, down to the field it names, and what is wrong there.
-
-    A missing or an unexpected property is reported at its parent object by the schema
-    engine; the caller wants the field itself (`bot_name`, not the whole body). An
-    `anyOf` (how the contract spells "X or null") is explained by the one branch the
-    value could have meant, so `automatic_leave.noone_joined_timeout` is named rather
-    than "not valid under any of the schemas" at `automatic_leave`.
-    """
-    path = list(err.instance_path)
-    kind = err.kind
-    if isinstance(kind, _KIND.Required):
-        return [([*path, kind.property], "is required")]
-    if isinstance(kind, _KIND.AdditionalProperties):
-        unknown = "is not a field of this object (unknown fields are rejected)"
-        return [([*path, name], unknown) for name in kind.unexpected] or [(path, err.message)]
-    if isinstance(kind, (_KIND.AnyOf, _KIND.OneOfNotValid)):
-        meant = [b for b in kind.context if not _wrong_type_only(b, path)]
-        if len(meant) == 1:
-            return [named for sub in meant[0] for named in _named_paths(sub)]
-        if not meant:
-            types = [
-                t
-                for b in kind.context
-                for x in b
-                if isinstance(x.kind, _KIND.Type)
-                for t in x.kind.types
-            ]
-            allowed = " or ".join(dict.fromkeys(f'"{t}"' for t in types))
-            return [(path, f"{err.message.split(' is not ')[0]} is not of type {allowed}")]
-    return [(path, err.message)]
-
-
-def _wrong_type_only(branch: list[Any], path: list[str | int]) -> bool:
-    """Whether a branch failed only because the value has another type than it wants
-    (an enum of strings does not want an object either)."""
-    for e in branch:
-        if list(e.instance_path) != path:
-            return False
-        if isinstance(e.kind, _KIND.Enum):
-            if any(_json_type(o) == _json_type(e.instance) for o in e.kind.options):
-                return False
-        elif not isinstance(e.kind, _KIND.Type):
-            return False
-    return True
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return repr(value)
-    if isinstance(value, (int, float)):
-        return "number"
-    return type(value).__name__
-
-
-def _to_error(errors: list[Any], locate: Any, what: str) -> MockError:
-    details = []
-    for err in errors[:10]:
-        for path, message in _named_paths(err):
-            details.append(Detail(locate(path), _dotted(path), message))
-    first = details[0]
-    where = first.path or what
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return MockError("validation_error", f"{where}: {first.message}{more}", details)
-
-
 class Contract:
     """The compiled contract. Build once per process; it is read-only afterwards."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], source: str = "its contract") -> None:
         self.document = document
+        #: what to call it in messages (its file name when loaded from one)
+        self.source = source
         self.components = document.get("components", {})
         self.operations: dict[str, Operation] = {}
         self._batch: list[tuple[dict[str, Any], Callable[[Any], None]]] = []
@@ -270,7 +199,7 @@ class Contract:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Contract:
-        return _load_cached(str(path or default_contract_path()))
+        return _load_cached(str(path or v1_path()))
 
     # -- helpers ----------------------------------------------------------------------
     def resolve(self, node: dict[str, Any]) -> dict[str, Any]:
@@ -303,6 +232,8 @@ class Contract:
             "required": [p.name for p in checked if p.required],
         }
         self._later(schema, partial(setattr, op, "params_validator"))
+        op.params_schema = schema
+        op.resolve = self.resolve
 
     def _compile_body(self, op: Operation, body: dict[str, Any] | None) -> None:
         if not body:
@@ -315,14 +246,19 @@ class Contract:
         schema = content.get(media, {}).get("schema") if media else None
         if schema:
             self._later(schema, partial(setattr, op, "body_validator"))
+            op.body_schema = schema
+            op.resolve = self.resolve
 
     def _compile_responses(self, op: Operation, responses: dict[str, Any]) -> None:
         for status, response in responses.items():
             response = self.resolve(response)
-            schema = response.get("content", {}).get("application/json", {}).get("schema")
+            content = response.get("content", {})
+            schema = content.get("application/json", {}).get("schema")
             op.responses[status] = None
             if schema:
                 self._later(schema, partial(op.responses.__setitem__, status))
+            if content and "application/json" not in content:
+                op.opaque.add(status)
 
     # -- public checks --------------------------------------------------------------------
     def response_errors(self, operation_id: str, status: int, body: bytes | bytearray) -> list[str]:
@@ -336,6 +272,8 @@ class Contract:
                     return [f"status {status} is not declared for {operation_id}"]
                 key = "default"
         validator = op.responses[key]
+        if key in op.opaque:
+            return []
         if validator is None:
             return [] if not body else [f"status {status} of {operation_id} declares no body"]
         try:
@@ -343,7 +281,7 @@ class Contract:
         except ValueError as exc:
             return [f"response body is not JSON: {exc}"]
         return [
-            f"{_dotted(list(e.instance_path)) or '<root>'}: {e.message}"
+            f"{dotted(list(e.instance_path)) or '<root>'}: {e.message}"
             for e in validator.iter_errors(payload)
         ]
 
@@ -352,7 +290,7 @@ class Contract:
         if validator is None:
             return [f"no webhook named {event!r} in the contract"]
         return [
-            f"{_dotted(list(e.instance_path)) or '<root>'}: {e.message}"
+            f"{dotted(list(e.instance_path)) or '<root>'}: {e.message}"
             for e in validator.iter_errors(payload)
         ]
 
@@ -391,4 +329,4 @@ def _inline(contract: Contract, node: Any, depth: int = 0) -> Any:
 @lru_cache(maxsize=4)
 def _load_cached(path: str) -> Contract:
     with open(path, encoding="utf-8") as handle:
-        return Contract(json.load(handle))
+        return Contract(json.load(handle), Path(path).name)
