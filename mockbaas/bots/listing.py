@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..query import Keyset, decode_keyset, encode_keyset, filters_fingerprint, query_date
@@ -28,7 +28,8 @@ class BotQuery:
 
     limit: int = 10
     start: Keyset = Keyset()
-    filters: str = ""  # the fingerprint of the filters, which a cursor remembers
+    #: the fingerprint of the filters, which a cursor remembers (None: not worked out)
+    filters: str | None = None
     bot_name: str = ""
     meeting_url: str = ""
     speaker_name: str = ""
@@ -37,14 +38,15 @@ class BotQuery:
     ended_after: int | None = None
     extra: tuple[tuple[str, str], ...] = ()
     sort_by_extra: str | None = None  # "field" or "field:asc|desc"
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def read(cls, query: Mapping[str, Any]) -> BotQuery:
         """The contract-checked query parameters; a bad cursor or date is a 400."""
         params = dict(query)
-        filters = filters_fingerprint(params, ("cursor", "limit"))
         cursor = params.get("cursor")
-        start = decode_keyset(cursor, filters if cursor else "")
+        filters = _fingerprint(params) if cursor else None
+        start = decode_keyset(cursor, filters or "")
         conditions = params.get("filter_by_extra")
         return cls(
             limit=params.get("limit", 10),
@@ -63,7 +65,16 @@ class BotQuery:
             if conditions
             else (),
             sort_by_extra=params.get("sort_by_extra") or None,
+            raw=params,
         )
+
+    def fingerprint(self) -> str:
+        """The filters' fingerprint, worked out when a page needs a cursor."""
+        return _fingerprint(self.raw)
+
+
+def _fingerprint(query: dict[str, Any]) -> str:
+    return filters_fingerprint(query, ("cursor", "limit"))
 
 
 def page(mine: list[Bot], query: BotQuery) -> tuple[list[Bot], str | None]:
@@ -79,13 +90,13 @@ def page(mine: list[Bot], query: BotQuery) -> tuple[list[Bot], str | None]:
     found: list[Bot] = []
     skip = start.offset  # an offset cursor counts the bots that pass the filters
     for bot in ordered:
-        if not keep(bot):
+        if keep is not None and not keep(bot):
             continue
         if skip:
             skip -= 1
             continue
         if len(found) == limit:
-            return found, encode_keyset(found[-1].id, query.filters)
+            return found, encode_keyset(found[-1].id, query.filters or query.fingerprint())
         found.append(bot)
     return found, None
 
@@ -143,11 +154,16 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _bot_filter(query: BotQuery) -> Callable[[Bot], bool]:
-    """The filters of a bots_with_metadata query, as one test per bot."""
+def _bot_filter(query: BotQuery) -> Callable[[Bot], bool] | None:
+    """The filters of a bots_with_metadata query, as one test per bot (None: no filter,
+    every bot is kept)."""
     name, url, speaker = query.bot_name, query.meeting_url, query.speaker_name
     after, before, ended_after = query.created_after, query.created_before, query.ended_after
     conditions = query.extra
+
+    dates = (after, before, ended_after)
+    if not (name or url or speaker or conditions) and dates == (None, None, None):
+        return None
 
     def keep(bot: Bot) -> bool:
         if name and name not in bot.params.bot_name.lower():
