@@ -17,6 +17,7 @@ from ..errors import MockError, conflict, invalid, not_found
 from ..events import Outbox
 from ..ids import Ids
 from ..scenarios import SCENARIO_FIELD, Scenario, ScenarioBook, Step
+from . import error_codes as ec
 from . import files, listing, views
 from . import lifecycle as lc
 from . import transcript as tx
@@ -200,6 +201,10 @@ class BotBackend:
             )
         except KeyError as exc:
             raise invalid("body", f"extra.{SCENARIO_FIELD}", str(exc.args[0])) from None
+        try:
+            ec.requested(extra)
+        except ValueError as exc:
+            raise invalid("body", f"extra.{ec.VOCABULARY_FIELD}", str(exc)) from None
         join_ms = now
         start_time = params.get("start_time")
         if start_time is not None:
@@ -476,7 +481,8 @@ class BotBackend:
         bot.error_type = error_type
         bot.error_message = bot.error_message or lc.ERROR_MESSAGES[error_type]
         self._drop_plan(bot)  # _apply already stopped the guard: no failure status arms one
-        data = {"bot_id": bot.uuid, "error": error_type, "message": bot.error_message}
+        error = ec.failed_error(error_type, bot.extra, bot.scenario.error_vocabulary)
+        data = {"bot_id": bot.uuid, "error": error, "message": bot.error_message}
         self.outbox.send(bot.account, "failed", data, url=bot.webhook_url, subject=bot.uuid)
 
     def _complete(self, bot: Bot) -> None:
@@ -491,6 +497,7 @@ class BotBackend:
         }
         if bot.wants_transcript:
             data["transcript"] = self.transcript(bot)
+        data["event"] = "complete"  # as the webhook reference shows it (README: Webhooks)
         self.outbox.send(bot.account, "complete", data, url=bot.webhook_url, subject=bot.uuid)
 
     def _transcribe(self, bot: Bot, seed: int) -> None:
