@@ -497,7 +497,7 @@ class BotBackend:
         }
         if bot.wants_transcript:
             data["transcript"] = self.transcript(bot)
-        data["event"] = "complete"  # as the webhook reference shows it (README: Webhooks)
+        data["event"] = "complete"  # as every webhook reference page shows it (README)
         self.outbox.send(bot.account, "complete", data, url=bot.webhook_url, subject=bot.uuid)
 
     def _transcribe(self, bot: Bot, seed: int) -> None:
