@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .accounts.models import API_KEY_HEADER
-from .contract import default_contract_path
+from .contract import v1_path, v2_path
 from .query import encode_cursor
 from .reports import Case, Summary, delivery_curl, schemathesis_summary, write_junit
 from .webhooks import DELIVERY_HEADER, Kind
@@ -76,9 +76,7 @@ def schemathesis_document(path: Path | None = None) -> dict[str, Any]:
     which fails. The [calendar uuid, message] pair of ResyncAllResponse.errors is given
     as two items of either shape instead; the mock's own checks keep the exact tuple.
     """
-    doc: dict[str, Any] = json.loads(
-        Path(path or default_contract_path()).read_text(encoding="utf-8")
-    )
+    doc: dict[str, Any] = json.loads(Path(path or v1_path()).read_text(encoding="utf-8"))
     pair = doc["components"]["schemas"]["ResyncAllResponse"]["properties"]["errors"]["items"]
     if "prefixItems" in pair:
         pair["items"] = {"anyOf": pair.pop("prefixItems")}
@@ -99,9 +97,7 @@ def schemathesis_document_v2(path: Path | None = None) -> dict[str, Any]:
     Generated hosts are made up and on the internet; a fuzzed bot must never make a
     server dial them. `join_at` is LATER (it must be ahead of the server's clock).
     Nested fields cannot be pinned by configuration, so the schema says it."""
-    from .v2 import contract_path
-
-    doc: dict[str, Any] = json.loads(Path(path or contract_path()).read_text(encoding="utf-8"))
+    doc: dict[str, Any] = json.loads(Path(path or v2_path()).read_text(encoding="utf-8"))
     pinned = {"type": "string", "enum": [NOWHERE]}
 
     def pin(node: Any) -> None:

@@ -15,13 +15,12 @@ from .bots.models import BotBackend
 from .calendars.models import CalendarBackend
 from .clock import Clock
 from .config import Settings
-from .contract import Contract
+from .contract import Contract, v2_path
 from .ids import Ids, fresh_epoch
 from .scenarios import ScenarioBook
 from .streaming.session import StreamHub
 from .targets import TargetPolicy
 from .traffic import Traffic
-from .v2 import contract_path as v2_contract_path
 from .v2.models import V2Bots
 from .webhooks import Delivery, Journal, WebhookDispatcher
 from .zoom.models import ZoomConnections
@@ -41,7 +40,7 @@ class MockBaaS:
     ) -> None:
         self.settings = settings or Settings()
         self.contract = contract or Contract.load()
-        self.contract_v2 = Contract.load(v2_contract_path())
+        self.contract_v2 = Contract.load(v2_path())
         self.scenarios = scenarios or ScenarioBook.load(self.settings.scenario_dirs)
         # kept across resets: links stay unforgeable and a reset changes no policy
         self.media_key = media_key(self.settings.media_secret)

@@ -22,7 +22,7 @@ from standardwebhooks import webhooks as swh
 from mockbaas.cli import build_parser
 from mockbaas.client import MockClient
 from mockbaas.config import Settings
-from mockbaas.contract import Contract
+from mockbaas.contract import Contract, v2_path
 from mockbaas.contract_runner import (
     RECEIVER_KEY,
     run_receiver,
@@ -31,7 +31,6 @@ from mockbaas.contract_runner import (
 )
 from mockbaas.receiver import Received, WebhookReceiver
 from mockbaas.server import BackgroundServer
-from mockbaas.v2 import contract_path as v2_contract_path
 from mockbaas.v2.signing import account_secret
 
 
@@ -250,7 +249,7 @@ def test_api_suite_v2_passes_against_the_mock():
         "contract-key", "--v2", "--max-examples", "3", "--phases", "examples,coverage,fuzzing"
     )
     assert done.returncode == 0, done.stdout[-4000:]
-    assert f"{len(Contract.load(v2_contract_path()).operations)} selected" in done.stdout
+    assert f"{len(Contract.load(v2_path()).operations)} selected" in done.stdout
 
 
 def test_api_suite_fails_when_every_call_is_refused_for_its_key():

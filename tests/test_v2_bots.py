@@ -8,8 +8,7 @@ import base64
 import pytest
 
 from mockbaas.client import MockClient, Response
-from mockbaas.contract import Contract
-from mockbaas.v2 import contract_path
+from mockbaas.contract import Contract, v2_path
 
 MEET = "https://meet.google.com/abc-defg-hij"
 ZOOM = "https://us05web.zoom.us/j/123456789"
@@ -19,7 +18,7 @@ UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 @pytest.fixture(scope="module")
 def v2() -> Contract:
-    return Contract.load(contract_path())
+    return Contract.load(v2_path())
 
 
 def call(api: MockClient, v2: Contract, op: str, method: str, path: str, **kw) -> Response:

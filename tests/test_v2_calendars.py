@@ -12,9 +12,8 @@ import standardwebhooks
 from standardwebhooks import webhooks as swh
 
 from mockbaas.client import MockClient, Response
-from mockbaas.contract import Contract
+from mockbaas.contract import Contract, v2_path
 from mockbaas.receiver import Received, WebhookReceiver
-from mockbaas.v2 import contract_path
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 OAUTH = {
@@ -27,7 +26,7 @@ OAUTH = {
 
 @pytest.fixture(scope="module")
 def v2() -> Contract:
-    return Contract.load(contract_path())
+    return Contract.load(v2_path())
 
 
 def call(api: MockClient, v2: Contract, op: str, method: str, path: str, **kw) -> Response:

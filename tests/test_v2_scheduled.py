@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from mockbaas.client import MockClient, Response
-from mockbaas.contract import Contract
+from mockbaas.contract import Contract, v2_path
 from mockbaas.receiver import WebhookReceiver
-from mockbaas.v2 import contract_path
 
 MEET = "https://meet.google.com/abc-defg-hij"
 BOT = {"bot_name": "Notetaker", "meeting_url": MEET}
@@ -24,7 +23,7 @@ def at(minutes: int, seconds: int = 0) -> str:
 
 @pytest.fixture(scope="module")
 def v2() -> Contract:
-    return Contract.load(contract_path())
+    return Contract.load(v2_path())
 
 
 def call(api: MockClient, v2: Contract, op: str, method: str, path: str, **kw) -> Response:

@@ -12,9 +12,8 @@ import standardwebhooks
 from standardwebhooks import webhooks as swh
 
 from mockbaas.client import MockClient
-from mockbaas.contract import Contract
+from mockbaas.contract import Contract, v2_path
 from mockbaas.receiver import Received, WebhookReceiver
-from mockbaas.v2 import contract_path
 from mockbaas.v2.signing import account_secret, sign
 
 MEET = "https://meet.google.com/abc-defg-hij"
@@ -72,7 +71,7 @@ def test_every_v2_event_is_signed_and_verifies(api, mockbaas_receiver: WebhookRe
 
 
 def test_v2_payloads_match_the_contract(api, mockbaas_receiver):
-    v2 = Contract.load(contract_path())
+    v2 = Contract.load(v2_path())
     api.request("POST", "/accounts/webhook_url", json_body={"webhook_url": mockbaas_receiver.url})
     for scenario in ("happy_path", "rejected", "pause_resume", "removed_by_participant"):
         extra = {"mockbaas_scenario": scenario}

@@ -24,11 +24,11 @@ from ..control.access import ControlGuard, ensure_control_token
 from ..control.urls import add_control_routes
 from ..core import MockBaaS
 from ..errors import MockError
-from ..openapi_route import add_openapi_route
 from ..v2.urls import HANDLERS as v2_handlers
 from ..v2.urls import add_v2_control_routes
 from ..zoom.urls import HANDLERS as zoom_handlers
 from .calls import IGNORED_PARAMS, MOCK, Handler, endpoint, error_response, json_response
+from .documents import add_openapi_route
 
 log = logging.getLogger("mockbaas.http")
 

@@ -18,9 +18,9 @@ from aiohttp import web
 
 from ..accounts.models import API_KEY_HEADER, Account
 from ..contract import Contract, Operation
+from ..contract.jsonio import dumps
 from ..core import MockBaaS
 from ..errors import Detail, MockError, invalid
-from ..jsonio import dumps
 from ..streaming.session import target_problem
 from ..v2 import PREFIX as V2_PREFIX
 from ..v2 import errors as v2_errors

@@ -19,9 +19,9 @@ from typing import Any
 from ..accounts.models import Account
 from ..clock import Clock
 from ..contract import Contract
+from ..contract.jsonio import dumps
 from ..errors import invalid
 from ..ids import Ids
-from ..jsonio import dumps
 from .journal import Attempt, Delivery, Journal, Kind, State
 from .transport import AiohttpTransport, Outcome, Transport
 

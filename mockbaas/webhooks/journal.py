@@ -17,7 +17,7 @@ from typing import Any
 
 from ..accounts.models import API_KEY_HEADER
 from ..clock import Timer, iso, maybe_iso
-from ..jsonio import loads
+from ..contract.jsonio import loads
 
 DELIVERY_HEADER = "x-mockbaas-delivery-id"
 ATTEMPT_HEADER = "x-mockbaas-attempt"

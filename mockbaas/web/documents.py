@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .web.calls import MOCK, dumps
+from .calls import MOCK, dumps
 
 PATH = "/openapi.json"
 _CACHE: web.AppKey[dict[str, bytes]] = web.AppKey("openapi_cache", dict)
