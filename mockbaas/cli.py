@@ -14,9 +14,14 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import __version__, contract_runner, live
-from .client import TOKEN_ENV
 from .clock import CLOCK_MODES, MANUAL, REALTIME
-from .config import DEFAULT_ADVANCE_WAIT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_MAX_BODY, Settings
+from .config import (
+    DEFAULT_ADVANCE_WAIT,
+    DEFAULT_DRAIN_TIMEOUT,
+    DEFAULT_MAX_BODY,
+    TOKEN_ENV,
+    Settings,
+)
 from .targets import FLAG as WEBHOOK_ALLOW_FLAG
 from .targets import TargetPolicy
 from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults

@@ -11,6 +11,8 @@ from .webhooks import DEFAULT_SCHEDULE, DEFAULT_TIMEOUT, Faults
 from .webhooks.journal import DEFAULT_JOURNAL_LIMIT
 
 DEFAULT_MAX_BODY = 1024 * 1024
+#: Where the control token is read from when none is given (`mockbaas serve`, `MockClient`).
+TOKEN_ENV = "MOCKBAAS_CONTROL_TOKEN"
 #: Real seconds `advance` waits for the webhook attempts it made due.
 DEFAULT_ADVANCE_WAIT = 30.0
 #: Real seconds a stopping server gives pending webhooks their last chance.

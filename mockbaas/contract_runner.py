@@ -403,9 +403,9 @@ def run_receiver(args: argparse.Namespace) -> int:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from .client import MockClient
     from .config import Settings
-    from .server import BackgroundServer
+    from .testing.client import MockClient
+    from .testing.server import BackgroundServer
 
     report = ReceiverReport()
     server = BackgroundServer(

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from .client import MockClient
+from .testing.client import MockClient
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
 EVENTS = (

@@ -1,5 +1,6 @@
-"""Running the mock: in the foreground (`mockbaas serve`) or on a background thread
-(the pytest fixture, or any in-process test harness)."""
+"""Running the mock in the foreground (`mockbaas serve`): bind, banner, signals, drain.
+
+The in-process server for tests is `mockbaas.testing.BackgroundServer`."""
 
 from __future__ import annotations
 
@@ -15,9 +16,7 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 
-from .background import BackgroundApp
-from .client import TOKEN_ENV
-from .config import Settings
+from .config import TOKEN_ENV, Settings
 from .control.access import ensure_control_token, is_loopback
 from .core import MockBaaS
 from .web.app import make_app
@@ -169,31 +168,3 @@ def _bind(host: str, port: int) -> socket.socket:
         raise
     sock.setblocking(False)
     return sock
-
-
-class BackgroundServer(BackgroundApp):
-    """A real mock server on a loopback port, driven from synchronous code."""
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        super().__init__()
-        self.settings = settings or Settings(port=0, strict=True)
-        self.mock: MockBaaS | None = None
-        self.url = ""
-
-    def start(self) -> BackgroundServer:
-        async def build() -> web.AppRunner:
-            self.mock = MockBaaS(self.settings)
-            return web.AppRunner(make_app(self.mock), access_log=None)
-
-        port = self._launch(build(), self.settings.host, self.settings.port)
-        self.settings.port = port
-        self.url = f"http://{self.settings.host}:{port}"
-        assert self.mock is not None
-        self.mock.set_public_url(self.settings.public_url or self.url)
-        return self
-
-    def __enter__(self) -> BackgroundServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

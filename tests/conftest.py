@@ -1,5 +1,5 @@
 """Shared fixtures. The `mockbaas` and `mockbaas_receiver` fixtures come from the
-package's own pytest plugin (mockbaas.pytest_plugin), the same ones users get; plain
+package's own pytest plugin (mockbaas.testing.plugin), the same ones users get; plain
 helpers are in support.py."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, settings
 
-from mockbaas.client import MockClient
 from mockbaas.contract import Contract
+from mockbaas.testing import MockClient
 
 # Property tests check behaviour, never speed: a busy CI machine must not fail them on
 # hypothesis' per-example deadline (speed lives in `make bench`).

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from mockbaas.client import Response
 from mockbaas.contract import Contract
+from mockbaas.testing import Response
 
 API_KEY = "test-key"
 MEET_URL = "https://meet.google.com/abc-defg-hij"

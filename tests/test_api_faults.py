@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from support import MEET_URL
 
-from mockbaas.client import MockClient
+from mockbaas.testing import MockClient
 
 LIST = "/bots/bots_with_metadata"
 

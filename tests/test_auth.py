@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from support import CREDS, JOIN, MEET_URL, assert_conforms
 
-from mockbaas.client import MockClient, Response
 from mockbaas.config import Settings
 from mockbaas.contract import Contract
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient, Response
 
 HEADER = "x-meeting-baas-api-key"
 SOME_UUID = "7c65c1e5-82e2-4662-b728-b4fa42485e3a"

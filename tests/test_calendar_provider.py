@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from support import CREDS, assert_conforms
 
-from mockbaas.client import MockClient
 from mockbaas.clock import DEFAULT_START, iso, parse_iso, to_ms
+from mockbaas.testing import MockClient
 
 T0 = to_ms(DEFAULT_START)
 GOOGLE_ID = re.compile(r"^[0-9a-v]{26}$")

@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 import pytest
 from support import MEET_URL
 
-from mockbaas.client import MockClient
 from mockbaas.clock import DEFAULT_START, MANUAL, REALTIME, Clock, iso, parse_iso, to_ms
 from mockbaas.config import Settings
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient
 
 T0 = to_ms(DEFAULT_START)
 

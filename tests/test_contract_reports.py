@@ -13,10 +13,9 @@ import pytest
 from aiohttp import web
 
 from mockbaas import contract_runner
-from mockbaas.background import BackgroundApp
 from mockbaas.cli import main
-from mockbaas.receiver import WebhookReceiver
 from mockbaas.scenarios import ScenarioBook
+from mockbaas.testing import BackgroundApp, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 

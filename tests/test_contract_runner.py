@@ -20,7 +20,6 @@ from schemathesis.core.warnings import SchemathesisWarning
 from standardwebhooks import webhooks as swh
 
 from mockbaas.cli import build_parser
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
 from mockbaas.contract import Contract, v2_path
 from mockbaas.contract_runner import (
@@ -29,8 +28,7 @@ from mockbaas.contract_runner import (
     schemathesis_command,
     schemathesis_config,
 )
-from mockbaas.receiver import Received, WebhookReceiver
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient, Received, WebhookReceiver
 from mockbaas.v2.signing import account_secret
 
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from support import MEET_URL
 
-from mockbaas.client import MockClient
 from mockbaas.clock import DEFAULT_START, iso, to_ms
 from mockbaas.control.responses import MAX_ADVANCE_S
 from mockbaas.scenarios import BUILTIN_DIR
+from mockbaas.testing import MockClient
 
 T0 = to_ms(DEFAULT_START)
 DAY = 24 * 3600

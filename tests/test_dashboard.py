@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockbaas.client import MockClient
 from mockbaas.control import UI_FILES
 from mockbaas.control.ui_route import CSP
+from mockbaas.testing import MockClient
 
 TOKEN = "dashboard-token"
 HOSTILE = '<img src=x onerror="document.title=1">'

@@ -16,11 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support import CREDS, MEET_URL
 
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
 from mockbaas.ids import Ids, mixed_seed
-from mockbaas.receiver import WebhookReceiver
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient, WebhookReceiver
 
 ZOOM_URL = "https://us02web.zoom.us/j/81234567890"
 Transcript = list[tuple[str, int, bytes]]

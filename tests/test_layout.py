@@ -146,5 +146,6 @@ def test_the_engine_knows_nothing_of_http():
 def test_handlers_take_their_plumbing_from_web_calls_not_the_app():
     graph = _graph()
     assert sorted(m for m, deps in graph.items() if "mockbaas.web.app" in deps) == [
-        "mockbaas.server"
+        "mockbaas.server",
+        "mockbaas.testing.server",
     ]

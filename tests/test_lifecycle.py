@@ -13,11 +13,10 @@ import pytest
 from support import MEET_URL, assert_conforms
 
 from mockbaas.bots import lifecycle as lc
-from mockbaas.client import MockClient
 from mockbaas.clock import DEFAULT_START, iso, to_ms
 from mockbaas.config import Settings
 from mockbaas.scenarios import BUILTIN_DIR, parse
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient
 
 T0 = to_ms(DEFAULT_START)
 DAY = 24 * 3600

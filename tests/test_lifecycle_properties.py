@@ -19,14 +19,13 @@ from mockbaas.accounts.models import Account
 from mockbaas.bots import lifecycle as lc
 from mockbaas.bots.media import Signer, media_key
 from mockbaas.bots.models import BotBackend
-from mockbaas.client import MockClient
 from mockbaas.clock import Clock, iso, parse_iso
 from mockbaas.contract import Contract
 from mockbaas.errors import MockError
 from mockbaas.events import ListOutbox
 from mockbaas.ids import Ids
 from mockbaas.scenarios import ScenarioBook
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient
 
 BOOK = ScenarioBook.load()
 CONTRACT = Contract.load()

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockbaas.client import MockClient
+from mockbaas.testing import MockClient
 
 MEET = "https://meet.google.com/abc-defg-hij"
 

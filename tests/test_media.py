@@ -11,8 +11,8 @@ import pytest
 from support import MEET_URL, assert_conforms
 
 from mockbaas.bots.transcript import generate
-from mockbaas.client import MockClient, Response
 from mockbaas.clock import DEFAULT_START, iso, to_ms
+from mockbaas.testing import MockClient, Response
 
 T0 = to_ms(DEFAULT_START)
 DAY = 24 * 3600

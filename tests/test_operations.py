@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from support import MEET_URL, assert_conforms
 
-from mockbaas.client import MockClient, Response
 from mockbaas.clock import iso, parse_iso
 from mockbaas.contract import Contract
+from mockbaas.testing import MockClient, Response
 
 ZOOM_URL = "https://us02web.zoom.us/j/81234567890"
 TEAMS_URL = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc"

@@ -130,7 +130,7 @@ def test_marker_gives_a_test_its_own_server_and_leaves_the_session_server_untouc
     pytester.makepyfile(
         """
         import pytest
-        from mockbaas.client import MockClient
+        from mockbaas.testing import MockClient
 
         SEEN = {}
 

@@ -7,9 +7,9 @@ import dataclasses
 import inspect
 from pathlib import Path
 
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
 from mockbaas.core import MockBaaS
+from mockbaas.testing import MockClient
 from mockbaas.traffic import Exchange
 from mockbaas.web.app import make_app
 from mockbaas.webhooks import Attempt

@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 
 from mockbaas import cli
-from mockbaas.client import MockClient
 from mockbaas.clock import DEFAULT_START, iso, to_ms
 from mockbaas.config import Settings
 from mockbaas.core import MockBaaS
 from mockbaas.scenarios import BUILTIN_DIR, ScenarioBook, ScenarioError, parse
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient
 
 T0 = to_ms(DEFAULT_START)
 GOOD = "name: fine\nsteps:\n  - {status: joining_call}\n"

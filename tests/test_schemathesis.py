@@ -36,10 +36,9 @@ from hypothesis.stateful import Bundle, rule
 from schemathesis.config._checks import _BUILTIN_CHECK_CONFIGS
 from schemathesis.generation.stateful.state_machine import StepInput
 
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
 from mockbaas.contract_runner import schemathesis_config, schemathesis_document
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "schemathesis-key"

@@ -16,9 +16,8 @@ from typing import Any
 
 import pytest
 
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient
 
 SDK_DIR = Path(__file__).resolve().parent / "sdk"
 VERSIONS = {"sdk5": "5.0.10", "sdk6": "6.0.5"}

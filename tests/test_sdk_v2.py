@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 from test_sdk import KEY, sdk_dir  # noqa: F401  # the fixture that installs the SDK
 
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient
 
 V2_METHODS = [
     "createBot",

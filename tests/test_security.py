@@ -16,12 +16,11 @@ import pytest
 from support import CREDS, JOIN, MEET_URL
 
 from mockbaas.bots.media import Signer, media_key
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
 from mockbaas.control.access import ensure_control_token
-from mockbaas.receiver import WebhookReceiver
-from mockbaas.server import BackgroundServer, banner
+from mockbaas.server import banner
 from mockbaas.targets import TargetPolicy
+from mockbaas.testing import BackgroundServer, MockClient, WebhookReceiver
 
 TOKEN = "t0k3n-for-tests"
 YEAR_9999_MS = 253402300799000

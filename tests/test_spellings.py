@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from support import CREDS, MEET_URL, assert_conforms
 
-from mockbaas.client import MockClient
+from mockbaas.testing import MockClient
 
 
 def calendar_events(api: MockClient, **params: Any) -> list[dict[str, Any]]:

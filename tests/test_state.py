@@ -23,12 +23,10 @@ import pytest
 from support import CREDS, MEET_URL, serve_process
 
 from mockbaas import state
-from mockbaas.client import MockClient
 from mockbaas.clock import REALTIME, to_ms
 from mockbaas.config import Settings
 from mockbaas.core import MockBaaS
-from mockbaas.receiver import WebhookReceiver
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient, WebhookReceiver
 from mockbaas.webhooks import Faults
 
 ZOOM_URL = "https://us02web.zoom.us/j/81234567890"

@@ -17,13 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockbaas import cli
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
 from mockbaas.contract import Contract
-from mockbaas.receiver import WebhookReceiver
-from mockbaas.server import BackgroundServer
 from mockbaas.streaming.audio import Synth, Word, word_wave
-from mockbaas.streaming.receiver import StreamReceiver
+from mockbaas.testing import BackgroundServer, MockClient, StreamReceiver, WebhookReceiver
 
 SCENARIOS = Path(__file__).resolve().parent / "streaming_scenarios"
 MEET = "https://meet.google.com/str-eami-ngx"

@@ -14,10 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 from support import CREDS, MEET_URL, assert_conforms
 
-from mockbaas.client import MockClient, Response
 from mockbaas.clock import DEFAULT_START, iso, parse_iso, to_ms
 from mockbaas.config import Settings
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient, Response
 
 T0 = to_ms(DEFAULT_START)
 STT = {"provider": "Default"}

@@ -7,8 +7,8 @@ import base64
 
 import pytest
 
-from mockbaas.client import MockClient, Response
 from mockbaas.contract import Contract, v2_path
+from mockbaas.testing import MockClient, Response
 
 MEET = "https://meet.google.com/abc-defg-hij"
 ZOOM = "https://us05web.zoom.us/j/123456789"

@@ -11,9 +11,8 @@ import pytest
 import standardwebhooks
 from standardwebhooks import webhooks as swh
 
-from mockbaas.client import MockClient, Response
 from mockbaas.contract import Contract, v2_path
-from mockbaas.receiver import Received, WebhookReceiver
+from mockbaas.testing import MockClient, Received, Response, WebhookReceiver
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 OAUTH = {

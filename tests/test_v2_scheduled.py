@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mockbaas.client import MockClient, Response
 from mockbaas.contract import Contract, v2_path
-from mockbaas.receiver import WebhookReceiver
+from mockbaas.testing import MockClient, Response, WebhookReceiver
 
 MEET = "https://meet.google.com/abc-defg-hij"
 BOT = {"bot_name": "Notetaker", "meeting_url": MEET}

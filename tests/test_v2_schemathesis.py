@@ -21,7 +21,7 @@ from mockbaas.contract_runner import (
     schemathesis_config_v2,
     schemathesis_document_v2,
 )
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer
 
 KEY = "schemathesis-key"
 SEED = 20251201

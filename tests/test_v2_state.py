@@ -7,10 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
-from mockbaas.receiver import WebhookReceiver
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient, WebhookReceiver
 
 MEET = "https://meet.google.com/abc-defg-hij"
 OAUTH = {

@@ -8,10 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
-from mockbaas.server import BackgroundServer
-from mockbaas.streaming.receiver import StreamReceiver
+from mockbaas.testing import BackgroundServer, MockClient, StreamReceiver
 
 MEET = "https://meet.google.com/abc-defg-hij"
 

@@ -11,9 +11,8 @@ import pytest
 import standardwebhooks
 from standardwebhooks import webhooks as swh
 
-from mockbaas.client import MockClient
 from mockbaas.contract import Contract, v2_path
-from mockbaas.receiver import Received, WebhookReceiver
+from mockbaas.testing import MockClient, Received, WebhookReceiver
 from mockbaas.v2.signing import account_secret, sign
 
 MEET = "https://meet.google.com/abc-defg-hij"
@@ -134,7 +133,7 @@ def test_a_stock_receiver_verifies_them_as_received_under_the_realtime_clock(moc
     """No renaming, no patched clock: the realtime clock (serve's default) signs with a
     time a verifier's 5-minute window accepts, and both header sets are there."""
     from mockbaas.config import Settings
-    from mockbaas.server import BackgroundServer
+    from mockbaas.testing import BackgroundServer
 
     settings = Settings(port=0, strict=True, clock="realtime", speed=1.0)
     with BackgroundServer(settings) as server:

@@ -19,12 +19,11 @@ from hypothesis import strategies as st
 from support import MEET_URL
 
 from mockbaas.accounts.models import Account
-from mockbaas.client import MockClient
 from mockbaas.clock import Clock, iso
 from mockbaas.config import Settings
 from mockbaas.contract import Contract
 from mockbaas.ids import Ids
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient
 from mockbaas.webhooks import (
     DEFAULT_SCHEDULE,
     DELIVERY_HEADER,

@@ -8,10 +8,8 @@ from typing import Any
 
 from support import MEET_URL
 
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
-from mockbaas.receiver import WebhookReceiver
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient, WebhookReceiver
 from mockbaas.webhooks import Faults
 
 OFF = {"duplicate": False, "delay_seconds": 0.0, "out_of_order": False}

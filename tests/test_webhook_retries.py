@@ -10,11 +10,9 @@ from typing import Any
 
 from support import API_KEY, MEET_URL
 
-from mockbaas.client import MockClient
 from mockbaas.clock import parse_iso
 from mockbaas.config import Settings
-from mockbaas.receiver import WebhookReceiver
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient, WebhookReceiver
 
 OTHER_MEET = "https://meet.google.com/xyz-abcd-efg"
 HTTP_500 = "answered HTTP 500 (not 2xx)"

@@ -15,9 +15,8 @@ from typing import Any
 
 from support import MEET_URL
 
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient
 
 OTHER_MEET = "https://meet.google.com/xyz-abcd-efg"
 

@@ -10,9 +10,8 @@ from typing import Any
 from support import API_KEY, MEET_URL
 
 from mockbaas.bots import lifecycle as lc
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient
 
 STT = {"provider": "Default"}
 CALENDAR = {

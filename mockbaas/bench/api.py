@@ -12,7 +12,7 @@ import tempfile
 import time
 from typing import Any
 
-from ..client import MockClient
+from ..testing.client import MockClient
 from .load import API_KEY, BenchError, LoadResult, create_bots, join_body, measure
 from .options import Options, progress
 from .procs import Children

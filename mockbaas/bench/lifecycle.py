@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from ..client import MockClient
+from ..testing.client import MockClient
 from . import memory
 from .load import API_KEY, BenchError, create_bots
 from .options import GOAL_LIFECYCLES, Options, progress

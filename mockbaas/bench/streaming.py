@@ -143,9 +143,9 @@ async def _sink(port: int) -> None:
 
 def measure(bots: int, speed: float, seconds: float, frequency: str = "24khz") -> dict[str, Any]:
     """Stream `bots` meetings for `seconds` of wall time once recording started."""
-    from ..client import MockClient
     from ..config import Settings
-    from ..server import BackgroundServer
+    from ..testing.client import MockClient
+    from ..testing.server import BackgroundServer
 
     with Children() as kids:
         sink = kids.start(

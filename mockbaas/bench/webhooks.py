@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 
-from ..client import MockClient
+from ..testing.client import MockClient
 from .api import _bare, _ok
 from .lifecycle import LIFE_S, advance, receiver_stats, wait_delivered
 from .load import API_KEY, BenchError, LoadResult, create_bots, measure

@@ -31,8 +31,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ..bots.media import MEDIA_PREFIX
-from ..client import TOKEN_ENV
-from ..config import Settings
+from ..config import TOKEN_ENV, Settings
 from ..errors import MockError
 from . import PREFIX, UI_FILES
 

@@ -107,9 +107,9 @@ def run_stream(args: argparse.Namespace) -> int:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
-    from ..client import MockClient
     from ..config import Settings
-    from ..server import BackgroundServer
+    from ..testing.client import MockClient
+    from ..testing.server import BackgroundServer
 
     problem = target_problem(args.url)
     host = host_of(args.url)

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .accounts.models import API_KEY_HEADER
-from .clock import parse_iso
+from ..accounts.models import API_KEY_HEADER
+from ..clock import parse_iso
+from ..config import TOKEN_ENV
 
 if TYPE_CHECKING:
     from .server import BackgroundServer
@@ -28,10 +29,6 @@ class Response:
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
-
-
-#: Where `MockClient` finds the control token when none is given (as `mockbaas serve` does).
-TOKEN_ENV = "MOCKBAAS_CONTROL_TOKEN"
 
 
 class MockClient:

@@ -39,8 +39,8 @@ from typing import Any
 
 import pytest
 
+from ..config import Settings
 from .client import MockClient
-from .config import Settings
 from .receiver import WebhookReceiver
 from .server import BackgroundServer
 

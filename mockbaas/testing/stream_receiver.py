@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from ..background import BackgroundApp
+from .background import BackgroundApp
 
 
 @dataclass
