@@ -22,12 +22,10 @@ from support import MEET_URL
 
 from mockbaas.bots import error_codes as ec
 from mockbaas.bots import lifecycle as lc
-from mockbaas.client import MockClient
 from mockbaas.config import Settings
 from mockbaas.contract import Contract
-from mockbaas.receiver import WebhookReceiver
 from mockbaas.scenarios import ScenarioBook, ScenarioError
-from mockbaas.server import BackgroundServer
+from mockbaas.testing import BackgroundServer, MockClient, WebhookReceiver
 
 UPSTREAM = Path(
     os.environ.get(
