@@ -2,29 +2,17 @@
 
 Each change is what a user would do in Google Calendar or Outlook; the provider then
 notifies, so every calendar mirroring that account syncs at once and the answer says
-what each sync announced.
+what each sync announced. Bodies have the shapes control.json gives them; what an
+event's fields mean together (an end after its start) the provider checks.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
-from ..control import PREFIX
-from ..control.responses import _body
-from ..errors import invalid
-from ..web.calls import MOCK, json_response
-from .provider import GOOGLE, MICROSOFT, TOKEN_STATES, Account, Item
-
-BASE = f"{PREFIX}/provider/accounts"
-
-
-def _text(body: dict[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value:
-        raise invalid("body", name, "must be a non-empty string")
-    return value
+from ..control.responses import body_of
+from ..web.calls import Call, Handler, Reply
+from .provider import Account, Item
 
 
 def _item_view(account: Account, item: Item) -> dict[str, Any]:
@@ -42,120 +30,100 @@ def _item_view(account: Account, item: Item) -> dict[str, Any]:
     }
 
 
-async def _account(request: web.Request) -> Account:
-    await request.app[MOCK].clock.run_due()
-    return request.app[MOCK].calendars.provider.get(request.match_info["email"])
+async def _account(call: Call) -> Account:
+    await call.mock.clock.run_due()
+    return call.mock.calendars.provider.get(call.params["email"])
 
 
-def _view(request: web.Request, account: Account) -> dict[str, Any]:
-    provider = request.app[MOCK].calendars.provider
-    return account.view(provider.tokens_of(account))
+def _view(call: Call, account: Account) -> dict[str, Any]:
+    return account.view(call.mock.calendars.provider.tokens_of(account))
 
 
-async def open_account(request: web.Request) -> web.Response:
+async def open_account(call: Call) -> Reply:
     """The account behind credentials (made on first use, like a first sign-in)."""
-    mock = request.app[MOCK]
-    body = await _body(request)
-    unknown = sorted(set(body) - {"platform", "oauth_refresh_token"})
-    if unknown:
-        raise invalid("body", unknown[0], "unknown field; expected platform, oauth_refresh_token")
-    platform = _text(body, "platform")
-    if platform not in (GOOGLE, MICROSOFT):
-        raise invalid("body", "platform", "must be Google or Microsoft")
-    token = _text(body, "oauth_refresh_token")
+    mock = call.mock
+    body = body_of(call)
+    platform, token = body["platform"], body["oauth_refresh_token"]
     async with mock.clock.lock:
         account = mock.calendars.provider.account_for(platform, token, mock.clock.now())
-    return json_response(200, _view(request, account))
+    return 200, _view(call, account)
 
 
-async def get_account(request: web.Request) -> web.Response:
-    return json_response(200, _view(request, await _account(request)))
+async def get_account(call: Call) -> Reply:
+    return 200, _view(call, await _account(call))
 
 
-async def _changed(request: web.Request, answer: dict[str, Any]) -> web.Response:
+async def _changed(call: Call, answer: dict[str, Any]) -> Reply:
     """After the change (made under the clock's lock): let due timers run, answer."""
-    await request.app[MOCK].clock.run_due()
-    return json_response(200, answer)
+    await call.mock.clock.run_due()
+    return 200, answer
 
 
-async def add_event(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    account = await _account(request)
-    body = await _body(request)
+async def add_event(call: Call) -> Reply:
+    mock = call.mock
+    account = await _account(call)
+    body = body_of(call)
     async with mock.clock.lock:
         item = mock.calendars.provider.add(account, body)
         answer: dict[str, Any] = {"event": _item_view(account, item)}
         answer["synced"] = mock.calendars.provider_changed(account)
-    return await _changed(request, answer)
+    return await _changed(call, answer)
 
 
-async def change_event(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    account = await _account(request)
-    body = await _body(request)
+async def change_event(call: Call) -> Reply:
+    mock = call.mock
+    account = await _account(call)
+    body = body_of(call)
     async with mock.clock.lock:
-        mock.calendars.provider.change(account, request.match_info["event_id"], body)
+        mock.calendars.provider.change(account, call.params["event_id"], body)
         answer = {"synced": mock.calendars.provider_changed(account)}
-    return await _changed(request, answer)
+    return await _changed(call, answer)
 
 
-async def cancel_event(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    account = await _account(request)
+async def cancel_event(call: Call) -> Reply:
+    mock = call.mock
+    account = await _account(call)
     async with mock.clock.lock:
-        mock.calendars.provider.cancel(account, request.match_info["event_id"])
+        mock.calendars.provider.cancel(account, call.params["event_id"])
         answer = {"synced": mock.calendars.provider_changed(account)}
-    return await _changed(request, answer)
+    return await _changed(call, answer)
 
 
-async def set_credentials(request: web.Request) -> web.Response:
+async def set_credentials(call: Call) -> Reply:
     """Revoke or expire a refresh token, make it valid again, or grant a new one."""
-    mock = request.app[MOCK]
-    account = await _account(request)
-    body = await _body(request)
-    unknown = sorted(set(body) - {"refresh_token", "state"})
-    if unknown:
-        raise invalid("body", unknown[0], "unknown field; expected refresh_token, state")
-    token = _text(body, "refresh_token")
-    state = body.get("state")
-    if state not in TOKEN_STATES:
-        raise invalid("body", "state", "must be one of " + ", ".join(TOKEN_STATES))
+    mock = call.mock
+    account = await _account(call)
+    body = body_of(call)
+    token, state = body["refresh_token"], body["state"]
     async with mock.clock.lock:
         mock.calendars.provider.set_token(account, token, state)
         answer = {
             "tokens": mock.calendars.provider.tokens_of(account),
             "synced": mock.calendars.provider_changed(account),
         }
-    return await _changed(request, answer)
+    return await _changed(call, answer)
 
 
-async def fail_syncs(request: web.Request) -> web.Response:
+async def fail_syncs(call: Call) -> Reply:
     """The next `count` syncs against this account fail with `message`."""
-    mock = request.app[MOCK]
-    account = await _account(request)
-    body = await _body(request)
-    unknown = sorted(set(body) - {"count", "message"})
-    if unknown:
-        raise invalid("body", unknown[0], "unknown field; expected count, message")
-    count = body.get("count", 1)
-    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1000:
-        raise invalid("body", "count", "must be an integer from 0 to 1000")
-    message = body.get("message")
-    if message is not None and (not isinstance(message, str) or not message):
-        raise invalid("body", "message", "must be a non-empty string")
+    mock = call.mock
+    account = await _account(call)
+    body = body_of(call)
+    count: int = body.get("count", 1)
     async with mock.clock.lock:
         if count == 0:
             account.failures.clear()
-        mock.calendars.provider.fail_syncs(account, count, message)
-    return json_response(200, {"failing_syncs": list(account.failures)})
+        mock.calendars.provider.fail_syncs(account, count, body.get("message"))
+    return 200, {"failing_syncs": list(account.failures)}
 
 
-def add_provider_routes(app: web.Application) -> None:
-    add = app.router.add_route
-    add("POST", BASE, open_account)
-    add("GET", f"{BASE}/{{email}}", get_account)
-    add("POST", f"{BASE}/{{email}}/events", add_event)
-    add("PATCH", f"{BASE}/{{email}}/events/{{event_id}}", change_event)
-    add("DELETE", f"{BASE}/{{email}}/events/{{event_id}}", cancel_event)
-    add("PUT", f"{BASE}/{{email}}/credentials", set_credentials)
-    add("POST", f"{BASE}/{{email}}/failures", fail_syncs)
+#: the routes of control.json this module answers, by operationId
+HANDLERS: dict[str, Handler] = {
+    "openProviderAccount": open_account,
+    "getProviderAccount": get_account,
+    "addProviderEvent": add_event,
+    "changeProviderEvent": change_event,
+    "cancelProviderEvent": cancel_event,
+    "setProviderCredentials": set_credentials,
+    "failProviderSyncs": fail_syncs,
+}

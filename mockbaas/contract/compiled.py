@@ -50,8 +50,13 @@ class Operation:
     body_required: bool
     body_media: str | None
     params_validator: Any = None
+    params_schema: dict[str, Any] | None = None
     body_validator: Any = None
+    body_schema: dict[str, Any] | None = None
     responses: dict[str, Any] = field(default_factory=dict)
+    #: statuses whose body is not JSON (a page, a script): not checked beyond the status
+    opaque: set[str] = field(default_factory=set)
+    resolve: Any = None
 
     def coerce_params(self, raw: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
         """Turn query/path strings into the types the contract declares, then validate.
@@ -68,7 +73,9 @@ class Operation:
         if self.params_validator is not None:
             errors = list(self.params_validator.iter_errors(values))
             if errors:
-                raise to_error(errors, self._param_location, "parameter")
+                raise to_error(
+                    errors, self._param_location, "parameter", self.params_schema, self.resolve
+                )
         return values
 
     def unknown_query(self, query: Any) -> tuple[str, ...]:
@@ -90,7 +97,7 @@ class Operation:
             return
         errors = list(self.body_validator.iter_errors(body))
         if errors:
-            raise to_error(errors, lambda _path: "body", "body")
+            raise to_error(errors, lambda _path: "body", "body", self.body_schema, self.resolve)
 
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
@@ -98,10 +105,12 @@ _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 def _not_a(param: Param, text: str, what: str) -> MockError:
+    worded = param.schema.get("x-message")
+    message = worded if isinstance(worded, str) else f"{text!r} is not {what}"
     return MockError(
         "validation_error",
-        f"{param.name}: {text!r} is not {what}",
-        [Detail(param.location, param.name, f"{text!r} is not {what}")],
+        f"{param.name}: {message}",
+        [Detail(param.location, param.name, message)],
     )
 
 
@@ -128,8 +137,10 @@ def _convert(param: Param, text: str) -> Any:
 class Contract:
     """The compiled contract. Build once per process; it is read-only afterwards."""
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], source: str = "its contract") -> None:
         self.document = document
+        #: what to call it in messages (its file name when loaded from one)
+        self.source = source
         self.components = document.get("components", {})
         self.operations: dict[str, Operation] = {}
         global_security = document.get("security", [])
@@ -204,6 +215,8 @@ class Contract:
             "required": [p.name for p in checked if p.required],
         }
         op.params_validator = self.compile(schema)
+        op.params_schema = schema
+        op.resolve = self.resolve
 
     def _compile_body(self, op: Operation, body: dict[str, Any] | None) -> None:
         if not body:
@@ -216,12 +229,17 @@ class Contract:
         schema = content.get(media, {}).get("schema") if media else None
         if schema:
             op.body_validator = self.compile(schema)
+            op.body_schema = schema
+            op.resolve = self.resolve
 
     def _compile_responses(self, op: Operation, responses: dict[str, Any]) -> None:
         for status, response in responses.items():
             response = self.resolve(response)
-            schema = response.get("content", {}).get("application/json", {}).get("schema")
+            content = response.get("content", {})
+            schema = content.get("application/json", {}).get("schema")
             op.responses[status] = self.compile(schema) if schema else None
+            if content and "application/json" not in content:
+                op.opaque.add(status)
 
     # -- public checks --------------------------------------------------------------------
     def response_errors(self, operation_id: str, status: int, body: bytes | bytearray) -> list[str]:
@@ -235,6 +253,8 @@ class Contract:
                     return [f"status {status} is not declared for {operation_id}"]
                 key = "default"
         validator = op.responses[key]
+        if key in op.opaque:
+            return []
         if validator is None:
             return [] if not body else [f"status {status} of {operation_id} declares no body"]
         try:
@@ -290,4 +310,4 @@ def _inline(contract: Contract, node: Any, depth: int = 0) -> Any:
 @lru_cache(maxsize=4)
 def _load_cached(path: str) -> Contract:
     with open(path, encoding="utf-8") as handle:
-        return Contract(json.load(handle))
+        return Contract(json.load(handle), Path(path).name)

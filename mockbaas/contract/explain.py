@@ -1,8 +1,17 @@
 """Why a value breaks a schema, in words a caller can act on: the field named, down to
-the one the caller meant, as the `MockError` every surface renders."""
+the one the caller meant, as the `MockError` every surface renders.
+
+A document may word a field's refusal itself with `x-message` on the field's schema: a
+string (any failure of that value, or its absence when required), or an object keyed by
+the keyword that failed (`{"additionalProperties": "unknown field; expected time"}` on an
+object, `{"minProperties": ...}`); a list worded as a whole answers for its items too.
+`{enum}` in a message lists the schema's `enum`. Only our control document uses it;
+without it the default wording below stands.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jsonschema_rs
@@ -20,7 +29,7 @@ def dotted(path: list[str | int]) -> str:
 _KIND = jsonschema_rs.ValidationErrorKind
 
 
-def _named_paths(err: Any) -> list[tuple[list[str | int], str]]:
+def _named_paths(err: Any) -> list[tuple[list[str | int], str, str]]:
     """Where an error points, down to the field it names, and what is wrong there.
 
     A missing or an unexpected property is reported at its parent object by the schema
@@ -32,10 +41,11 @@ def _named_paths(err: Any) -> list[tuple[list[str | int], str]]:
     path = list(err.instance_path)
     kind = err.kind
     if isinstance(kind, _KIND.Required):
-        return [([*path, kind.property], "is required")]
+        return [([*path, kind.property], "is required", "required")]
     if isinstance(kind, _KIND.AdditionalProperties):
         unknown = "is not a field of this object (unknown fields are rejected)"
-        return [([*path, name], unknown) for name in kind.unexpected] or [(path, err.message)]
+        named = [([*path, name], unknown, "additionalProperties") for name in kind.unexpected]
+        return named or [(path, err.message, "additionalProperties")]
     if isinstance(kind, (_KIND.AnyOf, _KIND.OneOfNotValid)):
         meant = [b for b in kind.context if not _wrong_type_only(b, path)]
         if len(meant) == 1:
@@ -49,8 +59,9 @@ def _named_paths(err: Any) -> list[tuple[list[str | int], str]]:
                 for t in x.kind.types
             ]
             allowed = " or ".join(dict.fromkeys(f'"{t}"' for t in types))
-            return [(path, f"{err.message.split(' is not ')[0]} is not of type {allowed}")]
-    return [(path, err.message)]
+            message = f"{err.message.split(' is not ')[0]} is not of type {allowed}"
+            return [(path, message, "type")]
+    return [(path, err.message, _keyword(kind))]
 
 
 def _wrong_type_only(branch: list[Any], path: list[str | int]) -> bool:
@@ -75,10 +86,75 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def to_error(errors: list[Any], locate: Any, what: str) -> MockError:
+Resolve = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _keyword(kind: Any) -> str:
+    """`ValidationErrorKind.MinProperties` -> `minProperties`, the keyword that failed."""
+    name = type(kind).__name__
+    return name[:1].lower() + name[1:]
+
+
+def _worded(node: Any, keyword: str | None) -> str | None:
+    """The schema's own `x-message` for a failure of `keyword` (None: of a value inside
+    it, which only a plain string covers), if it words one."""
+    if not isinstance(node, dict):
+        return None
+    message = node.get("x-message")
+    if isinstance(message, dict):
+        message = message.get(keyword) if keyword else None
+    if not isinstance(message, str):
+        return None
+    enum = node.get("enum")
+    if "{enum}" in message and isinstance(enum, list):
+        message = message.replace("{enum}", ", ".join(str(e) for e in enum if e is not None))
+    return message
+
+
+def _own_message(
+    schema: dict[str, Any], path: list[str | int], keyword: str, resolve: Resolve
+) -> tuple[list[str | int], str] | None:
+    """Where and how the document words this failure: the innermost schema on the way
+    down to the failing value that has a message for it (a list worded as a whole
+    answers for its items). A stray field is worded by its object and keeps its name
+    when the object words `additionalProperties` itself."""
+    stray = keyword == "additionalProperties"
+    target = path[:-1] if stray else path
+    found = None
+    node: Any = resolve(schema)
+    for depth in range(len(target) + 1):
+        if not isinstance(node, dict):
+            break
+        own = depth == len(target)
+        message = _worded(node, keyword if own else None)
+        if message is not None:
+            keeps_name = stray and own and isinstance(node.get("x-message"), dict)
+            found = (path if keeps_name else target[:depth], message)
+        if own:
+            break
+        part = target[depth]
+        child = node.get("items") if isinstance(part, int) else node.get("properties", {}).get(part)
+        node = resolve(child) if isinstance(child, dict) else None
+    return found
+
+
+def _no_refs(node: dict[str, Any]) -> dict[str, Any]:
+    return node
+
+
+def to_error(
+    errors: list[Any],
+    locate: Any,
+    what: str,
+    schema: dict[str, Any] | None = None,
+    resolve: Resolve = _no_refs,
+) -> MockError:
     details = []
     for err in errors[:10]:
-        for path, message in _named_paths(err):
+        for path, message, keyword in _named_paths(err):
+            worded = _own_message(schema, path, keyword, resolve) if schema else None
+            if worded is not None:
+                path, message = worded
             details.append(Detail(locate(path), dotted(path), message))
     first = details[0]
     where = first.path or what

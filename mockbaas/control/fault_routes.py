@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-
-from ..web.calls import MOCK, json_response
-from .responses import _body
+from ..web.calls import Call, Reply
+from .responses import body_of
 
 
-async def list_faults(request: web.Request) -> web.Response:
-    faults = request.app[MOCK].api_faults
-    return json_response(200, {"faults": [r.as_dict() for r in faults.rules]})
+def list_faults(call: Call) -> Reply:
+    return 200, {"faults": [r.as_dict() for r in call.mock.api_faults.rules]}
 
 
-async def add_fault(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    body = await _body(request)
-    rule = mock.api_faults.add(body, set(mock.contract.operations))
-    return json_response(201, rule.as_dict())
+def add_fault(call: Call) -> Reply:
+    mock = call.mock
+    rule = mock.api_faults.add(body_of(call), set(mock.contract.operations))
+    return 201, rule.as_dict()
 
 
-async def clear_faults(request: web.Request) -> web.Response:
-    request.app[MOCK].api_faults.clear()
-    return json_response(200, {"faults": []})
+def clear_faults(call: Call) -> Reply:
+    call.mock.api_faults.clear()
+    return 200, {"faults": []}
 
 
-async def remove_fault(request: web.Request) -> web.Response:
-    faults = request.app[MOCK].api_faults
-    faults.remove(request.match_info["id"])
-    return json_response(200, {"faults": [r.as_dict() for r in faults.rules]})
+def remove_fault(call: Call) -> Reply:
+    faults = call.mock.api_faults
+    faults.remove(call.params["id"])
+    return 200, {"faults": [r.as_dict() for r in faults.rules]}

@@ -1,170 +1,135 @@
 """The control API: drive the clock, push transitions, read the webhook journal.
 
 Not part of the Meeting BaaS contract: it belongs to whoever runs the mock (a test, a CI
-job), and `access.py` decides who that is. Inputs are checked and bad ones get a 4xx JSON
-error.
+job), and `access.py` decides who that is. Every route is described by our own
+`contract/control.json` and registered from it like an API operation, so a body or a
+query has passed its schemas before a handler runs; what is left here are the rules a
+schema cannot say (relative to the world: a known bot, a known operation).
 """
 
 from __future__ import annotations
 
 import hmac
-import math
-from typing import Any, Literal, overload
+from typing import Any
 
 from aiohttp import web
 
 from .. import __version__
 from ..accounts.models import API_KEY_HEADER
+from ..contract import Contract, control_path
 from ..errors import invalid, not_found
-from ..web.calls import MOCK, decode_json, json_response
-from ..webhooks import STATES, Delivery
+from ..web.calls import Call, Reply
+from ..webhooks import Delivery
 from .access import TOKEN_USED
 
+#: how far one call may move time (control.json bounds every `seconds` field alike)
 MAX_ADVANCE_S = 366 * 24 * 3600
-MAX_WAIT_S = 600.0
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    body = decode_json(raw)  # the API's parser: deep or odd JSON is a 400, not a crash
-    if not isinstance(body, dict):
-        raise invalid("body", "", "expected a JSON object")
-    return body
+def body_of(call: Call) -> dict[str, Any]:
+    """The body `control.json` let through; an absent one is an empty object."""
+    return call.body if isinstance(call.body, dict) else {}
 
 
-def _number(body: dict[str, Any], name: str) -> float:
-    value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise invalid("body", name, "must be a finite number")
-    return float(value)
+def control_document(call: Call) -> Reply:
+    """control.json, its `servers` set to this mock: every control route, its inputs and
+    its answers, for a tool or a person scripting the mock."""
+    document = Contract.load(control_path()).document
+    return 200, {**document, "servers": [{"url": call.mock.bots.public_url}]}
 
 
-@overload
-def _text(body: dict[str, Any], name: str, required: Literal[True]) -> str: ...
-@overload
-def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None: ...
-def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value:
-        raise invalid("body", name, "must be a non-empty string")
-    return value
+def health(call: Call) -> Reply:
+    return 200, {"ok": True, "version": __version__}
 
 
-async def health(request: web.Request) -> web.Response:
-    return json_response(200, {"ok": True, "version": __version__})
+async def reset(call: Call) -> Reply:
+    await call.mock.reset()
+    return 200, {"ok": True, "clock": call.mock.clock.snapshot()}
 
 
-async def reset(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    await mock.reset()
-    return json_response(200, {"ok": True, "clock": mock.clock.snapshot()})
+async def clock(call: Call) -> Reply:
+    await call.mock.clock.run_due()
+    return 200, call.mock.clock.snapshot()
 
 
-async def clock(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
+async def advance(call: Call) -> Reply:
+    body = body_of(call)
+    wait = body.get("wait")
+    result = await call.mock.advance(float(body["seconds"]), None if wait is None else float(wait))
+    return 200, {**result, **call.mock.clock.snapshot()}
+
+
+async def list_bots(call: Call) -> Reply:
+    mock = call.mock
     await mock.clock.run_due()
-    return json_response(200, mock.clock.snapshot())
+    return 200, {"bots": [mock.bots.describe(b) for b in mock.bots.bots.values()]}
 
 
-async def advance(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    body = await _body(request)
-    seconds = _number(body, "seconds")
-    if not 0 <= seconds <= MAX_ADVANCE_S:
-        raise invalid("body", "seconds", f"must be between 0 and {MAX_ADVANCE_S}")
-    wait = None
-    if body.get("wait") is not None:
-        wait = _number(body, "wait")
-        if not 0 <= wait <= MAX_WAIT_S:
-            raise invalid("body", "wait", f"must be between 0 and {MAX_WAIT_S:g} seconds")
-    result = await mock.advance(seconds, wait)
-    return json_response(200, {**result, **mock.clock.snapshot()})
-
-
-async def list_bots(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
+async def get_bot(call: Call) -> Reply:
+    mock = call.mock
     await mock.clock.run_due()
-    return json_response(200, {"bots": [mock.bots.describe(b) for b in mock.bots.bots.values()]})
+    return 200, mock.bots.describe(mock.bots.find(call.params["uuid"]))
 
 
-async def get_bot(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    await mock.clock.run_due()
-    bot = mock.bots.find(request.match_info["uuid"])
-    return json_response(200, mock.bots.describe(bot))
-
-
-async def push_transition(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    body = await _body(request)
-    status = _text(body, "status", required=True)
-    data = {k: v for k, v in body.items() if k != "status"}  # the engine checks the rest
+async def push_transition(call: Call) -> Reply:
+    mock = call.mock
+    body = body_of(call)
+    data = {k: v for k, v in body.items() if k != "status"}  # the engine checks the fit
     await mock.clock.run_due()  # whatever was due happens first, then the push
     async with mock.clock.lock:
-        bot = mock.bots.push(request.match_info["uuid"], status, **data)
+        bot = mock.bots.push(call.params["uuid"], body["status"], **data)
     await mock.clock.run_due()
-    return json_response(200, mock.bots.describe(bot))
+    return 200, mock.bots.describe(bot)
 
 
-async def scenarios(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    book = mock.scenarios
-    return json_response(
-        200,
-        {
-            "default": book.default.name,
-            "scenarios": [s.summary() for s in book.by_name.values()],
-        },
-    )
+def scenarios(call: Call) -> Reply:
+    book = call.mock.scenarios
+    return 200, {
+        "default": book.default.name,
+        "scenarios": [s.summary() for s in book.by_name.values()],
+    }
 
 
-async def webhooks(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
+async def webhooks(call: Call) -> Reply:
+    mock = call.mock
     await mock.clock.run_due()
-    q = request.query
+    q = call.params  # `state` is an enum of control.json
     # a typo in a filter must not look like "no deliveries"
-    if q.get("state") is not None and q["state"] not in STATES:
-        raise invalid("query", "state", f"one of {list(STATES)}")
     events = {*mock.contract.webhooks, *mock.contract_v2.webhooks}  # v1 and v2 names
     if q.get("event") is not None and q["event"] not in events:
         raise invalid("query", "event", f"one of {sorted(events)}")
     found = mock.webhooks.query(q.get("bot_id"), q.get("event"), q.get("state"))
-    return json_response(
-        200,
-        {"deliveries": [d.as_dict() for d in found], "journal": mock.webhooks.journal.stats()},
-    )
+    return 200, {
+        "deliveries": [d.as_dict() for d in found],
+        "journal": mock.webhooks.journal.stats(),
+    }
 
 
-def _delivery(request: web.Request) -> Delivery:
-    delivery = request.app[MOCK].webhooks.get(request.match_info["id"])
+def _delivery(call: Call) -> Delivery:
+    delivery = call.mock.webhooks.get(call.params["id"])
     if delivery is None:
-        raise not_found("delivery", request.match_info["id"])
+        raise not_found("delivery", call.params["id"])
     return delivery
 
 
-async def webhook(request: web.Request) -> web.Response:
-    await request.app[MOCK].clock.run_due()
-    return json_response(200, _delivery(request).as_dict())
+async def webhook(call: Call) -> Reply:
+    await call.mock.clock.run_due()
+    return 200, _delivery(call).as_dict()
 
 
-async def redeliver(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    body = await _body(request)
-    delivery = _delivery(request)
-    url = _text(body, "url")
+async def redeliver(call: Call) -> Reply:
+    mock = call.mock
+    delivery = _delivery(call)
+    url = body_of(call).get("url")
     if url is not None:
         refusal = mock.targets.refusal(url)
         if refusal is not None:
             raise invalid("body", "url", refusal)
         if url != delivery.url:
             # the account's key goes only where the account or the operator sends it
-            delivery.withhold_key = not _speaks_for(request, delivery)
+            delivery.withhold_key = not _speaks_for(call.request, delivery)
     await mock.webhooks.redeliver(delivery, url)
-    return json_response(200, delivery.as_dict())
+    return 200, delivery.as_dict()
 
 
 def _speaks_for(request: web.Request, delivery: Delivery) -> bool:
@@ -175,77 +140,40 @@ def _speaks_for(request: web.Request, delivery: Delivery) -> bool:
     return bool(key) and hmac.compare_digest(key.encode(), delivery.account_key.encode())
 
 
-async def get_faults(request: web.Request) -> web.Response:
-    return json_response(200, request.app[MOCK].webhooks.faults.as_dict())
+def get_faults(call: Call) -> Reply:
+    return 200, call.mock.webhooks.faults.as_dict()
 
 
-async def set_faults(request: web.Request) -> web.Response:
-    faults = request.app[MOCK].webhooks.faults
-    body = await _body(request)
-    unknown = set(body) - {"duplicate", "delay_seconds", "out_of_order"}
-    if unknown:
-        raise invalid("body", sorted(unknown)[0], "unknown fault")
-    changes: dict[str, Any] = {}
-    for name in ("duplicate", "out_of_order"):
-        if name in body:
-            if not isinstance(body[name], bool):
-                raise invalid("body", name, "must be true or false")
-            changes[name] = body[name]
-    if "delay_seconds" in body:
-        delay = _number(body, "delay_seconds")
-        if not 0 <= delay <= MAX_ADVANCE_S:
-            raise invalid("body", "delay_seconds", "must be between 0 and one year")
-        changes["delay_seconds"] = delay
-    for name, value in changes.items():  # all or nothing: a refused body changes nothing
-        setattr(faults, name, value)
-    return json_response(200, faults.as_dict())
+def set_faults(call: Call) -> Reply:
+    """All or nothing: a refused body (control.json) changes nothing."""
+    faults = call.mock.webhooks.faults
+    for name, value in body_of(call).items():
+        setattr(faults, name, float(value) if name == "delay_seconds" else value)
+    return 200, faults.as_dict()
 
 
-async def calendar_sync(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    body = await _body(request)
-    calendar = mock.calendars.calendars.get(request.match_info["uuid"])
+async def calendar_sync(call: Call) -> Reply:
+    mock = call.mock
+    calendar = mock.calendars.calendars.get(call.params["uuid"])
     if calendar is None:
-        raise not_found("calendar", request.match_info["uuid"])
-    unknown = set(body) - {"add", "move", "delete"}
-    if unknown:  # a typo must not pass for a plain sync
-        raise invalid("body", sorted(unknown)[0], "unknown field; expected add, move or delete")
-    changes: dict[str, Any] = {}
-    for name in ("add", "move"):
-        if name in body:
-            value = body[name]
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-                raise invalid("body", name, "must be an integer from 0 to 100")
-            changes[name] = value
-    if "delete" in body:
-        gone = body["delete"]
-        if not isinstance(gone, list) or not all(isinstance(u, str) for u in gone):
-            raise invalid("body", "delete", "must be a list of event uuids")
-        changes["delete"] = gone
+        raise not_found("calendar", call.params["uuid"])
     async with mock.clock.lock:
-        result = mock.calendars.control_sync(calendar, changes)
+        result = mock.calendars.control_sync(calendar, body_of(call))
     await mock.clock.run_due()
-    return json_response(
-        200,
-        {
-            "calendar_id": calendar.uuid,
-            "affected_event_uuids": result.affected,
-            "status": calendar.status,
-            "error_message": calendar.error_message,
-        },
-    )
+    return 200, {
+        "calendar_id": calendar.uuid,
+        "affected_event_uuids": result.affected,
+        "status": calendar.status,
+        "error_message": calendar.error_message,
+    }
 
 
-async def traffic(request: web.Request) -> web.Response:
+def traffic(call: Call) -> Reply:
     """The API calls received; `violations=true` keeps those the contract refuses."""
-    q = request.query
-    flag = q.get("violations", "false").lower()
-    if flag not in ("true", "false"):
-        raise invalid("query", "violations", "must be true or false")
-    mock = request.app[MOCK]
-    operation_id = q.get("operation_id")
+    mock = call.mock
+    operation_id = call.params.get("operation_id")
     # a typo in a filter must not look like "no such calls"
     if operation_id is not None and operation_id not in mock.contract.operations:
         raise invalid("query", "operation_id", f"one of {sorted(mock.contract.operations)}")
-    found = mock.traffic.query(flag == "true", operation_id)
-    return json_response(200, {"requests": [e.as_dict() for e in found]})
+    found = mock.traffic.query(call.params.get("violations", False), operation_id)
+    return 200, {"requests": [e.as_dict() for e in found]}

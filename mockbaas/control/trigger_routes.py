@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from aiohttp import web
-
-from ..errors import invalid
 from ..trigger import account_for, trigger
-from ..web.calls import MOCK, json_response
-from .responses import _body, _text
+from ..web.calls import Call, Reply
+from .responses import body_of
 
 
-async def trigger_event(request: web.Request) -> web.Response:
-    mock = request.app[MOCK]
-    body = await _body(request)
-    unknown = sorted(set(body) - {"event", "bot_id", "url", "api_key"})
-    if unknown:
-        raise invalid("body", unknown[0], "unknown field; expected event, bot_id, url, api_key")
-    event = _text(body, "event", required=True)
-    url = _text(body, "url")
-    if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise invalid("body", "url", "must be an http(s) URL")
-    account = account_for(mock, _text(body, "api_key"))
-    subject, made = await trigger(mock, event, _text(body, "bot_id"), url, account)
-    return json_response(200, {"subject": subject, "deliveries": [d.as_dict() for d in made]})
+async def trigger_event(call: Call) -> Reply:
+    """The body's shape (an http(s) `url`, non-empty strings) is control.json's; which
+    events exist and whom they may reach, `trigger`'s."""
+    mock = call.mock
+    body = body_of(call)
+    account = account_for(mock, body.get("api_key"))
+    subject, made = await trigger(mock, body["event"], body.get("bot_id"), body.get("url"), account)
+    return 200, {"subject": subject, "deliveries": [d.as_dict() for d in made]}

@@ -12,8 +12,7 @@ from importlib.resources import files
 
 from aiohttp import web
 
-from ..errors import invalid
-from ..web.calls import MOCK, json_response
+from ..web.calls import Call, Reply
 from . import UI_FILES
 
 #: Only this mock's own files and API: no CDN, no inline script, no framing (the
@@ -29,39 +28,34 @@ HEADERS = {
     "Cache-Control": "no-cache",
 }
 DEFAULT_LIMIT = 200
-MAX_LIMIT = 1000
 
 _cache: dict[str, bytes] = {}
 
 
-async def ui_file(request: web.Request) -> web.Response:
-    name, content_type = UI_FILES[request.path]
+def ui_file(call: Call) -> Reply:
+    name, content_type = UI_FILES[call.request.path]
     body = _cache.get(name)
     if body is None:
         body = _cache[name] = files("mockbaas").joinpath("ui", name).read_bytes()
     return web.Response(body=body, content_type=content_type, charset="utf-8", headers=HEADERS)
 
 
-def _limit(request: web.Request) -> int:
-    raw = request.query.get("limit")
-    if raw is None:
-        return DEFAULT_LIMIT
-    # ASCII digits only ("²".isdigit() is true), and few: int() of 5,000 digits raises
-    digits = raw.lstrip("0")
-    if not (raw.isascii() and raw.isdigit() and 0 < len(digits) <= 4) or int(digits) > MAX_LIMIT:
-        raise invalid("query", "limit", f"must be an integer from 1 to {MAX_LIMIT}")
-    return int(digits)
+def _limit(call: Call) -> int:
+    """1 to 1000 in ASCII digits, leading zeros allowed (control.json's pattern): at
+    most four digits once they are gone, so int() is cheap."""
+    raw = call.params.get("limit")
+    return DEFAULT_LIMIT if raw is None else int(raw.lstrip("0"))
 
 
-async def state(request: web.Request) -> web.Response:
+async def state(call: Call) -> Reply:
     """Clock, bots, deliveries and traffic read at one virtual instant (four separate
     calls could straddle an advance); the latest `limit` of each, oldest first."""
-    limit = _limit(request)
-    mock = request.app[MOCK]
+    limit = _limit(call)
+    mock = call.mock
     await mock.clock.run_due()
     bots = list(mock.bots.bots.values())
     deliveries = list(mock.webhooks.journal)
-    return json_response(
+    return (
         200,
         {
             "clock": mock.clock.snapshot(),

@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import web
-
-from ..control.responses import _body
 from ..errors import invalid
-from ..web.calls import MOCK, Call, Reply, json_response
+from ..web.calls import Call, Reply, json_response
 from . import targets
 
 
@@ -230,55 +227,44 @@ def guarded(handler: Callable[[Call], Reply]) -> Callable[[Call], Reply]:
 
 
 # -- control API ----------------------------------------------------------------------------
-async def webhook_secret(request: web.Request) -> web.StreamResponse:
+def webhook_secret(call: Call) -> Reply:
     """The `whsec_` secret an account's v2 webhooks are signed with."""
-    key = request.query.get("api_key", "")
-    if not key:
-        raise invalid("query", "api_key", "give the API key whose secret you want")
-    return json_response(200, {"api_key": key, "secret": request.app[MOCK].v2.secret(key)})
+    key = call.params["api_key"]
+    return 200, {"api_key": key, "secret": call.mock.v2.secret(key)}
 
 
-async def participant_chat(request: web.Request) -> web.StreamResponse:
+def participant_chat(call: Call) -> Reply:
     """A participant writes in the meeting's chat: the bot reports `bot.chat_message`."""
-    body = await _body(request)
-    sender, text = body.get("sender_name", "Participant"), body.get("text")
-    if not isinstance(text, str) or not text:
-        raise invalid("body", "text", "a non-empty string is required")
-    if not isinstance(sender, str) or not sender:
-        raise invalid("body", "sender_name", "must be a non-empty string")
-    request.app[MOCK].v2.chat_from_participant(request.match_info["uuid"], sender, text)
-    return json_response(200, {"ok": True})
+    body = call.body
+    sender = body.get("sender_name", "Participant")
+    call.mock.v2.chat_from_participant(call.params["uuid"], sender, body["text"])
+    return 200, {"ok": True}
 
 
-async def account_limits(request: web.Request) -> web.StreamResponse:
-    """GET: an account's v2 limits and usage; PUT: set tokens, daily cap, rate limit."""
-    mock = request.app[MOCK]
-    if request.method == "GET":
-        key = request.query.get("api_key", "")
-        body: dict[str, Any] = {}
-    else:
-        body = await _body(request)
-        key = body.get("api_key", "")
-    if not isinstance(key, str) or not key:
-        raise invalid(
-            "query" if request.method == "GET" else "body",
-            "api_key",
-            "give the API key whose limits these are",
-        )
-    limits = mock.v2.limits
-    now = mock.clock.now()
-    view = limits.configure(key, body, now) if body else limits.of(key).view(now)
-    return json_response(200, {"api_key": key, **view})
+def get_account_limits(call: Call) -> Reply:
+    """An account's v2 limits and usage."""
+    key = call.params["api_key"]
+    return 200, {"api_key": key, **call.mock.v2.limits.of(key).view(call.mock.clock.now())}
 
 
-async def cancel_calendar_event(request: web.Request) -> web.StreamResponse:
+def set_account_limits(call: Call) -> Reply:
+    """Set tokens, daily cap, rate limit (control.json bounds each; null lifts one)."""
+    key = call.body["api_key"]
+    limits = call.mock.v2.limits
+    now = call.mock.clock.now()
+    changes = {k: v for k, v in call.body.items() if k != "api_key"}
+    view = limits.configure(key, changes, now) if changes else limits.of(key).view(now)
+    return 200, {"api_key": key, **view}
+
+
+def cancel_calendar_event(call: Call) -> Reply:
     """The organizer cancels an event: `calendar.event_cancelled`, its bot is cancelled."""
-    calendars = request.app[MOCK].v2.calendars
-    connection = calendars.connections.get(request.match_info["uuid"])
+    calendars = call.mock.v2.calendars
+    connection = calendars.connections.get(call.params["uuid"])
     if connection is None:
         raise invalid("path", "uuid", "no such v2 calendar")
-    event = connection.events.get(request.match_info["event_id"])
+    event = connection.events.get(call.params["event_id"])
     if event is None:
         raise invalid("path", "event_id", "no such event in this calendar")
     calendars.cancel_event(connection, event)
-    return json_response(200, {"ok": True})
+    return 200, {"ok": True}

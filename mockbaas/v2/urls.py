@@ -1,13 +1,12 @@
-"""v2 operations by operationId (paths come from openapi-v2.json), and v2 control routes.
+"""v2 operations by operationId (paths come from openapi-v2.json), and v2 control routes
+(paths from control.json).
 
 Only operations the mock really implements are here; `register` serves exactly these.
 """
 
 from __future__ import annotations
 
-from aiohttp import web
-
-from ..control import PREFIX as CONTROL_PREFIX
+from ..web.calls import Handler
 from . import responses as r
 
 _UNGUARDED = {
@@ -54,12 +53,11 @@ _UNGUARDED = {
 HANDLERS = {op: r.guarded(handler) for op, handler in _UNGUARDED.items()}
 
 
-def add_v2_control_routes(app: web.Application) -> None:
-    app.router.add_get(f"{CONTROL_PREFIX}/v2/webhook-secret", r.webhook_secret)
-    app.router.add_post(f"{CONTROL_PREFIX}/v2/bots/{{uuid}}/chat", r.participant_chat)
-    app.router.add_post(
-        f"{CONTROL_PREFIX}/v2/calendars/{{uuid}}/events/{{event_id}}/cancel",
-        r.cancel_calendar_event,
-    )
-    app.router.add_get(f"{CONTROL_PREFIX}/v2/limits", r.account_limits)
-    app.router.add_put(f"{CONTROL_PREFIX}/v2/limits", r.account_limits)
+#: the v2 routes of the control API (control.json), by operationId
+CONTROL_HANDLERS: dict[str, Handler] = {
+    "getV2WebhookSecret": r.webhook_secret,
+    "postParticipantChat": r.participant_chat,
+    "cancelV2CalendarEvent": r.cancel_calendar_event,
+    "getV2Limits": r.get_account_limits,
+    "setV2Limits": r.set_account_limits,
+}

@@ -18,14 +18,13 @@ from ..api_faults import middleware as api_faults
 from ..bots.urls import HANDLERS as bot_handlers
 from ..bots.urls import add_media_routes
 from ..calendars.urls import HANDLERS as calendar_handlers
-from ..contract import Contract, Operation
+from ..contract import Contract, Operation, control_path
 from ..control import PREFIX as CONTROL_PREFIX
 from ..control.access import ControlGuard, ensure_control_token
-from ..control.urls import add_control_routes
+from ..control.urls import HANDLERS as control_handlers
 from ..core import MockBaaS
 from ..errors import MockError
 from ..v2.urls import HANDLERS as v2_handlers
-from ..v2.urls import add_v2_control_routes
 from ..zoom.urls import HANDLERS as zoom_handlers
 from .calls import IGNORED_PARAMS, MOCK, Handler, endpoint, error_response, json_response
 from .documents import add_openapi_route
@@ -101,8 +100,10 @@ def register(
     mock: MockBaaS,
     handlers: Mapping[str, Handler],
     contract: Contract | None = None,
+    refuse_others: bool = True,
 ) -> None:
-    """Route every contract operation to its handler; a missing handler is a bug."""
+    """Route every contract operation to its handler; a missing handler is a bug.
+    `refuse_others`: any other method on a path is a 405 there (the API's paths overlap)."""
     contract = contract or mock.contract
     missing = sorted(set(contract.operations) - set(handlers))
     if missing:
@@ -121,7 +122,9 @@ def register(
                 )
             # Any other method ends here with 405 and this path's own methods in Allow;
             # without it, DELETE /bots/meeting_data would fall through to DELETE /bots/{uuid}.
-            app.router.add_route("*", variant, _refuse(sorted(o.method for o in by_path[path])))
+            if refuse_others:
+                allowed = sorted(o.method for o in by_path[path])
+                app.router.add_route("*", variant, _refuse(allowed))
 
 
 def route_order(path: str) -> tuple[tuple[bool, str], ...]:
@@ -147,12 +150,11 @@ def make_app(mock: MockBaaS) -> web.Application:
         client_max_size=mock.settings.max_body,
     )
     app[MOCK] = mock
-    add_control_routes(app)
+    register(app, mock, control_handlers, Contract.load(control_path()), refuse_others=False)
     add_media_routes(app)
     add_openapi_route(app)
     handlers = {**bot_handlers, **calendar_handlers, **account_handlers, **zoom_handlers}
     register(app, mock, handlers)
-    add_v2_control_routes(app)
     register(app, mock, v2_handlers, mock.contract_v2)
 
     async def on_startup(_app: web.Application) -> None:

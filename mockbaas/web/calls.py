@@ -30,8 +30,8 @@ __all__ = ["MOCK", "Call", "Reply", "Handler", "dumps", "decode_json", "json_res
 log = logging.getLogger("mockbaas.http")
 
 MOCK: web.AppKey[MockBaaS] = web.AppKey("mock", MockBaaS)
-#: query parameters a call sent that its operation does not declare (request key)
-IGNORED_PARAMS = "mockbaas_ignored_params"
+#: query parameters a call sent that its operation does not declare
+IGNORED_PARAMS: web.RequestKey[tuple[str, ...]] = web.RequestKey("ignored_params", tuple)
 
 STATUS = {
     "unauthorized": 401,
@@ -249,7 +249,7 @@ def check_response(contract: Contract, op: Operation, response: web.StreamRespon
                 {
                     "error": "contract_breach",
                     "message": f"{op.operation_id} answered {response.status} outside "
-                    f"openapi.json: {'; '.join(problems[:5])}",
+                    f"{contract.source}: {'; '.join(problems[:5])}",
                 }
             ),
             content_type="application/json",
