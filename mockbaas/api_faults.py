@@ -24,7 +24,6 @@ from typing import Any
 from aiohttp import web
 
 from .accounts.models import API_KEY_HEADER
-from .control import PREFIX as CONTROL_PREFIX
 from .errors import invalid, not_found
 
 log = logging.getLogger("mockbaas.faults")
@@ -179,30 +178,31 @@ class ApiFaults:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def middleware(faults_of: Callable[[web.Request], ApiFaults | None]) -> Any:
-    """An aiohttp middleware applying the rules to Meeting BaaS operations only (routes
-    with an operationId: never the control API or media links)."""
+def intercept(
+    faults: ApiFaults | None, request: web.Request, handler: Handler
+) -> Awaitable[web.StreamResponse] | None:
+    """The answer a fault rule gives `request` (a Meeting BaaS operation), or None when
+    no rule applies: a plain check, so requests without faults pay no extra coroutine."""
+    if faults is None or not faults.rules:
+        return None
+    operation_id = getattr(request.match_info.handler, "operation_id", None)
+    if operation_id is None:
+        return None
+    rule = faults.pick(operation_id, request.headers.get(API_KEY_HEADER))
+    if rule is None:
+        return None
+    return _faulty(rule, request, handler)
 
-    @web.middleware
-    async def api_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-        operation_id = getattr(request.match_info.handler, "operation_id", None)
-        faults = faults_of(request)
-        control = request.path.startswith(CONTROL_PREFIX + "/")  # its routes have ids too
-        if operation_id is None or control or faults is None or not faults.rules:
-            return await handler(request)
-        rule = faults.pick(operation_id, request.headers.get(API_KEY_HEADER))
-        if rule is None:
-            return await handler(request)
-        log.info("fault %d on %s %s", rule.id, request.method, request.path)
-        if rule.latency_seconds:
-            await asyncio.sleep(rule.latency_seconds)
-        if rule.reset:
-            if request.transport is not None:
-                request.transport.abort()  # no answer: the client sees a reset
-            raise web.HTTPServiceUnavailable()  # nobody reads it: the socket is gone
-        if rule.status is None:
-            return await handler(request)
-        headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else None
-        return web.json_response(rule.error_body(), status=rule.status, headers=headers)
 
-    return api_faults
+async def _faulty(rule: FaultRule, request: web.Request, handler: Handler) -> web.StreamResponse:
+    log.info("fault %d on %s %s", rule.id, request.method, request.path)
+    if rule.latency_seconds:
+        await asyncio.sleep(rule.latency_seconds)
+    if rule.reset:
+        if request.transport is not None:
+            request.transport.abort()  # no answer: the client sees a reset
+        raise web.HTTPServiceUnavailable()  # nobody reads it: the socket is gone
+    if rule.status is None:
+        return await handler(request)
+    headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else None
+    return web.json_response(rule.error_body(), status=rule.status, headers=headers)

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from .clock import parse_iso
 from .errors import invalid
 
@@ -52,11 +54,11 @@ class Keyset:
 def filters_fingerprint(query: dict[str, Any], ignore: tuple[str, ...]) -> str:
     """A short digest of a listing's filters: a cursor remembers what it was issued for."""
     items = sorted((k, str(v)) for k, v in query.items() if k not in ignore and v is not None)
-    return hashlib.sha256(json.dumps(items).encode()).hexdigest()[:16]
+    return hashlib.sha256(orjson.dumps(items)).hexdigest()[:16]
 
 
 def encode_keyset(after: int, filters: str) -> str:
-    raw = json.dumps({"after": after, "q": filters}, separators=(",", ":")).encode()
+    raw = orjson.dumps({"after": after, "q": filters})
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

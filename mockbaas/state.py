@@ -249,7 +249,7 @@ def delivery_from_dict(data: dict[str, Any]) -> Delivery:
     fields = {name: data[name] for name in DELIVERY_FIELDS if name in data}
     body = data["body"].encode()
     fields["state"] = State(fields["state"])
-    delivery = Delivery(body=body, **fields)
+    delivery = Delivery(source=body, **fields)
     delivery.attempts = [Attempt(**{**a, "kind": Kind(a["kind"])}) for a in data["attempts"]]
     return delivery
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 from support import CREDS, MEET_URL
 
+from mockbaas.bots import transcript as tx
 from mockbaas.config import Settings
+from mockbaas.contract import jsonio
+from mockbaas.contract.jsonio import Deferred, dumps, loads, stand_ins
 from mockbaas.ids import Ids, mixed_seed
 from mockbaas.testing import BackgroundServer, MockClient, WebhookReceiver
 
@@ -140,3 +145,14 @@ def test_ids_are_the_random_uuids_of_the_seeded_stream(seed, epoch, draws):
     ids, stream = Ids(seed, epoch), random.Random(mixed_seed(seed, epoch))
     for _ in range(draws):
         assert ids.uuid() == str(uuid.UUID(int=stream.getrandbits(128), version=4))
+
+
+def test_a_deferred_part_is_written_by_orjson_exactly_as_its_value():
+    """A deferred transcript is spliced in as rendered text: the same bytes as the value
+    itself would give, and the fast path (orjson) is the one taken."""
+    render = partial(tx.render, 7, 1800.0, ["Ann O'Neil", 'Bo "B" %s'], None)
+    payload = {"event": "complete", "data": {"bot_id": "b", "transcript": Deferred(render, [])}}
+    plain = {"event": "complete", "data": {"bot_id": "b", "transcript": loads(render())}}
+    assert orjson.dumps(payload, default=jsonio._deferred) == dumps(plain) == dumps(payload)
+    assert stand_ins(payload) == {"event": "complete", "data": {"bot_id": "b", "transcript": []}}
+    assert [s["speaker"] for s in loads(render())][:2] == ["Ann O'Neil", 'Bo "B" %s']

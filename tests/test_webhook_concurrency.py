@@ -210,7 +210,7 @@ def test_ctrl_c_twice_quits_at_once_and_lists_what_was_not_delivered(mockbaas_re
             proc.kill()
             proc.communicate()
     assert proc.returncode == 130, rest
-    assert "Traceback" not in rest
+    assert "Traceback" not in rest, rest
     listed = [line for line in rest.splitlines() if line.startswith("  undelivered")]
     assert [line.split()[1] for line in listed] == pending
     assert all(bot in line for line in listed)

@@ -25,7 +25,8 @@ def page(mine: list[Bot], query: dict[str, Any]) -> tuple[list[Bot], str | None]
     the cursor of the next page (None on the last)."""
     limit = query.get("limit", 10)
     cursor = query.get("cursor")
-    start = decode_keyset(cursor, _fingerprint(query) if cursor else "")
+    fingerprint = _fingerprint(query) if cursor else None
+    start = decode_keyset(cursor, fingerprint or "")
     keep = _bot_filter(query)
     if query.get("sort_by_extra"):
         ordered: Iterable[Bot] = _after(_by_extra(mine, query["sort_by_extra"]), start)
@@ -34,13 +35,13 @@ def page(mine: list[Bot], query: dict[str, Any]) -> tuple[list[Bot], str | None]
     found: list[Bot] = []
     skip = start.offset  # an offset cursor counts the bots that pass the filters
     for bot in ordered:
-        if not keep(bot):
+        if keep is not None and not keep(bot):
             continue
         if skip:
             skip -= 1
             continue
         if len(found) == limit:
-            return found, encode_keyset(found[-1].id, _fingerprint(query))
+            return found, encode_keyset(found[-1].id, fingerprint or _fingerprint(query))
         found.append(bot)
     return found, None
 
@@ -102,8 +103,9 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _bot_filter(query: dict[str, Any]) -> Callable[[Bot], bool]:
-    """The filters of a bots_with_metadata query, read once for the whole listing."""
+def _bot_filter(query: dict[str, Any]) -> Callable[[Bot], bool] | None:
+    """The filters of a bots_with_metadata query, read once for the whole listing (None:
+    no filter, every bot is kept)."""
     name = (query.get("bot_name") or "").lower()
     url = (query.get("meeting_url") or "").lower()
     speaker = (query.get("speaker_name") or "").lower()
@@ -119,6 +121,10 @@ def _bot_filter(query: dict[str, Any]) -> Callable[[Bot], bool]:
         if extra
         else []
     )
+
+    dates = (after, before, ended_after)
+    if not (name or url or speaker or conditions) and dates == (None, None, None):
+        return None
 
     def keep(bot: Bot) -> bool:
         if name and name not in bot.params["bot_name"].lower():

@@ -1,11 +1,14 @@
 """What a bot heard: speakers and a word-timed transcript, generated from a seed.
 
 Faker gives plausible speaker names; sentences draw from the word list shipped in
-`data/words.txt`. Both are drawn once per process into fixed pools (from a fixed seed),
-and a bot's seed picks from the pools: a 30-minute transcript costs well under a
-millisecond, so transcripts are built when asked for and never stored, and 10,000 bots
-ending together do not freeze the loop. Long meetings are sampled (at most
-`MAX_SEGMENTS` segments) so payloads stay small.
+`data/words.txt`. Both are drawn once per process into fixed pools (from a fixed seed).
+A transcript is rendered as JSON text from a layout: the seed picks one of `VARIANTS`
+word-and-timing layouts for the recorded length, built once (then cached: 256 at most,
+~60 KB each) with each segment's speaker left as a slot that the bot's names fill. So a
+`complete` webhook costs tens of microseconds and no stored transcript, and 10,000 bots
+ending together neither freeze the loop nor hold their transcripts in memory. Long
+meetings are sampled (at most `MAX_SEGMENTS` segments) so payloads stay small. Reads
+decode the same text: the webhook and the API can never disagree.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 
 from faker import Faker
 
+from ..contract.jsonio import dumps, loads
+
 WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "words.txt"
 
 MAX_SEGMENTS = 120
@@ -25,6 +30,8 @@ GAP_MS = 40
 POOL_SEED = 0x6D6F636B  # the pools are the same in every process
 SENTENCE_POOL = 4096
 NAME_POOL = 512
+VARIANTS = 64  # layouts per (recorded length, number of speakers)
+SPEAKER_SLOT = "\x00speaker\x00"  # never in a word: words come from data/words.txt
 
 #: a sentence as word timings relative to its start: (start ms, end ms, word)
 Template = tuple[tuple[int, int, str], ...]
@@ -101,30 +108,61 @@ def generate(
     speakers: list[str],
     lines: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Segments shaped like the `complete` webhook's transcript.
+    """Segments shaped like the `complete` webhook's transcript (see `render`)."""
+    segments: list[dict[str, Any]] = loads(render(seed, recorded_seconds, speakers, lines))
+    return segments
+
+
+def render(
+    seed: int,
+    recorded_seconds: float,
+    speakers: list[str],
+    lines: list[dict[str, Any]] | None = None,
+) -> bytes:
+    """The transcript as the compact JSON array the `complete` webhook carries.
 
     Only what was recorded is heard: a word that would end after `recorded_seconds` is
     dropped, fixed `lines` included, and so is a segment left without words.
     """
     if lines:
-        segments = []
-        at = 1.0
-        for line in lines:
-            offset = round(float(line.get("at", at)), 3)
-            words = _words(line["text"], offset)
-            at = round(words[-1]["end"] + 0.5, 3)  # the script's own timing, heard or not
-            heard = [w for w in words if w["end"] <= recorded_seconds]
-            if heard:
-                segments.append({"speaker": line["speaker"], "offset": offset, "words": heard})
-        return segments
-    if recorded_seconds < 1 or not speakers:
-        return []
-    rng = random.Random(seed + 2)
+        return dumps(_scripted(lines, recorded_seconds))
+    recorded_ms = round(recorded_seconds * 1000)
+    if recorded_ms < 1000 or not speakers:
+        return b"[]"
+    chunks, slots = _layout(seed % VARIANTS, recorded_ms, len(speakers))
+    names = [dumps(name) for name in speakers]
+    parts = [chunks[0]]
+    for index, slot in enumerate(slots, 1):
+        parts += (names[slot], chunks[index])
+    return b"".join(parts)
+
+
+def _scripted(lines: list[dict[str, Any]], recorded_seconds: float) -> list[dict[str, Any]]:
+    segments = []
+    at = 1.0
+    for line in lines:
+        offset = round(float(line.get("at", at)), 3)
+        words = _words(line["text"], offset)
+        at = round(words[-1]["end"] + 0.5, 3)  # the script's own timing, heard or not
+        heard = [w for w in words if w["end"] <= recorded_seconds]
+        if heard:
+            segments.append({"speaker": line["speaker"], "offset": offset, "words": heard})
+    return segments
+
+
+@lru_cache(maxsize=256)
+def _layout(
+    variant: int, recorded_ms: int, speakers: int
+) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
+    """One layout as the JSON text around each segment's speaker, and which speaker (by
+    index) goes between chunk i and i+1: everyone speaks once first, then at random."""
+    rng = random.Random(variant * 1_000_003 + recorded_ms * 7 + speakers)
     pool = _sentences()
+    recorded_seconds = recorded_ms / 1000
     budget = min(MAX_SEGMENTS, max(1, int(recorded_seconds // 12)))
     stride = recorded_seconds / budget
-    limit = recorded_seconds * 1000
     segments = []
+    slots = []
     for index in range(budget):
         offset = round(index * stride + rng.uniform(0.2, 1.0), 3)
         if offset >= recorded_seconds:
@@ -133,10 +171,9 @@ def generate(
         words = [
             {"start": (base + start) / 1000, "end": (base + end) / 1000, "word": word}
             for start, end, word in pool[int(rng.random() * SENTENCE_POOL)]
-            if base + end <= limit
+            if base + end <= recorded_ms
         ]
         if words:
-            # everyone speaks once first, then at random
-            speaker = speakers[index] if index < len(speakers) else rng.choice(speakers)
-            segments.append({"speaker": speaker, "offset": offset, "words": words})
-    return segments
+            slots.append(index if index < speakers else rng.randrange(speakers))
+            segments.append({"speaker": SPEAKER_SLOT, "offset": offset, "words": words})
+    return tuple(dumps(segments).split(dumps(SPEAKER_SLOT))), tuple(slots)

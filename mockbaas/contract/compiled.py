@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,7 @@ class Contract:
         self.source = source
         self.components = document.get("components", {})
         self.operations: dict[str, Operation] = {}
+        self._batch: list[tuple[dict[str, Any], Callable[[Any], None]]] = []
         global_security = document.get("security", [])
         for path, item in document.get("paths", {}).items():
             shared = item.get("parameters", [])
@@ -178,7 +179,23 @@ class Contract:
             if schema is None:
                 continue
             self.webhooks[name] = {"description": spec.get("description", ""), "schema": schema}
-            self._webhook_validators[name] = self.compile(schema)
+            self._later(schema, partial(self._webhook_validators.__setitem__, name))
+        self._compile_batch()
+
+    def _later(self, schema: dict[str, Any], store: Callable[[Any], None]) -> None:
+        self._batch.append((schema, store))
+
+    def _compile_batch(self) -> None:
+        """Every schema of the document compiled in one pass, sharing one compiled copy of
+        `components`: compiled one by one, each validator carried its own copy of
+        everything its refs reach (hundreds of MB of native memory for the two contracts)."""
+        defs = {f"s{index}": schema for index, (schema, _) in enumerate(self._batch)}
+        compiled = jsonschema_rs.validator_map_for(
+            {"components": self.components, "$defs": defs}, validate_formats=True
+        )
+        for index, (_, store) in enumerate(self._batch):
+            store(compiled.get(f"#/$defs/s{index}"))
+        self._batch.clear()
 
     @classmethod
     def load(cls, path: Path | None = None) -> Contract:
@@ -214,7 +231,7 @@ class Contract:
             "properties": {p.name: p.schema for p in checked},
             "required": [p.name for p in checked if p.required],
         }
-        op.params_validator = self.compile(schema)
+        self._later(schema, partial(setattr, op, "params_validator"))
         op.params_schema = schema
         op.resolve = self.resolve
 
@@ -228,7 +245,7 @@ class Contract:
         op.body_media = media
         schema = content.get(media, {}).get("schema") if media else None
         if schema:
-            op.body_validator = self.compile(schema)
+            self._later(schema, partial(setattr, op, "body_validator"))
             op.body_schema = schema
             op.resolve = self.resolve
 
@@ -237,7 +254,9 @@ class Contract:
             response = self.resolve(response)
             content = response.get("content", {})
             schema = content.get("application/json", {}).get("schema")
-            op.responses[status] = self.compile(schema) if schema else None
+            op.responses[status] = None
+            if schema:
+                self._later(schema, partial(op.responses.__setitem__, status))
             if content and "application/json" not in content:
                 op.opaque.add(status)
 

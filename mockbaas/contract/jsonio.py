@@ -3,9 +3,35 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
+
+
+class Deferred:
+    """A value rendered as JSON text only when the document holding it is written: a
+    large part (a transcript) is then neither built nor kept until it is sent.
+    `stand_in` is a small value of the same schema, for checks made before that.
+    (Not a dataclass: orjson would serialise a dataclass's fields itself.)"""
+
+    __slots__ = ("render", "stand_in")
+
+    def __init__(self, render: Callable[[], bytes], stand_in: Any = None) -> None:
+        self.render = render
+        self.stand_in = stand_in
+
+
+def _deferred(value: Any) -> Any:
+    if isinstance(value, Deferred):
+        return orjson.Fragment(value.render())
+    raise TypeError
+
+
+def _stdlib_deferred(value: Any) -> Any:
+    if isinstance(value, Deferred):
+        return json.loads(value.render())
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def dumps(payload: Any) -> bytes:
@@ -13,9 +39,23 @@ def dumps(payload: Any) -> bytes:
     stdlib's compact output for what we send; the stdlib handles what orjson refuses
     (integers beyond 64 bits that a caller put in `extra`)."""
     try:
-        return orjson.dumps(payload)
+        return orjson.dumps(payload, default=_deferred)
     except TypeError:
-        return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        text = json.dumps(
+            payload, separators=(",", ":"), ensure_ascii=False, default=_stdlib_deferred
+        )
+        return text.encode()
+
+
+def stand_ins(payload: Any) -> Any:
+    """`payload` with every Deferred replaced by its stand-in (for schema checks)."""
+    if isinstance(payload, Deferred):
+        return payload.stand_in
+    if isinstance(payload, dict):
+        return {key: stand_ins(value) for key, value in payload.items()}
+    if isinstance(payload, list):
+        return [stand_ins(value) for value in payload]
+    return payload
 
 
 def loads(data: bytes | str) -> Any:

@@ -33,7 +33,7 @@ from aiohttp import web
 from ..bots.media import MEDIA_PREFIX
 from ..config import TOKEN_ENV, Settings
 from ..errors import MockError
-from . import PREFIX, UI_FILES
+from . import UI_FILES
 
 #: Set on a request whose caller showed the control token (redeliver reads it).
 TOKEN_USED: web.RequestKey[bool] = web.RequestKey("control_token_used", bool)
@@ -129,14 +129,15 @@ class ControlGuard:
                     "local tools, not web pages",
                 )
 
-    @web.middleware
-    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    def check(self, request: web.Request) -> None:
+        """Raise unless `request` (a control API request) may be served; the web layer
+        calls it before the handler of every path under the control prefix."""
         path = request.path
-        if not path.startswith(PREFIX + "/") or path.startswith(MEDIA_PREFIX + "/"):
-            return await handler(request)
+        if path.startswith(MEDIA_PREFIX + "/"):
+            return
         token = self.settings.control_token
         if token and request.method in ("GET", "HEAD") and path in UI_FILES:
-            return await handler(request)  # the dashboard's files: no data, same for all
+            return  # the dashboard's files: no data, same for all
         if token:
             sent = request.headers.get("Authorization", "")
             scheme, _, credential = sent.partition(" ")
@@ -161,4 +162,3 @@ class ControlGuard:
                     f"control API writes need Content-Type: application/json (got {got}); "
                     "cross-site form posts are refused",
                 )
-        return await handler(request)

@@ -10,10 +10,12 @@ import inspect
 import json
 import logging
 import math
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from ..accounts.models import API_KEY_HEADER, Account
@@ -148,9 +150,31 @@ async def read_body(request: web.Request, op: Operation, limit: int) -> Any:
     return decode_json(raw)
 
 
+_SLOW: Any = object()
+#: an integer of 19 digits or more may not fit 64 bits: orjson would make it a float
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def _fast(raw: bytes) -> Any:
+    """orjson's reading of an ordinary body, or `_SLOW` when the careful path below must
+    decide (anything orjson refuses, so errors keep their exact wording; long integers;
+    bodies deep or escaped enough to need the checks)."""
+    if _LONG_NUMBER.search(raw) or b"\\u" in raw:
+        return _SLOW
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
+        return _SLOW
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _SLOW
+
+
 def decode_json(raw: bytes) -> Any:
     """A request body as JSON, or a 400 naming what is wrong (never a crash: not on
     deep nesting, huge numbers, NaN or lone surrogates)."""
+    body = _fast(raw)
+    if body is not _SLOW:
+        return body
     try:
         body = json.loads(
             raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float

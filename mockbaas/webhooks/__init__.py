@@ -85,6 +85,7 @@ from .dispatcher import (
     Faults,
     WebhookDispatcher,
 )
+from .http1 import Http1Transport
 from .journal import (
     ATTEMPT_HEADER,
     DELIVERY_HEADER,
@@ -95,7 +96,7 @@ from .journal import (
     Kind,
     State,
 )
-from .transport import AiohttpTransport, MemoryTransport, Outcome, Transport
+from .transport import MemoryTransport, Outcome, Transport
 
 __all__ = [
     "ATTEMPT_HEADER",
@@ -104,7 +105,7 @@ __all__ = [
     "DELIVERY_HEADER",
     "OUT_OF_ORDER_HOLD_S",
     "STATES",
-    "AiohttpTransport",
+    "Http1Transport",
     "Attempt",
     "Delivery",
     "Faults",

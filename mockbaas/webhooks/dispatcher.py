@@ -14,16 +14,18 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from typing import Any
 
 from ..accounts.models import Account
 from ..clock import Clock
 from ..contract import Contract
-from ..contract.jsonio import dumps
+from ..contract.jsonio import Deferred, dumps, stand_ins
 from ..errors import invalid
 from ..ids import Ids
+from .http1 import Http1Transport
 from .journal import Attempt, Delivery, Journal, Kind, State
-from .transport import AiohttpTransport, Outcome, Transport
+from .transport import Outcome, Transport
 
 log = logging.getLogger("mockbaas.webhooks")
 
@@ -74,7 +76,7 @@ class WebhookDispatcher:
         self.timeout = timeout
         self.faults = faults or Faults()
         self.strict = strict
-        self.transport: Transport = transport or AiohttpTransport()
+        self.transport: Transport = transport or Http1Transport()
         self.journal = journal or Journal()
         self.target_check = target_check
         self._queues: dict[str, deque[Delivery]] = {}
@@ -110,6 +112,7 @@ class WebhookDispatcher:
         checks it, and `headers` computed once from the delivery (its signature)."""
         payload = payload or {"event": event, "data": data}
         target = url or account.webhook_url or self.default_url
+        deferred = any(isinstance(value, Deferred) for value in data.values())
         delivery = Delivery(
             id=self.ids.uuid(),
             seq=self.journal.next_seq(),
@@ -117,13 +120,15 @@ class WebhookDispatcher:
             subject=subject,
             account_key=account.key,
             url=target,
-            body=dumps(payload),
+            # a deferred part (a transcript) is rendered on each attempt, never kept
+            source=partial(dumps, payload) if deferred else dumps(payload),
             created_at=self.clock.now(),
             method=method,
         )
         if headers is not None:
             delivery.extra_headers = headers(delivery)
-        delivery.contract_errors = (contract or self.contract).webhook_errors(event, payload)
+        checked = stand_ins(payload) if deferred else payload  # deferred parts: see jsonio
+        delivery.contract_errors = (contract or self.contract).webhook_errors(event, checked)
         if delivery.contract_errors:
             # never raise here: the engine is mid-transition; the journal and log tell
             log.error(
@@ -267,7 +272,7 @@ class WebhookDispatcher:
             outcome = Outcome(None, "not sent: the webhook dispatcher was closed")
         else:
             outcome = await self.transport.post(
-                url, delivery.body, delivery.headers(number), self.timeout, delivery.method
+                url, delivery.source, delivery.headers(number), self.timeout, delivery.method
             )
         attempt = Attempt(number, kind, at, url, outcome.status, outcome.error)
         delivery.attempts.append(attempt)

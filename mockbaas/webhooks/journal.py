@@ -10,7 +10,7 @@ from "no longer kept".
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -79,8 +79,9 @@ class Delivery:
     subject: str
     account_key: str
     url: str | None
-    #: the exact bytes posted on every attempt; the payload is decoded from it on demand
-    body: bytes
+    #: the exact bytes posted on every attempt, or what renders them again when asked
+    #: (a `complete` body with its transcript: never kept, the same bytes every time)
+    source: bytes | Callable[[], bytes]
     created_at: int
     state: State = State.PENDING
     attempts: list[Attempt] = field(default_factory=list)
@@ -96,6 +97,16 @@ class Delivery:
     #: redelivered to a URL its account never chose, by a caller who did not prove to be
     #: that account or the operator: the account's key is not sent there (control/)
     withhold_key: bool = False
+
+    @property
+    def body(self) -> bytes:
+        source = self.source
+        return source if isinstance(source, bytes) else source()
+
+    @property
+    def kept_bytes(self) -> int:
+        """What the journal holds for the body (a rendered one holds next to nothing)."""
+        return len(self.source) if isinstance(self.source, bytes) else 0
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -175,14 +186,14 @@ class Journal:
             return
         delivery.settled = True
         self._settled.append(delivery)
-        self._settled_bytes += len(delivery.body)
+        self._settled_bytes += delivery.kept_bytes
         while self._settled and (
             len(self._settled) > self.limit or self._settled_bytes > self.max_bytes
         ):
             self._evict(self._settled.popleft())
 
     def _evict(self, delivery: Delivery) -> None:
-        self._settled_bytes -= len(delivery.body)
+        self._settled_bytes -= delivery.kept_bytes
         self.evicted += 1
         self._by_id.pop(delivery.id, None)
         siblings = self._by_subject.get(delivery.subject)

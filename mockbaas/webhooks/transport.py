@@ -7,18 +7,17 @@ lets the HTTP client change without touching delivery semantics.
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import aiohttp
+#: What is posted: the bytes, or what renders them (called once a connection is free,
+#: so thousands of queued `complete` events never hold their bodies at once).
+Body = bytes | Callable[[], bytes]
 
-#: Connections open at once, in all and to one receiver (host and port). A subject has
-#: at most one attempt in flight, so a receiver that hangs holds one connection per bot
-#: it hangs on, and the others keep flowing.
-DEFAULT_CONNECTIONS = 512
-DEFAULT_CONNECTIONS_PER_HOST = 256
+
+def rendered(body: Body) -> bytes:
+    return body if isinstance(body, bytes) else body()
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,77 +30,13 @@ class Transport(Protocol):
     async def post(
         self,
         url: str,
-        body: bytes,
+        body: Body,
         headers: Mapping[str, str],
         timeout: float,
         method: str = "POST",
     ) -> Outcome: ...
 
     async def close(self) -> None: ...
-
-
-class AiohttpTransport:
-    """Posts over real sockets with one pooled, keep-alive aiohttp session."""
-
-    def __init__(
-        self,
-        limit: int = DEFAULT_CONNECTIONS,
-        limit_per_host: int = DEFAULT_CONNECTIONS_PER_HOST,
-    ) -> None:
-        self.limit = limit
-        self.limit_per_host = limit_per_host
-        self._session: aiohttp.ClientSession | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self.limit, limit_per_host=self.limit_per_host, force_close=False
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                skip_auto_headers=("Accept-Encoding",),
-                trust_env=False,  # a proxy from the environment must not see the traffic
-            )
-        return self._session
-
-    async def post(
-        self,
-        url: str,
-        body: bytes,
-        headers: Mapping[str, str],
-        timeout: float,
-        method: str = "POST",
-    ) -> Outcome:
-        try:
-            async with self._client().request(
-                method,
-                url,
-                data=body,
-                headers=dict(headers),
-                timeout=aiohttp.ClientTimeout(total=timeout),
-                allow_redirects=False,
-            ) as response:
-                await response.release()
-                if 200 <= response.status < 300:
-                    return Outcome(response.status, None)
-                return Outcome(response.status, f"answered HTTP {response.status} (not 2xx)")
-        except TimeoutError:
-            return Outcome(None, f"timed out: no answer within {timeout:g} s")
-        except aiohttp.ClientConnectorError as exc:
-            where = f"{exc.host}:{exc.port}"
-            if exc.os_error.errno == errno.ECONNREFUSED:
-                return Outcome(None, f"connection refused by {where}")
-            why = exc.os_error.strerror or exc.os_error
-            return Outcome(None, f"cannot connect to {where}: {why}")
-        except aiohttp.ServerDisconnectedError:
-            return Outcome(None, "the receiver closed the connection without answering")
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
-            return Outcome(None, f"{type(exc).__name__}: {exc}".strip())
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
 
 
 Responder = Callable[[str, bytes, Mapping[str, str]], Awaitable[int] | int]
@@ -118,11 +53,12 @@ class MemoryTransport:
     async def post(
         self,
         url: str,
-        body: bytes,
+        body: Body,
         headers: Mapping[str, str],
         timeout: float,
         method: str = "POST",
     ) -> Outcome:
+        body = rendered(body)
         self.posts.append((url, body, dict(headers)))
         try:
             answer = self.respond(url, body, headers)
