@@ -52,3 +52,11 @@ def invalid(location: str, path: str, message: str) -> MockError:
     """A request that is well-formed JSON but breaks a rule: 422 for bodies, 400 else."""
     code = "validation_error"
     return MockError(code, f"{path or location}: {message}", [Detail(location, path, message)])
+
+
+def bad_input(path: str, message: str) -> MockError:
+    """A value the caller gave (`path`: its field, dotted) breaks a rule of the engine.
+
+    The engine does not say where the value came from: everything its callers pass in
+    arrived, at the HTTP surface, in a request body, so the detail names `body`."""
+    return invalid("body", path, message)

@@ -30,8 +30,10 @@ from . import __version__
 from .accounts.models import Account
 from .bots.media import Signer
 from .bots.models import GUARDS, Bot, Retranscription
+from .bots.params import BotParams
 from .calendars.models import Calendar
 from .calendars.provider import RawCalendar
+from .calendars.views import event_of, event_view
 from .clock import Timer, iso
 from .scenarios import ScenarioBook, Step
 from .webhooks import Attempt, Delivery, Kind, State
@@ -47,11 +49,11 @@ KIND = "mockbaas-state"
 #: bump when a saved field changes meaning; a file of another format is refused
 FORMAT = 1
 
-#: Bot fields saved as they are (JSON-safe values); the rest are references or timers.
+#: Bot fields saved as they are (JSON-safe values); the rest are references, timers, or
+#: `params` (saved as the request it was read from).
 BOT_FIELDS = (
     "uuid",
     "id",
-    "params",
     "seed",
     "created_ms",
     "join_ms",
@@ -142,6 +144,7 @@ def account_from_dict(data: dict[str, Any]) -> Account:
 # -- bots ------------------------------------------------------------------------------------
 def bot_to_dict(bot: Bot) -> dict[str, Any]:
     data = {name: getattr(bot, name) for name in BOT_FIELDS}
+    data["params"] = bot.params.saved()
     data["account"] = bot.account.key
     data["scenario"] = bot.scenario.name
     data["plan"] = [dataclasses.asdict(step) for step in bot.plan]
@@ -177,6 +180,7 @@ def bot_from_dict(
     bot = Bot(
         account=accounts[data["account"]],
         scenario=scenario,
+        params=BotParams.from_request(data["params"]),
         **{field: data[field] for field in BOT_FIELDS},
     )
     bot.plan = [Step(**step) for step in data["plan"]]
@@ -198,7 +202,7 @@ def calendar_to_dict(calendar: Calendar, armed: dict[str, Timer]) -> dict[str, A
         "raw": dataclasses.asdict(calendar.raw),
         "credentials": calendar.credentials,
         "seed": calendar.seed,
-        "events": list(calendar.events.values()),
+        "events": [event_view(e) for e in calendar.events.values()],
         "syncs": calendar.syncs,
         "by_provider": calendar.by_provider,
         "status": calendar.status,
@@ -217,7 +221,7 @@ def calendar_from_dict(data: dict[str, Any], accounts: dict[str, Account]) -> Ca
         raw=RawCalendar(**data["raw"]),
         credentials=dict(data["credentials"]),
         seed=int(data["seed"]),
-        events={event["uuid"]: event for event in data["events"]},
+        events={event["uuid"]: event_of(event) for event in data["events"]},
         syncs=int(data["syncs"]),
         by_provider=dict(data.get("by_provider", {})),
         status=data.get("status", "active"),

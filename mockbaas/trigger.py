@@ -21,6 +21,7 @@ from typing import Any
 
 from .accounts.models import Account
 from .bots import lifecycle as lc
+from .bots.params import BotParams
 from .core import MockBaaS
 from .errors import conflict, invalid, not_found
 from .webhooks import Delivery
@@ -103,7 +104,7 @@ def _new_bot(mock: MockBaaS, event: str, account: Account, url: str | None) -> s
     }
     if url:
         params["webhook_url"] = url
-    bot = mock.bots.join(account, params)
+    bot = mock.bots.join(account, BotParams.from_request(params))
     if event == "failed":
         mock.bots.push(bot.uuid, lc.IN_WAITING_ROOM)
         mock.bots.push(bot.uuid, lc.BOT_REJECTED)

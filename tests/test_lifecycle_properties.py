@@ -19,6 +19,7 @@ from mockbaas.accounts.models import Account
 from mockbaas.bots import lifecycle as lc
 from mockbaas.bots.media import Signer, media_key
 from mockbaas.bots.models import BotBackend
+from mockbaas.bots.params import BotParams
 from mockbaas.clock import Clock, iso, parse_iso
 from mockbaas.contract import Contract
 from mockbaas.errors import MockError
@@ -204,7 +205,7 @@ class Engine:
         if op == "join":
             body = join_body(arg, self.clock.now())
             try:
-                bot = self.backend.join(self.account, body)
+                bot = self.backend.join(self.account, BotParams.from_request(body))
             except MockError as error:
                 assert error.code == "conflict" and "deduplication_key" in error.message
                 return

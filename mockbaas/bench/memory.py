@@ -13,6 +13,7 @@ import tracemalloc
 from dataclasses import dataclass
 
 from ..bots import transcript
+from ..bots.params import BotParams
 from ..config import Settings
 from ..core import MockBaaS
 from ..webhooks import Journal, MemoryTransport
@@ -34,7 +35,8 @@ async def _measure(bots: int) -> AtRest:
     mock.start()
     account = mock.accounts.authenticate("bench-key")
     join = {"meeting_url": "https://meet.google.com/abc-defg-hij", "bot_name": "Bench"}
-    mock.bots.join(account, {**join, "deduplication_key": "warm-up"})  # pools, caches
+    warm_up = BotParams.from_request({**join, "deduplication_key": "warm-up"})
+    mock.bots.join(account, warm_up)  # pools, caches
     await mock.advance(LIFE_S)
     transcript._sentences(), transcript._names()  # built once per process
     mock.webhooks.journal = Journal(mock.settings.journal_limit)
@@ -44,7 +46,7 @@ async def _measure(bots: int) -> AtRest:
         before = tracemalloc.get_traced_memory()[0]
         for n in range(bots):
             body = {**join, "deduplication_key": f"m{n}", "speech_to_text": {"provider": "Default"}}
-            mock.bots.join(account, body)
+            mock.bots.join(account, BotParams.from_request(body))
         await mock.advance(LIFE_S)
         transport.posts.clear()
         mock.bots._transcript_cache.clear()  # a bounded cache, not what a bot keeps

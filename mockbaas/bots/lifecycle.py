@@ -1,12 +1,14 @@
-"""The bot state machine as the docs describe it: codes, legal moves, endings.
+"""The bot's whole life as data: codes, legal moves, what each status arms, sends and
+ends in, and `settle`, the pure function that says what an event does to a bot.
 
-Pure data and rules, shared by the engine (which also checks the control API's pushes
-with them) and the scenario loader (which replays a file's steps through `LEGAL` before
-accepting it).
+Shared by the engine (which applies what `settle` returns and checks the control API's
+pushes with `LEGAL`) and the scenario loader (which replays a file's steps through
+`LEGAL` before accepting it). Nothing here knows the clock, the bot object or HTTP.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -142,6 +144,171 @@ ACTIONS = {
     "end": CALL_ENDED,
     "timeout": WAITING_ROOM_TIMEOUT,
 }
+
+
+#: statuses in which the bot takes a screenshot on entering
+SCREENSHOT_STATES = frozenset({IN_CALL_NOT_RECORDING, IN_CALL_RECORDING})
+#: a removal or an error after recording started ends the call, with this end reason
+ENDS_THE_CALL = {BOT_REMOVED: "bot_removed", MEETING_ERROR: "meeting_error"}
+#: ... and before it, the bot fails with this error type (None: the step's own)
+FAILS_UNRECORDED = {BOT_REMOVED: "BotRemoved", MEETING_ERROR: None}
+DEFAULT_END_REASON = "no_attendees"
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A timeout a status arms: after `automatic_leave.<setting>` seconds in it, the bot
+    moves to `status` (with `data`), unless it left that status first."""
+
+    setting: str
+    status: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+#: status -> the timeout entering it arms; entering any other status stops it
+GUARDS = {
+    IN_WAITING_ROOM: Guard("waiting_room_timeout", WAITING_ROOM_TIMEOUT),
+    IN_CALL_NOT_RECORDING: Guard(
+        "noone_joined_timeout", CALL_ENDED, {"end_reason": "no_attendees"}
+    ),
+}
+
+
+# -- settle: an event in, the next state and its effects out ---------------------------------
+@dataclass(frozen=True, slots=True)
+class Life:
+    """Where a bot stands, as far as its life's rules care."""
+
+    status: str | None = None  # None: not joined yet
+    recorded: bool = False  # recording started at least once
+    ended: bool = False  # left the call (or never will join)
+    outcome: str | None = None  # complete | failed: nothing happens after it
+
+
+@dataclass(frozen=True, slots=True)
+class Enter:
+    """Event: the bot moves to `status` (a plan step, a push, a timeout, a DELETE)."""
+
+    status: str
+    error_type: str | None = None
+    error_message: str | None = None
+    end_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """Event: processing after call_ended is over."""
+
+
+Event = Enter | Processed
+
+
+@dataclass(frozen=True, slots=True)
+class Entered:
+    """Effect: the status is entered; its history entry and its `bot.status_change`
+    webhook carry `data` (the error type and message, or the end reason, defaults
+    filled in)."""
+
+    status: str
+    data: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ArmGuard:
+    """Effect: start the status's timeout (replacing any other)."""
+
+    guard: Guard
+
+
+@dataclass(frozen=True, slots=True)
+class StopGuard:
+    """Effect: no timeout runs any more."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """Effect: the bot left the call (or gave up joining) with this end reason."""
+
+    end_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fail:
+    """Effect: the life ends with the `failed` webhook and this error (message: the
+    type's own unless the step gave one)."""
+
+    error_type: str
+    error_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    """Effect: processing starts; `Processed` follows after the scenario's time."""
+
+
+@dataclass(frozen=True, slots=True)
+class Complete:
+    """Effect: the life ends with the `complete` webhook and what was recorded."""
+
+
+Effect = Entered | ArmGuard | StopGuard | Ended | Fail | Process | Complete
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    life: Life
+    effects: tuple[Effect, ...] = ()
+    refused: bool = False  # not a legal move now: nothing happened
+
+
+def settle(life: Life, event: Event) -> Settled:
+    """What `event` does to a bot at `life`: its next life and the effects, in order.
+
+    An illegal move (not in `LEGAL`, or anything once the bot ended) is refused and
+    changes nothing; the engine checks legality first to say why.
+    """
+    if isinstance(event, Processed):
+        if not life.ended or life.outcome is not None or life.status != CALL_ENDED:
+            return Settled(life, refused=True)
+        return Settled(Life(life.status, life.recorded, True, "complete"), (Complete(),))
+    status = event.status
+    if life.ended or not is_legal(life.status, status):
+        return Settled(life, refused=True)
+    data: dict[str, str] = {}
+    if status == MEETING_ERROR:
+        in_call = life.status in IN_CALL_STATES
+        error_type = event.error_type or ("InternalError" if in_call else "CannotJoinMeeting")
+        data["error_type"] = error_type
+        data["error_message"] = event.error_message or ERROR_MESSAGES[error_type]
+    if status == CALL_ENDED:
+        data["end_reason"] = event.end_reason or DEFAULT_END_REASON
+    recorded = life.recorded or status in RECORDING_STATES
+    now = Life(status, recorded)
+    effects: list[Effect] = [Entered(status, data)]
+    guard = GUARDS.get(status)
+    effects.append(StopGuard() if guard is None else ArmGuard(guard))
+    if status in FAILURE_ERRORS:
+        return _failed(now, effects, FAILURE_ERRORS[status])
+    if status in ENDS_THE_CALL:
+        if recorded:
+            after = settle(now, Enter(CALL_ENDED, end_reason=ENDS_THE_CALL[status]))
+            return Settled(after.life, (*effects, *after.effects))
+        kind = FAILS_UNRECORDED[status] or data["error_type"]
+        return _failed(now, effects, kind, event.error_message)
+    if status == CALL_ENDED:
+        reason = data["end_reason"]
+        effects.append(Ended(reason))
+        failure = UNRECORDED_FAILURES.get(reason)
+        if not recorded and failure is not None:
+            return _failed(Life(status, recorded, True), effects, failure)
+        effects.append(Process())
+        return Settled(Life(status, recorded, True), tuple(effects))
+    return Settled(now, tuple(effects))
+
+
+def _failed(life: Life, effects: list[Effect], kind: str, message: str | None = None) -> Settled:
+    ended = Life(life.status, life.recorded, True, "failed")
+    return Settled(ended, (*effects, Fail(kind, message)))
 
 
 def is_legal(current: str | None, nxt: str) -> bool:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..query import Keyset, decode_keyset, encode_keyset, filters_fingerprint, query_date
@@ -20,16 +21,70 @@ if TYPE_CHECKING:
     from .models import Bot
 
 
-def page(mine: list[Bot], query: dict[str, Any]) -> tuple[list[Bot], str | None]:
+@dataclass(frozen=True, slots=True)
+class BotQuery:
+    """What a bots_with_metadata call asks for, typed: names and URLs as lowercase
+    substrings, dates as milliseconds, `extra` conditions as (dotted key, text) pairs."""
+
+    limit: int = 10
+    start: Keyset = Keyset()
+    #: the fingerprint of the filters, which a cursor remembers (None: not worked out)
+    filters: str | None = None
+    bot_name: str = ""
+    meeting_url: str = ""
+    speaker_name: str = ""
+    created_after: int | None = None
+    created_before: int | None = None
+    ended_after: int | None = None
+    extra: tuple[tuple[str, str], ...] = ()
+    sort_by_extra: str | None = None  # "field" or "field:asc|desc"
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def read(cls, query: Mapping[str, Any]) -> BotQuery:
+        """The contract-checked query parameters; a bad cursor or date is a 400."""
+        params = dict(query)
+        cursor = params.get("cursor")
+        filters = _fingerprint(params) if cursor else None
+        start = decode_keyset(cursor, filters or "")
+        conditions = params.get("filter_by_extra")
+        return cls(
+            limit=params.get("limit", 10),
+            start=start,
+            filters=filters,
+            bot_name=(params.get("bot_name") or "").lower(),
+            meeting_url=(params.get("meeting_url") or "").lower(),
+            speaker_name=(params.get("speaker_name") or "").lower(),
+            created_after=query_date(params, "created_after"),
+            created_before=query_date(params, "created_before"),
+            ended_after=query_date(params, "ended_after"),
+            extra=tuple(
+                (key.strip(), expected.strip())
+                for key, _, expected in (c.partition(":") for c in conditions.split(","))
+            )
+            if conditions
+            else (),
+            sort_by_extra=params.get("sort_by_extra") or None,
+            raw=params,
+        )
+
+    def fingerprint(self) -> str:
+        """The filters' fingerprint, worked out when a page needs a cursor."""
+        return _fingerprint(self.raw)
+
+
+def _fingerprint(query: dict[str, Any]) -> str:
+    return filters_fingerprint(query, ("cursor", "limit"))
+
+
+def page(mine: list[Bot], query: BotQuery) -> tuple[list[Bot], str | None]:
     """The page `query` asks for among `mine` (an account's bots, creation order), and
     the cursor of the next page (None on the last)."""
-    limit = query.get("limit", 10)
-    cursor = query.get("cursor")
-    fingerprint = _fingerprint(query) if cursor else None
-    start = decode_keyset(cursor, fingerprint or "")
+    limit = query.limit
+    start = query.start
     keep = _bot_filter(query)
-    if query.get("sort_by_extra"):
-        ordered: Iterable[Bot] = _after(_by_extra(mine, query["sort_by_extra"]), start)
+    if query.sort_by_extra:
+        ordered: Iterable[Bot] = _after(_by_extra(mine, query.sort_by_extra), start)
     else:
         ordered = _newest_first(mine, start, query)
     found: list[Bot] = []
@@ -41,24 +96,20 @@ def page(mine: list[Bot], query: dict[str, Any]) -> tuple[list[Bot], str | None]
             skip -= 1
             continue
         if len(found) == limit:
-            return found, encode_keyset(found[-1].id, fingerprint or _fingerprint(query))
+            return found, encode_keyset(found[-1].id, query.filters or query.fingerprint())
         found.append(bot)
     return found, None
 
 
-def _fingerprint(query: dict[str, Any]) -> str:
-    return filters_fingerprint(query, ("cursor", "limit"))
-
-
-def _newest_first(mine: list[Bot], start: Keyset, query: dict[str, Any]) -> Iterator[Bot]:
+def _newest_first(mine: list[Bot], start: Keyset, query: BotQuery) -> Iterator[Bot]:
     """An account's bots newest first, from the cursor on."""
     end = len(mine)
     if start.after is not None:
         end = bisect_left(mine, start.after, key=lambda b: b.id)
-    before = query_date(query, "created_before")
+    before = query.created_before
     if before is not None:
         end = min(end, bisect_right(mine, before, key=lambda b: b.created_ms))
-    after = query_date(query, "created_after")
+    after = query.created_after
     first = 0 if after is None else bisect_left(mine, after, key=lambda b: b.created_ms)
     for index in range(end - 1, first - 1, -1):
         yield mine[index]
@@ -103,31 +154,19 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _bot_filter(query: dict[str, Any]) -> Callable[[Bot], bool] | None:
-    """The filters of a bots_with_metadata query, read once for the whole listing (None:
-    no filter, every bot is kept)."""
-    name = (query.get("bot_name") or "").lower()
-    url = (query.get("meeting_url") or "").lower()
-    speaker = (query.get("speaker_name") or "").lower()
-    after = query_date(query, "created_after")
-    before = query_date(query, "created_before")
-    ended_after = query_date(query, "ended_after")
-    extra = query.get("filter_by_extra")
-    conditions = (
-        [
-            (key.strip(), expected.strip())
-            for key, _, expected in (c.partition(":") for c in extra.split(","))
-        ]
-        if extra
-        else []
-    )
+def _bot_filter(query: BotQuery) -> Callable[[Bot], bool] | None:
+    """The filters of a bots_with_metadata query, as one test per bot (None: no filter,
+    every bot is kept)."""
+    name, url, speaker = query.bot_name, query.meeting_url, query.speaker_name
+    after, before, ended_after = query.created_after, query.created_before, query.ended_after
+    conditions = query.extra
 
     dates = (after, before, ended_after)
     if not (name or url or speaker or conditions) and dates == (None, None, None):
         return None
 
     def keep(bot: Bot) -> bool:
-        if name and name not in bot.params["bot_name"].lower():
+        if name and name not in bot.params.bot_name.lower():
             return False
         if url and url not in bot.meeting_url.lower():
             return False

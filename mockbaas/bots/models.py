@@ -15,7 +15,7 @@ from typing import Any
 from ..accounts.models import Account
 from ..clock import Clock, Timer, iso
 from ..contract.jsonio import Deferred
-from ..errors import MockError, conflict, invalid, not_found
+from ..errors import MockError, bad_input, conflict, not_found
 from ..events import Outbox
 from ..ids import Ids
 from ..scenarios import SCENARIO_FIELD, Scenario, ScenarioBook, Step
@@ -24,24 +24,15 @@ from . import files, listing, views
 from . import lifecycle as lc
 from . import transcript as tx
 from .media import LINK_TTL_MS, MEDIA_PREFIX, Signer
+from .params import BotParams, SpeechToText
 
 DEDUP_WINDOW_MS = 5 * 60 * 1000
 RESERVED_LEAD_MS = 4 * 60 * 1000  # reserved bots join 4 minutes before start_time
-DEFAULT_TIMEOUT_S = 600
 INVALID_URL_DELAY_MS = 2000
 RETRANSCRIBE_MS = 30_000
 DELETE_DATA_PER_MINUTE = 5
-SCREENSHOT_STATES = (lc.IN_CALL_NOT_RECORDING, lc.IN_CALL_RECORDING)
 PUSHABLE = frozenset(lc.STATUS_CODES) | frozenset(lc.ACTIONS)
-#: the timeout each state arms: (automatic_leave field, status it ends in, its data)
-GUARDS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    lc.IN_WAITING_ROOM: ("waiting_room_timeout", lc.WAITING_ROOM_TIMEOUT, {}),
-    lc.IN_CALL_NOT_RECORDING: (
-        "noone_joined_timeout",
-        lc.CALL_ENDED,
-        {"end_reason": "no_attendees"},
-    ),
-}
+GUARDS = lc.GUARDS  # the timeout each state arms (a saved world's timers are checked with it)
 
 
 @dataclass
@@ -63,7 +54,7 @@ class Bot:
     uuid: str
     id: int
     account: Account
-    params: dict[str, Any]
+    params: BotParams
     scenario: Scenario
     seed: int
     created_ms: int
@@ -97,24 +88,23 @@ class Bot:
     access_count: int = 0
     last_accessed_ms: int | None = None
     #: (params it was built from, the part of BotWithParams that only params decide)
-    static_view: tuple[dict[str, Any], dict[str, Any]] | None = field(default=None, repr=False)
+    static_view: tuple[BotParams, dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def meeting_url(self) -> str:
-        url: str = self.params["meeting_url"]
-        return url
+        return self.params.meeting_url
 
     @property
     def webhook_url(self) -> str | None:
-        return self.params.get("webhook_url") or None
+        return self.params.webhook_url or None
 
     @property
     def wants_transcript(self) -> bool:
-        return bool(self.params.get("speech_to_text"))
+        return self.params.wants_transcript
 
     @property
     def audio_only(self) -> bool:
-        return self.params.get("recording_mode") == "audio_only"
+        return self.params.audio_only
 
     @property
     def recording_name(self) -> str:
@@ -122,7 +112,7 @@ class Bot:
 
     @property
     def extra(self) -> Any:
-        extra = self.params.get("extra")
+        extra = self.params.extra
         return {} if extra is None else extra
 
     @property
@@ -134,9 +124,7 @@ class Bot:
         return self.recorded_ms + extra
 
     def timeout(self, name: str) -> int:
-        leave = self.params.get("automatic_leave") or {}
-        value = leave.get(name)
-        return DEFAULT_TIMEOUT_S if value is None else int(value)
+        return self.params.timeout(name)
 
 
 class BotBackend:
@@ -182,36 +170,35 @@ class BotBackend:
         return bot
 
     # -- join / leave -------------------------------------------------------------------
-    def join(self, account: Account, params: dict[str, Any], uuid: str | None = None) -> Bot:
+    def join(self, account: Account, params: BotParams, uuid: str | None = None) -> Bot:
         """A bot is sent; `uuid` keeps an id drawn earlier (a v2 scheduled bot's)."""
         now = self.clock.now()
-        url = params["meeting_url"]
-        dedup = (account.number, url, params.get("deduplication_key"))
+        url = params.meeting_url
+        dedup = (account.number, url, params.deduplication_key)
         last = self._dedup.get(dedup)
         if last is not None and last > now - DEDUP_WINDOW_MS:
             raise conflict(
                 f"a bot was already sent to {url} less than 5 minutes ago "
                 "(set a different deduplication_key to send another)"
             )
-        extra = params.get("extra")
+        extra = params.extra
         requested = extra.get(SCENARIO_FIELD) if isinstance(extra, dict) else None
         if requested is not None and not isinstance(requested, str):
-            raise invalid("body", f"extra.{SCENARIO_FIELD}", "must be a scenario name")
+            raise bad_input(f"extra.{SCENARIO_FIELD}", "must be a scenario name")
         try:
             scenario = self.scenarios.choose(
-                requested, {"meeting_url": url, "bot_name": params["bot_name"]}
+                requested, {"meeting_url": url, "bot_name": params.bot_name}
             )
         except KeyError as exc:
-            raise invalid("body", f"extra.{SCENARIO_FIELD}", str(exc.args[0])) from None
+            raise bad_input(f"extra.{SCENARIO_FIELD}", str(exc.args[0])) from None
         try:
             ec.requested(extra)
         except ValueError as exc:
-            raise invalid("body", f"extra.{ec.VOCABULARY_FIELD}", str(exc)) from None
+            raise bad_input(f"extra.{ec.VOCABULARY_FIELD}", str(exc)) from None
         join_ms = now
-        start_time = params.get("start_time")
-        if start_time is not None:
-            join_ms = max(now, int(start_time) - RESERVED_LEAD_MS)
-        elif params.get("reserved"):
+        if params.start_time is not None:
+            join_ms = max(now, params.start_time - RESERVED_LEAD_MS)
+        elif params.reserved:
             join_ms = now + RESERVED_LEAD_MS
         bot = Bot(
             uuid=uuid or self.ids.uuid(),
@@ -245,9 +232,7 @@ class BotBackend:
         self.bots[bot.uuid] = bot
         self.by_account.setdefault(bot.account.number, []).append(bot)
         p = bot.params
-        self._dedup[(bot.account.number, p["meeting_url"], p.get("deduplication_key"))] = (
-            bot.created_ms
-        )
+        self._dedup[(bot.account.number, p.meeting_url, p.deduplication_key)] = bot.created_ms
 
     def leave(self, account: Account, uuid: str) -> Bot:
         bot = self.get(account, uuid)
@@ -293,13 +278,13 @@ class BotBackend:
         """The timeout its current state arms (`GUARDS`), due at `due`."""
         if bot.guard_timer is not None:
             bot.guard_timer.cancel()
-        _, status, data = GUARDS[bot.status or ""]
+        guard = GUARDS[bot.status or ""]
 
         async def fire() -> None:
             bot.guard_timer = None
-            if lc.is_legal(bot.status, status) and not bot.ended:
+            if lc.is_legal(bot.status, guard.status) and not bot.ended:
                 self._drop_plan(bot)
-                self._apply(bot, status, **data)
+                self._apply(bot, guard.status, **guard.data)
 
         bot.guard_timer = self.clock.call_at(due, fire, f"bot {bot.uuid} timeout")
 
@@ -340,26 +325,25 @@ class BotBackend:
         caller now drives this bot. A refused push (4xx) changes nothing.
         """
         if not isinstance(status, str) or status not in PUSHABLE:
-            raise invalid(
-                "body",
+            raise bad_input(
                 "status",
                 f"unknown status or action {status!r}; one of " + ", ".join(sorted(PUSHABLE)),
             )
         status = lc.ACTIONS.get(status, status)
         unknown = set(data) - set(lc.STEP_DATA)
         if unknown:
-            raise invalid("body", sorted(unknown)[0], "unknown field")
+            raise bad_input(sorted(unknown)[0], "unknown field")
         kinds = {"error_type": lc.ERROR_TYPES, "end_reason": lc.END_REASONS}
         for name, value in data.items():
             if value is None:
                 continue
             if not isinstance(value, str) or not value:
-                raise invalid("body", name, "must be a non-empty string")
+                raise bad_input(name, "must be a non-empty string")
             if name in kinds and value not in kinds[name]:
-                raise invalid("body", name, f"one of {', '.join(kinds[name])}")
+                raise bad_input(name, f"one of {', '.join(kinds[name])}")
         misplaced = lc.misplaced_data(status, data)
         if misplaced is not None:
-            raise invalid("body", *misplaced)
+            raise bad_input(*misplaced)
         bot = self.find(uuid)
         allowed = self.allowed_pushes(bot)
         if status not in allowed:
@@ -401,6 +385,35 @@ class BotBackend:
         error_message: str | None = None,
         end_reason: str | None = None,
     ) -> None:
+        """Move the bot to `status`: `lifecycle.settle` decides what follows, this applies it."""
+        self._settle(bot, lc.Enter(status, error_type, error_message, end_reason))
+
+    def _settle(self, bot: Bot, event: lc.Event) -> None:
+        life = lc.Life(bot.status, bot.recording_started is not None, bot.ended, bot.outcome)
+        for effect in lc.settle(life, event).effects:
+            if isinstance(effect, lc.Entered):
+                self._enter(bot, effect.status, effect.data)
+            elif isinstance(effect, lc.ArmGuard):
+                self.arm_guard(bot, self.clock.now() + bot.timeout(effect.guard.setting) * 1000)
+            elif isinstance(effect, lc.StopGuard):
+                if bot.guard_timer is not None:
+                    bot.guard_timer.cancel()
+                    bot.guard_timer = None
+            elif isinstance(effect, lc.Ended):
+                bot.end_reason = effect.end_reason
+                bot.ended_ms = self.clock.now()
+                self._drop_plan(bot)
+            elif isinstance(effect, lc.Fail):
+                if effect.error_message:
+                    bot.error_message = effect.error_message
+                self._fail(bot, effect.error_type)
+            elif isinstance(effect, lc.Process):
+                self.arm_complete(bot, self.clock.now() + bot.scenario.processing_ms)
+            else:
+                self._complete(bot)
+
+    def _enter(self, bot: Bot, status: str, data: dict[str, str]) -> None:
+        """The bot is in `status` now: its times, history, webhook and listeners."""
         now = self.clock.now()
         entry: dict[str, Any] = {"code": status, "created_at": now}
         if status in lc.RECORDING_STATES:
@@ -413,14 +426,7 @@ class BotBackend:
         elif bot.recording_since is not None:
             bot.recorded_ms += now - bot.recording_since
             bot.recording_since = None
-        if status == lc.MEETING_ERROR:
-            in_call = bot.status in lc.IN_CALL_STATES
-            error_type = error_type or ("InternalError" if in_call else "CannotJoinMeeting")
-            error_message = error_message or lc.ERROR_MESSAGES[error_type]
-            entry["error_type"] = error_type
-            entry["error_message"] = error_message
-        if status == lc.CALL_ENDED:
-            entry["end_reason"] = end_reason or "no_attendees"
+        entry.update(data)
         bot.status = status
         if status in lc.IN_CALL_STATES:
             bot.joined_ms = now if bot.joined_ms is None else bot.joined_ms
@@ -431,48 +437,15 @@ class BotBackend:
         self._send_status(bot, entry)
         for listener in self.listeners:
             listener(bot, status)
-        if status in SCREENSHOT_STATES:
+        if status in lc.SCREENSHOT_STATES:
             bot.screenshots.append(now)
-
-        # what each state arms or ends
-        if status in GUARDS:
-            self.arm_guard(bot, now + bot.timeout(GUARDS[status][0]) * 1000)
-        elif bot.guard_timer is not None:
-            bot.guard_timer.cancel()
-            bot.guard_timer = None
-
-        if status in lc.FAILURE_ERRORS:
-            self._fail(bot, lc.FAILURE_ERRORS[status])
-        elif status in (lc.BOT_REMOVED, lc.MEETING_ERROR):
-            reason = "bot_removed" if status == lc.BOT_REMOVED else "meeting_error"
-            if bot.recording_started is not None:
-                self._drop_plan(bot)
-                self._apply(bot, lc.CALL_ENDED, end_reason=reason)
-            else:
-                kind = "BotRemoved" if status == lc.BOT_REMOVED else entry["error_type"]
-                bot.error_message = error_message
-                self._fail(bot, kind)
-        elif status == lc.CALL_ENDED:
-            bot.end_reason = entry["end_reason"]
-            self._end(bot)
-
-    def _end(self, bot: Bot) -> None:
-        now = self.clock.now()
-        bot.ended_ms = now
-        self._drop_plan(bot)
-        failure = lc.UNRECORDED_FAILURES.get(bot.end_reason or "")
-        if bot.recording_started is None and failure is not None:
-            self._fail(bot, failure)
-            return
-
-        self.arm_complete(bot, now + bot.scenario.processing_ms)
 
     def arm_complete(self, bot: Bot, due: int) -> None:
         """The end of processing after call_ended: `complete` at `due`."""
 
         async def complete() -> None:
             bot.complete_timer = None
-            self._complete(bot)
+            self._settle(bot, lc.Processed())
 
         bot.complete_timer = self.clock.call_at(due, complete, f"bot {bot.uuid} complete")
 
@@ -597,7 +570,7 @@ class BotBackend:
         return {
             "bot_data": {
                 "bot": views.bot_with_params(bot),
-                "event_uuid": bot.params.get("_event_uuid"),
+                "event_uuid": bot.params.event_uuid,
                 "transcripts": transcripts,
             },
             "duration": bot.recorded_until(self.clock.now()) // 1000,
@@ -608,7 +581,7 @@ class BotBackend:
             },
         }
 
-    def list_bots(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
+    def list_bots(self, account: Account, query: listing.BotQuery) -> dict[str, Any]:
         """bots_with_metadata (listing.py)."""
         page, cursor = listing.page(self.by_account.get(account.number, []), query)
         return {
@@ -660,7 +633,7 @@ class BotBackend:
                 return
             if job.speech_to_text or not bot.wants_transcript:
                 provider = job.speech_to_text or {"provider": "Default"}
-                bot.params = bot.params | {"speech_to_text": provider}
+                bot.params = bot.params.but(speech_to_text=SpeechToText.read(provider))
             self._transcribe(bot, bot.seed + job.attempt * 7919)
             self.outbox.send(
                 bot.account,

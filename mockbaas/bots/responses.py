@@ -7,10 +7,12 @@ from aiohttp import web
 from ..errors import MockError, invalid
 from ..web.calls import MOCK, Call, Reply
 from . import files, media
+from .listing import BotQuery
+from .params import BotParams
 
 
 def join(call: Call) -> Reply:
-    bot = call.mock.bots.join(call.account, call.body)
+    bot = call.mock.bots.join(call.account, BotParams.from_request(call.body))
     return 200, {"bot_id": bot.uuid}
 
 
@@ -30,7 +32,7 @@ def delete_data(call: Call) -> Reply:
 
 
 def bots_with_metadata(call: Call) -> Reply:
-    return 200, call.mock.bots.list_bots(call.account, call.params)
+    return 200, call.mock.bots.list_bots(call.account, BotQuery.read(call.params))
 
 
 def retranscribe_bot(call: Call) -> Reply:

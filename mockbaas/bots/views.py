@@ -7,17 +7,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..clock import iso, maybe_iso
+from .params import ZOOM_TOKEN_FIELDS, AutomaticLeave, BotParams, SpeechToText, Streaming
 
 if TYPE_CHECKING:
     from .models import Bot
-
-#: 2026 join fields the mock stores and echoes (it contacts no Zoom URL)
-ZOOM_TOKEN_FIELDS = (
-    "zoom_access_token_url",
-    "zoom_obf_token",
-    "zoom_obf_token_url",
-    "zoom_obf_token_user_id",
-)
 
 
 def bot_with_params(bot: Bot) -> dict[str, Any]:
@@ -32,7 +25,7 @@ def bot_with_params(bot: Bot) -> dict[str, Any]:
     view["is_stopped"] = bot.ended
     view["errors"] = bot.error_type
     view["mp4_s3_path"] = "" if bot.data_deleted else f"{bot.uuid}/{bot.recording_name}"
-    view["webhook_url"] = bot.params.get("webhook_url") or bot.account.webhook_url or ""
+    view["webhook_url"] = bot.params.webhook_url or bot.account.webhook_url or ""
     return view
 
 
@@ -40,48 +33,77 @@ def _static_params(bot: Bot) -> dict[str, Any]:
     """The fields only params decide; those `bot_with_params` fills in are here too,
     as placeholders that fix the key order (the bytes of the answer)."""
     p = bot.params
-    streaming = p.get("streaming") or {}
-    leave = p.get("automatic_leave") or {}
+    streaming = p.streaming or Streaming()
+    leave = p.automatic_leave or AutomaticLeave()
     return {
         "account_id": bot.account.number,
         "bot_exited_at": None,
-        "bot_image": p.get("bot_image"),
+        "bot_image": p.bot_image,
         "bot_joined_at": None,
-        "bot_name": p["bot_name"],
+        "bot_name": p.bot_name,
         "bot_param_id": bot.id,
         "created_at": iso(bot.created_ms),
-        "deduplication_key": p.get("deduplication_key"),
+        "deduplication_key": p.deduplication_key,
         "diarization_fails": None,
         "diarization_v2": False,
         "ended_at": None,
-        "enter_message": p.get("entry_message"),
+        "enter_message": p.entry_message,
         "errors": None,
-        "event_id": p.get("_event_id"),
+        "event_id": None,
         "extra": bot.extra,
         "id": bot.id,
         "is_stopped": False,
-        "meeting_url": p["meeting_url"],
+        "meeting_url": p.meeting_url,
         "mp4_s3_path": "",
-        "noone_joined_timeout": leave.get("noone_joined_timeout"),
-        "recording_mode": p.get("recording_mode"),
-        "reserved": bool(p.get("reserved")),
+        "noone_joined_timeout": leave.noone_joined_timeout,
+        "recording_mode": p.recording_mode,
+        "reserved": p.reserved,
         "scheduled_bot_id": None,
         "session_id": None,
-        "silence_timeout": leave.get("silence_timeout"),
-        **speech_to_text_fields(p.get("speech_to_text")),
-        "streaming_audio_frequency": streaming.get("audio_frequency"),
-        "streaming_input": streaming.get("input"),
-        "streaming_output": streaming.get("output"),
-        "transcription_custom_parameters": p.get("transcription_custom_parameters") or {},
+        "silence_timeout": leave.silence_timeout,
+        **_speech_to_text_fields(p.speech_to_text),
+        "streaming_audio_frequency": streaming.audio_frequency,
+        "streaming_input": streaming.input,
+        "streaming_output": streaming.output,
+        "transcription_custom_parameters": p.transcription_custom_parameters or {},
         "transcription_fails": None,
         "transcription_payloads": None,
         "user_reported_error": None,
         "uuid": bot.uuid,
-        "waiting_room_timeout": leave.get("waiting_room_timeout"),
+        "waiting_room_timeout": leave.waiting_room_timeout,
         "webhook_url": "",
-        **{k: p.get(k) for k in ZOOM_TOKEN_FIELDS},
-        "zoom_sdk_id": p.get("zoom_sdk_id"),
-        "zoom_sdk_pwd": p.get("zoom_sdk_pwd"),
+        **{k: getattr(p, k) for k in ZOOM_TOKEN_FIELDS},
+        "zoom_sdk_id": p.zoom_sdk_id,
+        "zoom_sdk_pwd": p.zoom_sdk_pwd,
+    }
+
+
+def scheduled_bot_param(p: BotParams) -> dict[str, Any]:
+    """A calendar event's bot as the API shows it (BotParam): flat, keys in order, and
+    an unset extra, custom parameters or webhook URL as {} / {} / ""."""
+    streaming = p.streaming or Streaming()
+    leave = p.automatic_leave or AutomaticLeave()
+    return {
+        "bot_image": p.bot_image,
+        "bot_name": p.bot_name,
+        "deduplication_key": p.deduplication_key,
+        "enter_message": p.entry_message,
+        "extra": {} if p.extra is None else p.extra,
+        "noone_joined_timeout": leave.noone_joined_timeout,
+        "recording_mode": p.recording_mode,
+        "silence_timeout": leave.silence_timeout,
+        **_speech_to_text_fields(p.speech_to_text),
+        "streaming_audio_frequency": streaming.audio_frequency,
+        "streaming_input": streaming.input,
+        "streaming_output": streaming.output,
+        "transcription_custom_parameters": (
+            {} if p.transcription_custom_parameters is None else p.transcription_custom_parameters
+        ),
+        "waiting_room_timeout": leave.waiting_room_timeout,
+        "webhook_url": p.webhook_url or "",
+        **{k: getattr(p, k) for k in ZOOM_TOKEN_FIELDS},
+        "zoom_sdk_id": p.zoom_sdk_id,
+        "zoom_sdk_pwd": p.zoom_sdk_pwd,
     }
 
 
@@ -122,7 +144,7 @@ def recent_entry(bot: Bot, now: int) -> dict[str, Any]:
     """A bots_with_metadata row."""
     return {
         "access_count": bot.access_count,
-        "bot_name": bot.params["bot_name"],
+        "bot_name": bot.params.bot_name,
         "created_at": iso(bot.created_ms),
         "duration": bot.recorded_until(now) // 1000,
         "ended_at": maybe_iso(bot.ended_ms),
@@ -164,12 +186,10 @@ def describe(bot: Bot, now: int, allowed_next: list[str]) -> dict[str, Any]:
     }
 
 
-def speech_to_text_fields(value: Any) -> dict[str, Any]:
-    """A request's `speech_to_text` (a provider name or an object) as BotParam shows it."""
-    stt = {"provider": value} if isinstance(value, str) else value
+def _speech_to_text_fields(stt: SpeechToText | None) -> dict[str, Any]:
     return {
-        "speech_to_text_api_key": stt.get("api_key") if stt else None,
-        "speech_to_text_provider": stt.get("provider") if stt else None,
+        "speech_to_text_api_key": None if stt is None else stt.api_key,
+        "speech_to_text_provider": None if stt is None else stt.provider,
     }
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from ..accounts.models import Account
 from ..bots.models import RESERVED_LEAD_MS, BotBackend
+from ..bots.params import BotParams, patch_calendar, scheduled_join
 from ..bots.transcript import seeded_faker
-from ..bots.views import ZOOM_TOKEN_FIELDS, speech_to_text_fields
 from ..clock import Clock, Timer, parse_iso
 from ..errors import MockError, not_found
 from ..events import Outbox
@@ -31,6 +31,36 @@ PAGE_SIZE = 100  # the docs: events come in batches of 100
 SYNCING, ACTIVE, ERROR, DISCONNECTED = "syncing", "active", "error", "disconnected"
 
 
+@dataclass(slots=True)
+class Event:
+    """One occurrence as the calendar mirrors it; times are virtual milliseconds."""
+
+    uuid: str
+    calendar_uuid: str
+    google_id: str  # the provider's id of the occurrence
+    name: str
+    meeting_url: str
+    start_ms: int
+    end_ms: int
+    is_organizer: bool
+    recurring_event_id: str | None
+    attendees: list[dict[str, Any]]
+    raw: dict[str, Any]  # the provider's own JSON of it
+    last_updated_ms: int
+    deleted: bool = False
+    bot_param: BotParams | None = None  # the bot scheduled on it
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.recurring_event_id is not None
+
+    @property
+    def organizer(self) -> str:
+        found = self.raw["organizer"]
+        email: str = found["email"] if "email" in found else found["emailAddress"]["address"]
+        return email
+
+
 @dataclass
 class Calendar:
     uuid: str
@@ -39,7 +69,7 @@ class Calendar:
     raw: RawCalendar
     credentials: dict[str, str]
     seed: int
-    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
     #: provider event id -> event uuid
     by_provider: dict[str, str] = field(default_factory=dict)
     syncs: int = 0
@@ -155,10 +185,10 @@ class CalendarBackend:
             calendar.raw = reached.primary()
         dropped = []
         for event in calendar.events.values():
-            if event["bot_param"] is not None:
+            if event.bot_param is not None:
                 self._unschedule(event)
-                event["last_updated_at"] = self.clock.now_iso()
-                dropped.append(event["uuid"])
+                event.last_updated_ms = self.clock.now()
+                dropped.append(event.uuid)
         calendar.platform = params["platform"]
         calendar.credentials = _credentials(params)
         self.sync(calendar, dropped)
@@ -207,44 +237,41 @@ class CalendarBackend:
         return SyncResult(affected)
 
     def _apply(self, calendar: Calendar, fresh: dict[str, dict[str, Any]]) -> list[str]:
-        now = self.clock.now_iso()
+        now = self.clock.now()
         affected: list[str] = []
         for ident, instance in fresh.items():
-            view = self._event_view(calendar, instance)
+            given = self._provider_fields(calendar, instance)
             uuid = calendar.by_provider.get(ident)
             if uuid is None:
                 uuid = self.ids.uuid()
-                event = {
-                    **view,
-                    "bot_param": None,
-                    "calendar_uuid": calendar.uuid,
-                    "deleted": False,
-                    "last_updated_at": now,
-                    "uuid": uuid,
-                }
-                calendar.events[uuid] = dict(sorted(event.items()))
+                calendar.events[uuid] = Event(
+                    uuid=uuid, calendar_uuid=calendar.uuid, last_updated_ms=now, **given
+                )
                 calendar.by_provider[ident] = uuid
                 self._event_index[uuid] = calendar
                 affected.append(uuid)
                 continue
             event = calendar.events[uuid]
-            if not event["deleted"] and all(event[k] == v for k, v in view.items()):
+            if not event.deleted and all(getattr(event, k) == v for k, v in given.items()):
                 continue
-            event.update(view, deleted=False, last_updated_at=now)
-            if event["bot_param"] is not None:
+            for name, value in given.items():
+                setattr(event, name, value)
+            event.deleted = False
+            event.last_updated_ms = now
+            if event.bot_param is not None:
                 self._arm_bot(calendar, event)
             affected.append(uuid)
         for ident, uuid in calendar.by_provider.items():
             event = calendar.events[uuid]
-            if ident not in fresh and not event["deleted"]:
-                event["deleted"] = True
-                event["last_updated_at"] = now
+            if ident not in fresh and not event.deleted:
+                event.deleted = True
+                event.last_updated_ms = now
                 self._unschedule(event)
                 affected.append(uuid)
         return affected
 
-    def _event_view(self, calendar: Calendar, instance: dict[str, Any]) -> dict[str, Any]:
-        """The provider occurrence as an Event's provider-given fields."""
+    def _provider_fields(self, calendar: Calendar, instance: dict[str, Any]) -> dict[str, Any]:
+        """The provider occurrence as the Event fields it decides (the rest are ours)."""
         organizer = instance["organizer"]
         if calendar.platform == GOOGLE:
             raw = {
@@ -259,16 +286,15 @@ class CalendarBackend:
                 "organizer": {"emailAddress": {"address": organizer}},
             }
         return {
-            "attendees": [dict(a) for a in instance["attendees"]],
-            "end_time": instance["end_time"],
             "google_id": instance["id"],
-            "is_organizer": organizer == calendar.raw.email,
-            "is_recurring": instance["recurring_event_id"] is not None,
-            "meeting_url": instance["meeting_url"],
             "name": instance["name"],
-            "raw": raw,
+            "meeting_url": instance["meeting_url"],
+            "start_ms": parse_iso(instance["start_time"]),
+            "end_ms": parse_iso(instance["end_time"]),
+            "is_organizer": organizer == calendar.raw.email,
             "recurring_event_id": instance["recurring_event_id"],
-            "start_time": instance["start_time"],
+            "attendees": [dict(a) for a in instance["attendees"]],
+            "raw": raw,
         }
 
     def control_sync(self, calendar: Calendar, changes: dict[str, Any]) -> SyncResult:
@@ -286,12 +312,12 @@ class CalendarBackend:
             start = self.clock.now() + rng.randint(1, 72) * 3_600_000
             self.provider.generated(source, calendar.raw.id, fake, rng, start)
         for uuid in deleted:
-            if not calendar.events[uuid]["deleted"]:
-                self.provider.cancel(source, calendar.events[uuid]["google_id"])
-        live = [e for u, e in calendar.events.items() if not e["deleted"] and u not in deleted]
+            if not calendar.events[uuid].deleted:
+                self.provider.cancel(source, calendar.events[uuid].google_id)
+        live = [e for u, e in calendar.events.items() if not e.deleted and u not in deleted]
         for event in live[: int(changes.get("move", 0))]:
             shift = rng.choice((-1, 1)) * 30 * 60_000
-            self.provider.shift(source, event["google_id"], shift)
+            self.provider.shift(source, event.google_id, shift)
         result = self.sync(calendar)
         self.provider_changed(source, skip=calendar)
         return result
@@ -330,13 +356,16 @@ class CalendarBackend:
             calendar.account, "calendar.sync_events", data, url=None, subject=calendar.uuid
         )
 
-    def get_event(self, account: Account, uuid: str) -> dict[str, Any]:
+    def get_event(self, account: Account, uuid: str) -> Event:
         calendar = self._event_index.get(uuid)
         if calendar is None or calendar.account is not account:
             raise not_found("event", uuid)
         return calendar.events[uuid]
 
-    def list_events(self, account: Account, query: dict[str, Any]) -> dict[str, Any]:
+    def list_events(
+        self, account: Account, query: dict[str, Any]
+    ) -> tuple[list[Event], str | None]:
+        """A page of the calendar's events (start time order) and the next page's cursor."""
         calendar = self.get(account, query["calendar_id"])
         now = self.clock.now()
         status = query.get("status", "upcoming")
@@ -352,188 +381,97 @@ class CalendarBackend:
             v.lower() for k in ("organizer_email", "organizerEmail") if (v := query.get(k))
         }
         selected = []
-        for event in sorted(calendar.events.values(), key=lambda e: (e["start_time"], e["uuid"])):
-            start = parse_iso(event["start_time"])
+        for event in sorted(calendar.events.values(), key=lambda e: (e.start_ms, e.uuid)):
+            start = event.start_ms
             if status == "upcoming" and start < now or status == "past" and start >= now:
                 continue
             if low is not None and start < low or high is not None and start > high:
                 continue
-            updated = parse_iso(event["last_updated_at"])
-            if updated_after is not None and updated < updated_after:
+            if updated_after is not None and event.last_updated_ms < updated_after:
                 continue
-            if attendees - {a["email"].lower() for a in event["attendees"]}:
+            if attendees - {a["email"].lower() for a in event.attendees}:
                 continue
-            if organizers and organizers != {_organizer(event).lower()}:
+            if organizers and organizers != {event.organizer.lower()}:
                 continue
             selected.append(event)
         offset = decode_cursor(query.get("cursor"))
         page = selected[offset : offset + PAGE_SIZE]
         more = offset + PAGE_SIZE < len(selected)
-        return {"data": page, "next": encode_cursor(offset + PAGE_SIZE) if more else None}
+        return page, encode_cursor(offset + PAGE_SIZE) if more else None
 
-    def _targets(self, account: Account, uuid: str, all_occurrences: bool) -> list[dict[str, Any]]:
+    def _targets(self, account: Account, uuid: str, all_occurrences: bool) -> list[Event]:
         event = self.get_event(account, uuid)
-        if all_occurrences and event["recurring_event_id"]:
+        if all_occurrences and event.recurring_event_id:
             calendar = self._event_index[uuid]
             return [
                 e
                 for e in calendar.events.values()
-                if e["recurring_event_id"] == event["recurring_event_id"]
+                if e.recurring_event_id == event.recurring_event_id
             ]
         return [event]
 
     def schedule(
-        self, account: Account, uuid: str, params: dict[str, Any], all_occurrences: bool
-    ) -> list[dict[str, Any]]:
+        self, account: Account, uuid: str, params: BotParams, all_occurrences: bool
+    ) -> list[Event]:
         targets = self._targets(account, uuid, all_occurrences)
         for event in targets:
-            event["bot_param"] = _bot_param(params)
-            event["last_updated_at"] = self.clock.now_iso()
-            self._arm_bot(self._event_index[event["uuid"]], event)
+            event.bot_param = params
+            event.last_updated_ms = self.clock.now()
+            self._arm_bot(self._event_index[event.uuid], event)
         return targets
 
     def patch(
-        self, account: Account, uuid: str, params: dict[str, Any], all_occurrences: bool
-    ) -> list[dict[str, Any]]:
+        self, account: Account, uuid: str, changes: dict[str, Any], all_occurrences: bool
+    ) -> list[Event]:
+        """`changes` (BotParam3) over each scheduled bot: the fields it names replace."""
         targets = self._targets(account, uuid, all_occurrences)
-        if not any(e["bot_param"] for e in targets):
+        if not any(e.bot_param for e in targets):
             raise MockError("not_found", f"no bot is scheduled for event {uuid}")
         for event in targets:
-            if event["bot_param"] is None:
+            if event.bot_param is None:
                 continue
-            merged = dict(event["bot_param"])
-            merged.update(_bot_param({**_request_view(merged), **params}, partial=True))
-            event["bot_param"] = merged
-            event["last_updated_at"] = self.clock.now_iso()
+            event.bot_param = patch_calendar(event.bot_param, changes)
+            event.last_updated_ms = self.clock.now()
         return targets
 
-    def unschedule(
-        self, account: Account, uuid: str, all_occurrences: bool
-    ) -> list[dict[str, Any]]:
+    def unschedule(self, account: Account, uuid: str, all_occurrences: bool) -> list[Event]:
         targets = self._targets(account, uuid, all_occurrences)
         for event in targets:
             self._unschedule(event)
-            event["last_updated_at"] = self.clock.now_iso()
+            event.last_updated_ms = self.clock.now()
         return targets
 
-    def _unschedule(self, event: dict[str, Any]) -> None:
-        event["bot_param"] = None
+    def _unschedule(self, event: Event) -> None:
+        event.bot_param = None
         self._disarm(event)
 
-    def _disarm(self, event: dict[str, Any]) -> None:
-        timer = self._bot_timers.pop(event["uuid"], None)
+    def _disarm(self, event: Event) -> None:
+        timer = self._bot_timers.pop(event.uuid, None)
         if timer is not None:
             timer.cancel()
 
-    def _arm_bot(self, calendar: Calendar, event: dict[str, Any]) -> None:
+    def _arm_bot(self, calendar: Calendar, event: Event) -> None:
         """The scheduled bot joins 4 minutes before the event, as a reserved bot does."""
         self._disarm(event)
-        start = parse_iso(event["start_time"])
-        if start < self.clock.now() or event["deleted"]:
+        if event.start_ms < self.clock.now() or event.deleted:
             return
 
         async def send_bot() -> None:
-            self._bot_timers.pop(event["uuid"], None)
-            param = event["bot_param"]
-            if param is None or event["deleted"] or calendar.uuid not in self.calendars:
+            self._bot_timers.pop(event.uuid, None)
+            param = event.bot_param
+            if param is None or event.deleted or calendar.uuid not in self.calendars:
                 return
+            params = scheduled_join(param, event.meeting_url, event.start_ms, event.uuid)
             try:
-                self.bots.join(calendar.account, _join_request(event, param))
+                self.bots.join(calendar.account, params)
             except MockError:
                 pass  # e.g. deduplication: the real service skips it the same way
 
-        due = max(self.clock.now(), start - RESERVED_LEAD_MS)
-        self._bot_timers[event["uuid"]] = self.clock.call_at(
-            due, send_bot, f"calendar event {event['uuid']} bot"
+        due = max(self.clock.now(), event.start_ms - RESERVED_LEAD_MS)
+        self._bot_timers[event.uuid] = self.clock.call_at(
+            due, send_bot, f"calendar event {event.uuid} bot"
         )
-
-
-def _organizer(event: dict[str, Any]) -> str:
-    found = event["raw"]["organizer"]
-    email: str = found["email"] if "email" in found else found["emailAddress"]["address"]
-    return email
 
 
 def _credentials(params: dict[str, Any]) -> dict[str, str]:
     return {k: params[k] for k in ("oauth_client_id", "oauth_client_secret", "oauth_refresh_token")}
-
-
-def _bot_param(params: dict[str, Any], partial: bool = False) -> dict[str, Any]:
-    """BotParam2/3 (request) -> BotParam (stored on the event)."""
-    out = {
-        "bot_image": params.get("bot_image"),
-        "bot_name": params.get("bot_name"),
-        "deduplication_key": params.get("deduplication_key"),
-        "enter_message": params.get("enter_message"),
-        "extra": params.get("extra") if params.get("extra") is not None else {},
-        "noone_joined_timeout": params.get("noone_joined_timeout"),
-        "recording_mode": params.get("recording_mode"),
-        "silence_timeout": params.get("silence_timeout"),
-        **speech_to_text_fields(params.get("speech_to_text")),
-        "streaming_audio_frequency": params.get("streaming_audio_frequency"),
-        "streaming_input": params.get("streaming_input"),
-        "streaming_output": params.get("streaming_output"),
-        "transcription_custom_parameters": (
-            params.get("transcription_custom_parameters")
-            if params.get("transcription_custom_parameters") is not None
-            else {}
-        ),
-        "waiting_room_timeout": params.get("waiting_room_timeout"),
-        "webhook_url": params.get("webhook_url") or "",
-        **{k: params.get(k) for k in ZOOM_TOKEN_FIELDS},
-        "zoom_sdk_id": params.get("zoom_sdk_id"),
-        "zoom_sdk_pwd": params.get("zoom_sdk_pwd"),
-    }
-    if partial and out["bot_name"] is None:
-        out.pop("bot_name")
-    return out
-
-
-def _request_view(param: dict[str, Any]) -> dict[str, Any]:
-    """A stored BotParam back in request shape, so a PATCH can merge over it."""
-    view = {k: v for k, v in param.items() if not k.startswith("speech_to_text")}
-    if param.get("speech_to_text_provider"):
-        view["speech_to_text"] = {
-            "provider": param["speech_to_text_provider"],
-            "api_key": param.get("speech_to_text_api_key"),
-        }
-    return view
-
-
-def _join_request(event: dict[str, Any], param: dict[str, Any]) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "meeting_url": event["meeting_url"],
-        "bot_name": param["bot_name"],
-        "reserved": True,
-        "start_time": parse_iso(event["start_time"]),
-        "bot_image": param.get("bot_image"),
-        "entry_message": param.get("enter_message"),
-        "deduplication_key": param.get("deduplication_key") or event["uuid"],
-        "extra": param.get("extra"),
-        "recording_mode": param.get("recording_mode"),
-        "webhook_url": param.get("webhook_url") or None,
-        "transcription_custom_parameters": param.get("transcription_custom_parameters"),
-        "zoom_sdk_id": param.get("zoom_sdk_id"),
-        "zoom_sdk_pwd": param.get("zoom_sdk_pwd"),
-        **{k: param.get(k) for k in ZOOM_TOKEN_FIELDS},
-        "_event_uuid": event["uuid"],
-    }
-    if param.get("speech_to_text_provider"):
-        request["speech_to_text"] = {
-            "provider": param["speech_to_text_provider"],
-            "api_key": param.get("speech_to_text_api_key"),
-        }
-    if param.get("streaming_input") or param.get("streaming_output"):  # the bot streams live
-        request["streaming"] = {
-            "input": param.get("streaming_input"),
-            "output": param.get("streaming_output"),
-            "audio_frequency": param.get("streaming_audio_frequency"),
-        }
-    leave = {
-        k: param[k]
-        for k in ("waiting_room_timeout", "noone_joined_timeout", "silence_timeout")
-        if param.get(k)
-    }
-    if leave:
-        request["automatic_leave"] = leave
-    return request

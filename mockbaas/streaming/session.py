@@ -38,7 +38,6 @@ import aiohttp
 from ..bots import lifecycle as lc
 from ..bots.models import Bot
 from ..clock import REALTIME, Clock, iso
-from ..v2.models import V2_FIELD
 from . import timeline
 from .audio import SAMPLE_BYTES, Synth, Word, pcm_bytes, rate_of, speaker_pitches
 
@@ -84,11 +83,10 @@ def config_of(bot: Bot) -> dict[str, Any]:
     """The bot's streaming option, v1 shape (`input`, `output`, `audio_frequency`): its
     `streaming`, or a v2 bot's `streaming_config` when `streaming_enabled` (sample rates
     as numbers there: 16000 is `16khz`)."""
-    config: dict[str, Any] | None = bot.params.get("streaming")
-    if config:
-        return config
-    request = bot.params.get(V2_FIELD)
-    if not isinstance(request, dict) or not request.get("streaming_enabled"):
+    if bot.params.streaming is not None:
+        return bot.params.streaming.as_dict()
+    request = bot.params.v2
+    if request is None or not request.get("streaming_enabled"):
         return {}
     v2 = request.get("streaming_config") or {}
     hertz = v2.get("audio_frequency")

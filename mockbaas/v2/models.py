@@ -16,6 +16,7 @@ from ..accounts.models import Account
 from ..bots import lifecycle as lc
 from ..bots import transcript as tx
 from ..bots.models import DEDUP_WINDOW_MS, Bot, BotBackend
+from ..bots.params import V2_KEY, AutomaticLeave, BotParams, SpeechToText
 from ..clock import Clock, iso, maybe_iso, parse_iso
 from ..contract import Contract
 from ..errors import MockError, invalid, not_found
@@ -27,7 +28,7 @@ from .listing import matches_extra, paginate, parse_bound, split_csv
 from .scheduled import Arm, Scheduler
 from .signing import CALLBACK_SECRET_HEADER, account_secret, svix_headers
 
-V2_FIELD = "_v2"
+V2_FIELD = V2_KEY
 LINK_TTL_MS = 4 * 60 * 60 * 1000  # v2 artifact links last 4 hours
 CHAT_STATES = frozenset(
     {lc.IN_CALL_NOT_RECORDING, lc.IN_CALL_RECORDING, lc.RECORDING_PAUSED, lc.RECORDING_RESUMED}
@@ -83,7 +84,7 @@ class V2Bots:
     # -- lookups ------------------------------------------------------------------------
     def get(self, account: Account, bot_id: str) -> Bot:
         bot = self.engine.bots.get(bot_id)
-        if bot is None or bot.account is not account or V2_FIELD not in bot.params:
+        if bot is None or bot.account is not account or bot.params.v2 is None:
             raise not_found("bot", bot_id)
         return bot
 
@@ -115,7 +116,7 @@ class V2Bots:
             for other in self.engine.bots.values():
                 if (
                     other.account is account
-                    and V2_FIELD in other.params
+                    and other.params.v2 is not None
                     and other.meeting_url == url
                     and other.created_ms > now - DEDUP_WINDOW_MS
                 ):
@@ -125,23 +126,23 @@ class V2Bots:
                         "(allow_multiple_bots is false)",
                     )
         timeouts = request.get("timeout_config") or {}
+        transcribed = bool(request.get("transcription_enabled"))
         self._created += 1
-        params: dict[str, Any] = {
-            "meeting_url": url,
-            "bot_name": request["bot_name"],
-            "recording_mode": request.get("recording_mode", "speaker_view"),
-            "entry_message": request.get("entry_message"),
-            "extra": request.get("extra"),
-            "automatic_leave": {
-                "waiting_room_timeout": timeouts.get("waiting_room_timeout", 600),
-                "noone_joined_timeout": timeouts.get("no_one_joined_timeout", 600),
-            },
+        params = BotParams(
+            meeting_url=url,
+            bot_name=request["bot_name"],
+            recording_mode=request.get("recording_mode", "speaker_view"),
+            entry_message=request.get("entry_message"),
+            extra=request.get("extra"),
+            automatic_leave=AutomaticLeave(
+                waiting_room_timeout=timeouts.get("waiting_room_timeout", 600),
+                noone_joined_timeout=timeouts.get("no_one_joined_timeout", 600),
+            ),
             # v2 dedups on request (above); the engine's own v1 dedup must never fire
-            "deduplication_key": f"{V2_FIELD}:{self._created}",
-            V2_FIELD: request,
-        }
-        if request.get("transcription_enabled"):
-            params["speech_to_text"] = {"provider": "Default"}
+            deduplication_key=f"{V2_FIELD}:{self._created}",
+            speech_to_text=SpeechToText("Default") if transcribed else None,
+            v2=request,
+        )
         bot = self.engine.join(account, params, uuid=uuid)
         self.limits.take_bot(account.key, now)
         return bot
@@ -224,7 +225,7 @@ class V2Bots:
         return (None, url) if bot.audio_only else (url, None)
 
     def details(self, bot: Bot) -> dict[str, Any]:
-        request = bot.params[V2_FIELD]
+        request = _v2_request(bot)
         joined, exited = self._times(bot)
         video, audio = self._link(bot)
         code, message = self.error(bot)
@@ -235,7 +236,7 @@ class V2Bots:
             "bot_name": request["bot_name"],
             "meeting_url": bot.meeting_url,
             "meeting_platform": lc.platform_of(bot.meeting_url),
-            "recording_mode": bot.params["recording_mode"],
+            "recording_mode": bot.params.recording_mode,
             "status": self.status(bot),
             "created_at": iso(bot.created_ms),
             "joined_at": joined,
@@ -255,7 +256,7 @@ class V2Bots:
             "error_code": code,
             "error_message": message,
             "tokens": None,
-            "extra": bot.params.get("extra"),
+            "extra": bot.params.extra,
             "zoom_config": None
             if not zoom
             else {
@@ -271,10 +272,10 @@ class V2Bots:
         code, message = self.error(bot)
         return {
             "bot_id": bot.uuid,
-            "bot_name": bot.params["bot_name"],
+            "bot_name": bot.params.bot_name,
             "meeting_url": bot.meeting_url,
             "meeting_platform": lc.platform_of(bot.meeting_url),
-            "extra": bot.params.get("extra"),
+            "extra": bot.params.extra,
             "duration": bot.recorded_until(self.clock.now()) // 1000 if bot.ended else None,
             "created_at": iso(bot.created_ms),
             "ended_at": maybe_iso(bot.ended_ms),
@@ -310,7 +311,7 @@ class V2Bots:
         bots = [
             b
             for b in self.engine.bots.values()
-            if b.account is account and V2_FIELD in b.params and keep(b)
+            if b.account is account and b.params.v2 is not None and keep(b)
         ]
         bots.sort(key=lambda b: (b.created_ms, b.uuid), reverse=True)
         return paginate(bots, lambda b: (b.created_ms, b.uuid), self.summary, query)
@@ -329,7 +330,7 @@ class V2Bots:
         }
 
         def keep(bot: Bot) -> bool:
-            if not (name(bot.params["bot_name"]) and ident(bot.uuid) and url(bot.meeting_url)):
+            if not (name(bot.params.bot_name) and ident(bot.uuid) and url(bot.meeting_url)):
                 return False
             people = self._people(bot) if participant else []
             if participant and not any(participant in p["name"].lower() for p in people):
@@ -346,7 +347,7 @@ class V2Bots:
             ended_after = bounds["ended_after"]
             if ended_after is not None and (bot.ended_ms is None or bot.ended_ms <= ended_after):
                 return False
-            return matches_extra(bot.params.get("extra"), query.get("extra"))
+            return matches_extra(bot.params.extra, query.get("extra"))
 
         return keep
 
@@ -398,7 +399,7 @@ class V2Bots:
                 "bot_status",
                 f"bot {bot_id} is {self.status(bot)}; it can chat only while in the call",
             )
-        if (bot.params.get("extra") or {}).get(CHAT_DISABLED_FIELD) is True:
+        if (bot.params.extra or {}).get(CHAT_DISABLED_FIELD) is True:
             raise MockError("chat_disabled", "chat is disabled in this meeting")
         self.state(bot).chat.append({"text": message, "at": self.clock.now()})
 
@@ -406,8 +407,8 @@ class V2Bots:
         bot = self.get(account, bot_id)
         if extra is None:
             return
-        merged = {**(bot.params.get("extra") or {}), **extra}
-        bot.params = bot.params | {"extra": merged}
+        merged = {**(bot.params.extra or {}), **extra}
+        bot.params = bot.params.but(extra=merged)
 
     def delete_data(self, account: Account, bot_id: str) -> str:
         self.get(account, bot_id)
@@ -454,7 +455,7 @@ class V2Bots:
     def chat_from_participant(self, bot_id: str, sender: str, text: str) -> None:
         """A participant writes in the meeting's chat (the control API's way in)."""
         bot = self.engine.find(bot_id)
-        if V2_FIELD not in bot.params:
+        if bot.params.v2 is None:
             raise invalid("path", "uuid", "not a v2 bot")
         if bot.ended or bot.status not in CHAT_STATES:
             raise MockError("conflict", f"bot {bot_id} is not in the call")
@@ -482,7 +483,7 @@ class V2Bots:
         subject: str,
     ) -> None:
         bot = self.engine.bots.get(subject)
-        if bot is None or V2_FIELD not in bot.params:
+        if bot is None or bot.params.v2 is None:
             self.dispatcher.send(account, event, data, url=url, subject=subject)
             return
         if event == "bot.status_change":
@@ -538,7 +539,7 @@ class V2Bots:
             self._callback(bot, config, event, data)
 
     def _callback_config(self, bot: Bot) -> dict[str, Any] | None:
-        request = bot.params[V2_FIELD]
+        request = _v2_request(bot)
         if not request.get("callback_enabled"):
             return None
         config: dict[str, Any] | None = request.get("callback_config")
@@ -561,7 +562,7 @@ class V2Bots:
             self.call_back(account, bot_id, extra, request["callback_config"], "bot.failed", data)
 
     def _webhook(self, bot: Bot, event: str, data: dict[str, Any]) -> None:
-        self.notify(bot.account, bot.uuid, bot.params.get("extra"), event, data)
+        self.notify(bot.account, bot.uuid, bot.params.extra, event, data)
 
     def notify(
         self,
@@ -595,7 +596,7 @@ class V2Bots:
         )
 
     def _callback(self, bot: Bot, config: dict[str, Any], event: str, data: dict[str, Any]) -> None:
-        self.call_back(bot.account, bot.uuid, bot.params.get("extra"), config, event, data)
+        self.call_back(bot.account, bot.uuid, bot.params.extra, config, event, data)
 
     def call_back(
         self,
@@ -657,3 +658,10 @@ class V2Bots:
         self.scheduler.load(data["scheduled"], accounts, arm)
         self.credentials.load(data["credentials"], accounts)
         self.calendars.load(data["calendars"], accounts)
+
+
+def _v2_request(bot: Bot) -> dict[str, Any]:
+    """The v2 request of a bot the v2 surface made (callers checked it is one)."""
+    request = bot.params.v2
+    assert request is not None
+    return request
