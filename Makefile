@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## start the mock on $(HOST):$(PORT)
-	$(BIN)/mockbaas serve --host $(HOST) --port $(PORT) $(ARGS)
+run: $(STAMP)  ## start the mock on $(HOST):$(PORT); Ctrl-C stops it (not an error)
+	@$(BIN)/mockbaas serve --host $(HOST) --port $(PORT) $(ARGS) || [ $$? -eq 130 ]
 
 test: $(STAMP)  ## install what the tests need and run the whole suite
 	$(BIN)/ruff check mockbaas tests

@@ -9,36 +9,42 @@ pushes with `LEGAL`) and the scenario loader (which replays a file's steps throu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-JOINING_CALL = "joining_call"
-IN_WAITING_ROOM = "in_waiting_room"
-IN_CALL_NOT_RECORDING = "in_call_not_recording"
-IN_CALL_RECORDING = "in_call_recording"
-RECORDING_PAUSED = "recording_paused"
-RECORDING_RESUMED = "recording_resumed"
-CALL_ENDED = "call_ended"
-BOT_REJECTED = "bot_rejected"
-BOT_REMOVED = "bot_removed"
-WAITING_ROOM_TIMEOUT = "waiting_room_timeout"
-INVALID_MEETING_URL = "invalid_meeting_url"
-MEETING_ERROR = "meeting_error"
 
-STATUS_CODES = (
-    JOINING_CALL,
-    IN_WAITING_ROOM,
-    IN_CALL_NOT_RECORDING,
-    IN_CALL_RECORDING,
-    RECORDING_PAUSED,
-    RECORDING_RESUMED,
-    CALL_ENDED,
-    BOT_REJECTED,
-    BOT_REMOVED,
-    WAITING_ROOM_TIMEOUT,
-    INVALID_MEETING_URL,
-    MEETING_ERROR,
-)
+class Status(StrEnum):
+    """The documented status codes (plain strings on the wire and in saved worlds)."""
+
+    JOINING_CALL = "joining_call"
+    IN_WAITING_ROOM = "in_waiting_room"
+    IN_CALL_NOT_RECORDING = "in_call_not_recording"
+    IN_CALL_RECORDING = "in_call_recording"
+    RECORDING_PAUSED = "recording_paused"
+    RECORDING_RESUMED = "recording_resumed"
+    CALL_ENDED = "call_ended"
+    BOT_REJECTED = "bot_rejected"
+    BOT_REMOVED = "bot_removed"
+    WAITING_ROOM_TIMEOUT = "waiting_room_timeout"
+    INVALID_MEETING_URL = "invalid_meeting_url"
+    MEETING_ERROR = "meeting_error"
+
+
+JOINING_CALL = Status.JOINING_CALL
+IN_WAITING_ROOM = Status.IN_WAITING_ROOM
+IN_CALL_NOT_RECORDING = Status.IN_CALL_NOT_RECORDING
+IN_CALL_RECORDING = Status.IN_CALL_RECORDING
+RECORDING_PAUSED = Status.RECORDING_PAUSED
+RECORDING_RESUMED = Status.RECORDING_RESUMED
+CALL_ENDED = Status.CALL_ENDED
+BOT_REJECTED = Status.BOT_REJECTED
+BOT_REMOVED = Status.BOT_REMOVED
+WAITING_ROOM_TIMEOUT = Status.WAITING_ROOM_TIMEOUT
+INVALID_MEETING_URL = Status.INVALID_MEETING_URL
+MEETING_ERROR = Status.MEETING_ERROR
+
+STATUS_CODES = tuple(Status)
 
 ERROR_TYPES = (
     "CannotJoinMeeting",
@@ -101,7 +107,7 @@ LEGAL: dict[str | None, frozenset[str]] = {
 }
 
 #: Failure statuses that end the bot with a `failed` event, and their error type.
-FAILURE_ERRORS = {
+FAILURE_ERRORS: dict[str, str] = {
     BOT_REJECTED: "BotNotAccepted",
     WAITING_ROOM_TIMEOUT: "TimeoutWaitingToStart",
     INVALID_MEETING_URL: "InvalidMeetingUrl",
@@ -149,9 +155,9 @@ ACTIONS = {
 #: statuses in which the bot takes a screenshot on entering
 SCREENSHOT_STATES = frozenset({IN_CALL_NOT_RECORDING, IN_CALL_RECORDING})
 #: a removal or an error after recording started ends the call, with this end reason
-ENDS_THE_CALL = {BOT_REMOVED: "bot_removed", MEETING_ERROR: "meeting_error"}
+ENDS_THE_CALL: dict[str, str] = {BOT_REMOVED: "bot_removed", MEETING_ERROR: "meeting_error"}
 #: ... and before it, the bot fails with this error type (None: the step's own)
-FAILS_UNRECORDED = {BOT_REMOVED: "BotRemoved", MEETING_ERROR: None}
+FAILS_UNRECORDED: dict[str, str | None] = {BOT_REMOVED: "BotRemoved", MEETING_ERROR: None}
 DEFAULT_END_REASON = "no_attendees"
 
 
@@ -166,7 +172,7 @@ class Guard:
 
 
 #: status -> the timeout entering it arms; entering any other status stops it
-GUARDS = {
+GUARDS: dict[str, Guard] = {
     IN_WAITING_ROOM: Guard("waiting_room_timeout", WAITING_ROOM_TIMEOUT),
     IN_CALL_NOT_RECORDING: Guard(
         "noone_joined_timeout", CALL_ENDED, {"end_reason": "no_attendees"}

@@ -57,6 +57,7 @@ class Operation:
     #: statuses whose body is not JSON (a page, a script): not checked beyond the status
     opaque: set[str] = field(default_factory=set)
     resolve: Any = None
+    _query_names: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def coerce_params(self, raw: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
         """Turn query/path strings into the types the contract declares, then validate.
@@ -70,7 +71,7 @@ class Operation:
             if text is None:
                 continue
             values[param.name] = _convert(param, text)
-        if self.params_validator is not None:
+        if self.params_validator is not None and not self.params_validator.is_valid(values):
             errors = list(self.params_validator.iter_errors(values))
             if errors:
                 raise to_error(
@@ -82,7 +83,11 @@ class Operation:
         """Query parameters the operation does not declare (`offset`, a misspelled
         filter): the real API ignores them, so a client relying on one gets unfiltered
         results; the traffic log flags them."""
-        declared = {p.name for p in self.params if p.location == "query"}
+        declared = self._query_names
+        if declared is None:
+            declared = self._query_names = frozenset(
+                p.name for p in self.params if p.location == "query"
+            )
         return tuple(sorted({name for name in query if name not in declared}))
 
     def _param_location(self, path: list[str | int]) -> str:
@@ -93,7 +98,7 @@ class Operation:
         return "query"
 
     def validate_body(self, body: Any) -> None:
-        if self.body_validator is None:
+        if self.body_validator is None or self.body_validator.is_valid(body):
             return
         errors = list(self.body_validator.iter_errors(body))
         if errors:

@@ -6,7 +6,6 @@ So arrows run one way: app -> urls -> responses -> calls.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import math
@@ -211,9 +210,10 @@ def endpoint(
             account = mock.accounts.authenticate(
                 headers.get(API_KEY_HEADER), headers.get("Authorization")
             )
-        params = op.coerce_params({"query": request.query, "path": request.match_info})
-        if request.query:
-            ignored = op.unknown_query(request.query)
+        query = request.query
+        params = op.coerce_params({"query": query, "path": request.match_info})
+        if query:
+            ignored = op.unknown_query(query)
             if ignored:  # answered as the real API does, flagged in the traffic log
                 request[IGNORED_PARAMS] = ignored
         body = None
@@ -226,7 +226,7 @@ def endpoint(
                 check_webhook_target(mock, body)
         call = Call(mock, account, params, body, request)
         outcome = handler(call)
-        result = await outcome if inspect.isawaitable(outcome) else outcome
+        result = outcome if isinstance(outcome, (tuple, web.StreamResponse)) else await outcome
         response = result if isinstance(result, web.StreamResponse) else json_response(*result)
         if mock.settings.strict:
             check_response(contract or mock.contract, op, response)
