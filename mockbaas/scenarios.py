@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .bots import error_codes as ec
 from .bots import lifecycle as lc
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "scenario.schema.json"
@@ -59,6 +60,8 @@ class Scenario:
     transcript: list[dict[str, Any]] | None = None
     #: recording time after which nobody speaks (None: people keep talking)
     silent_from_ms: int | None = None
+    #: how the `failed` webhook spells its `error` (`bots/error_codes.py`)
+    error_vocabulary: str = ec.DEFAULT
     #: the line of each top-level key in the file, for messages about the whole folder
     lines: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
@@ -68,8 +71,12 @@ class Scenario:
         )
 
     def summary(self) -> dict[str, Any]:
-        silence = {} if self.silent_from_ms is None else {"silent_from": self.silent_from_ms / 1000}
-        return silence | {
+        optional: dict[str, Any] = {}  # shown only when they change something
+        if self.silent_from_ms is not None:
+            optional["silent_from"] = self.silent_from_ms / 1000
+        if self.error_vocabulary != ec.DEFAULT:
+            optional["error_vocabulary"] = self.error_vocabulary
+        return optional | {
             "name": self.name,
             "description": self.description,
             "source": self.source,
@@ -188,6 +195,7 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
         silent_from_ms=(
             None if data.get("silent_from") is None else int(round(data["silent_from"] * 1000))
         ),
+        error_vocabulary=data.get("error_vocabulary", ec.DEFAULT),
         lines={key.value: key.start_mark.line + 1 for key, _ in tree.value},
     )
 

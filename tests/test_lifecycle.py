@@ -332,8 +332,9 @@ def test_builtin_scenario_end_to_end(api: MockClient, contract, path) -> None:
     if final == "failed":
         assert data == {"bot_id": bot_id, "error": walk.error_type, "message": walk.message}
     else:
-        assert set(data) == {"bot_id", "mp4", "speakers"}  # no speech_to_text: no transcript
-        assert data["bot_id"] == bot_id and data["speakers"] == []
+        # no speech_to_text: no transcript
+        assert set(data) == {"bot_id", "mp4", "speakers", "event"}
+        assert data["bot_id"] == bot_id and data["speakers"] == [] and data["event"] == "complete"
         assert f"/_mockbaas/media/{bot_id}/recording.mp4?" in data["mp4"]
 
     resp = api.request("GET", "/bots/meeting_data", params={"bot_id": bot_id})

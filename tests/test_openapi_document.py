@@ -732,6 +732,7 @@ VALID_PAYLOADS: list[tuple[str, dict[str, Any]]] = [
                         ],
                     },
                 ],
+                "event": "complete",
             },
         },
     ),
@@ -748,6 +749,17 @@ VALID_PAYLOADS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("FailedWebhook", {"event": "failed", "data": {"bot_id": BOT_ID, "error": "BotRemoved"}}),
+    *[
+        ("FailedWebhook", {"event": "failed", "data": {"bot_id": BOT_ID, "error": code}})
+        # the webhook reference's codes (the `snake` error vocabulary)
+        for code in (
+            "meeting_not_found",
+            "access_denied",
+            "authentication_error",
+            "network_error",
+            "internal_error",
+        )
+    ],
     (
         "FailedWebhook",
         {
@@ -878,10 +890,24 @@ INVALID_PAYLOADS: list[tuple[str, str, Any]] = [
         {**_COMPLETE, "data": {**_COMPLETE["data"], "duration": 12}},
     ),
     ("missing bot_id", "FailedWebhook", _without_bot_id(_FAILED)),
+    *[
+        (
+            f"unknown error {error}",
+            "FailedWebhook",
+            {"event": "failed", "data": {"bot_id": BOT_ID, "error": error}},
+        )
+        # in neither vocabulary: a PascalCase code of the snake list, and the other way round
+        for error in ("MeetingNotFound", "cannot_join_meeting", "access-denied", "Network_Error")
+    ],
     (
-        "unknown error type",
-        "FailedWebhook",
-        {"event": "failed", "data": {"bot_id": BOT_ID, "error": "meeting_not_found"}},
+        "missing data.event (the getting-started guide's example)",
+        "CompleteWebhook",
+        {"event": "complete", "data": {k: v for k, v in _COMPLETE["data"].items() if k != "event"}},
+    ),
+    (
+        "data.event naming another event",
+        "CompleteWebhook",
+        {**_COMPLETE, "data": {**_COMPLETE["data"], "event": "failed"}},
     ),
     ("missing error", "FailedWebhook", {"event": "failed", "data": {"bot_id": BOT_ID}}),
     (

@@ -89,6 +89,7 @@ def test_happy_path_sequence_is_exact(api: MockClient, mockbaas_receiver, contra
                 f"?X-Amz-Expires={expires}&X-Amz-Signature={signature}",
                 "speakers": listed["speakers"],
                 "transcript": transcript,
+                "event": "complete",
             },
         },
     ]

@@ -19,6 +19,7 @@ from ..errors import MockError, bad_input, conflict, not_found
 from ..events import Outbox
 from ..ids import Ids
 from ..scenarios import SCENARIO_FIELD, Scenario, ScenarioBook, Step
+from . import error_codes as ec
 from . import files, listing, views
 from . import lifecycle as lc
 from . import transcript as tx
@@ -190,6 +191,10 @@ class BotBackend:
             )
         except KeyError as exc:
             raise bad_input(f"extra.{SCENARIO_FIELD}", str(exc.args[0])) from None
+        try:
+            ec.requested(extra)
+        except ValueError as exc:
+            raise bad_input(f"extra.{ec.VOCABULARY_FIELD}", str(exc)) from None
         join_ms = now
         if params.start_time is not None:
             join_ms = max(now, params.start_time - RESERVED_LEAD_MS)
@@ -451,7 +456,8 @@ class BotBackend:
         bot.error_type = error_type
         bot.error_message = bot.error_message or lc.ERROR_MESSAGES[error_type]
         self._drop_plan(bot)  # _apply already stopped the guard: no failure status arms one
-        data = {"bot_id": bot.uuid, "error": error_type, "message": bot.error_message}
+        error = ec.failed_error(error_type, bot.extra, bot.scenario.error_vocabulary)
+        data = {"bot_id": bot.uuid, "error": error, "message": bot.error_message}
         self.outbox.send(bot.account, "failed", data, url=bot.webhook_url, subject=bot.uuid)
 
     def _complete(self, bot: Bot) -> None:
@@ -466,6 +472,7 @@ class BotBackend:
         }
         if bot.wants_transcript:
             data["transcript"] = self.deferred_transcript(bot)
+        data["event"] = "complete"  # as every webhook reference page shows it (README)
         self.outbox.send(bot.account, "complete", data, url=bot.webhook_url, subject=bot.uuid)
 
     def _transcribe(self, bot: Bot, seed: int) -> None:
