@@ -10,11 +10,15 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from mockbaas.contract import Contract
 from mockbaas.testing import Response
+
+#: the project's top folder (tests live in rooms one level down: tests/<room>/test_*.py)
+ROOT = Path(__file__).resolve().parent.parent
 
 API_KEY = "test-key"
 MEET_URL = "https://meet.google.com/abc-defg-hij"

@@ -19,7 +19,7 @@ import pytest
 from mockbaas.config import Settings
 from mockbaas.testing import BackgroundServer, MockClient
 
-SDK_DIR = Path(__file__).resolve().parent / "sdk"
+SDK_DIR = Path(__file__).resolve().parent
 VERSIONS = {"sdk5": "5.0.10", "sdk6": "6.0.5"}
 KEY = "sdk-key"
 V1_METHODS = [

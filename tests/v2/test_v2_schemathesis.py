@@ -23,6 +23,9 @@ from mockbaas.suites.schemathesis_config import (
 )
 from mockbaas.testing import BackgroundServer
 
+#: long runs (fuzzing, many examples, benchmarks): `pytest -m "not slow"` skips them
+pytestmark = pytest.mark.slow
+
 KEY = "schemathesis-key"
 SEED = 20251201
 

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,9 @@ from mockbaas.events import ListOutbox
 from mockbaas.ids import Ids
 from mockbaas.scenarios import ScenarioBook
 from mockbaas.testing import BackgroundServer, MockClient
+
+#: long runs (fuzzing, many examples, benchmarks): `pytest -m "not slow"` skips them
+pytestmark = pytest.mark.slow
 
 BOOK = ScenarioBook.load()
 CONTRACT = Contract.load()

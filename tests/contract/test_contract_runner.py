@@ -29,6 +29,9 @@ from mockbaas.suites.schemathesis_config import schemathesis_config
 from mockbaas.testing import BackgroundServer, MockClient, Received, WebhookReceiver
 from mockbaas.v2.signing import account_secret
 
+#: long runs (fuzzing, many examples, benchmarks): `pytest -m "not slow"` skips them
+pytestmark = pytest.mark.slow
+
 
 def _args(*argv: str) -> argparse.Namespace:
     return build_parser().parse_args(["contract", *argv])

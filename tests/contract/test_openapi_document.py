@@ -20,8 +20,8 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 DOC_PATH = ROOT / "openapi.json"
 DOC_URI = "urn:mockbaas:openapi"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

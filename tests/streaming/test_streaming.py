@@ -22,7 +22,7 @@ from mockbaas.contract import Contract
 from mockbaas.streaming.audio import Synth, Word, word_wave
 from mockbaas.testing import BackgroundServer, MockClient, StreamReceiver, WebhookReceiver
 
-SCENARIOS = Path(__file__).resolve().parent / "streaming_scenarios"
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 MEET = "https://meet.google.com/str-eami-ngx"
 STT = {"provider": "Default"}
 RECORD_START_S = 2  # every test scenario starts recording 2 s after the join

@@ -25,6 +25,9 @@ from mockbaas.bench.options import Options
 from mockbaas.bench.report import Report
 from mockbaas.bench.servers import Stats
 
+#: long runs (fuzzing, many examples, benchmarks): `pytest -m "not slow"` skips them
+pytestmark = pytest.mark.slow
+
 READS = ["GET /bots/meeting_data", "GET /bots/bots_with_metadata", "GET /calendars/"]
 
 

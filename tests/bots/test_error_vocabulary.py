@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import MEET_URL
+from support import MEET_URL, ROOT
 
 from mockbaas.bots import error_codes as ec
 from mockbaas.bots import lifecycle as lc
@@ -27,11 +27,7 @@ from mockbaas.contract import Contract
 from mockbaas.scenarios import ScenarioBook, ScenarioError
 from mockbaas.testing import BackgroundServer, MockClient, WebhookReceiver
 
-UPSTREAM = Path(
-    os.environ.get(
-        "MOCKBAAS_UPSTREAM_DIR", Path(__file__).resolve().parents[2] / "shared" / "upstream"
-    )
-)
+UPSTREAM = Path(os.environ.get("MOCKBAAS_UPSTREAM_DIR", ROOT.parent / "shared" / "upstream"))
 
 #: What each built-in failing scenario sends: (scenario, meeting URL, PascalCase error,
 #: snake_case code, message). The snake column is the README's documented mapping.

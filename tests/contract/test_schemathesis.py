@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -35,12 +34,15 @@ import schemathesis
 from hypothesis.stateful import Bundle, rule
 from schemathesis.config._checks import _BUILTIN_CHECK_CONFIGS
 from schemathesis.generation.stateful.state_machine import StepInput
+from support import ROOT
 
 from mockbaas.config import Settings
 from mockbaas.suites.schemathesis_config import schemathesis_config, schemathesis_document
 from mockbaas.testing import BackgroundServer, MockClient
 
-ROOT = Path(__file__).resolve().parent.parent
+#: long runs (fuzzing, many examples, benchmarks): `pytest -m "not slow"` skips them
+pytestmark = pytest.mark.slow
+
 KEY = "schemathesis-key"
 SEED = 20250106
 MAX_EXAMPLES = 25

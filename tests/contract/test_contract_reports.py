@@ -7,17 +7,15 @@ import shlex
 import threading
 import tomllib
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from aiohttp import web
+from support import ROOT
 
 from mockbaas.cli import main
 from mockbaas.scenarios import ScenarioBook
 from mockbaas.suites.receiver import RECEIVER_KEY
 from mockbaas.testing import BackgroundApp, WebhookReceiver
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class BrokenServer(BackgroundApp):

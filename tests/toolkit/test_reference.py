@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from pathlib import Path
+
+from support import ROOT
 
 from mockbaas.config import Settings
 from mockbaas.core import MockBaaS
@@ -14,7 +15,7 @@ from mockbaas.traffic import Exchange
 from mockbaas.web.app import make_app
 from mockbaas.webhooks import Attempt
 
-REFERENCE = (Path(__file__).resolve().parent.parent / "docs" / "reference.md").read_text()
+REFERENCE = (ROOT / "docs" / "reference.md").read_text()
 
 
 def test_every_public_client_method_is_listed():

@@ -9,7 +9,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "mockbaas"
+from support import ROOT
+
+PACKAGE = ROOT / "mockbaas"
 
 #: modules that model the world: they may not speak HTTP to API callers
 ENGINE = (

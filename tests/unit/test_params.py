@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -17,11 +16,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+from support import ROOT
 
 from mockbaas.bots.params import BotParams, from_calendar, patch_calendar, scheduled_join
 from mockbaas.bots.views import scheduled_bot_param
 
-DOC = json.loads((Path(__file__).resolve().parents[1] / "openapi.json").read_text())
+DOC = json.loads((ROOT / "openapi.json").read_text())
 URI = "urn:mockbaas:openapi"
 JSON_LEAF = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=8)
 JSON = st.recursive(

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
+from support import ROOT
 
 from mockbaas.v2 import contract_source
 
-ROOT = Path(__file__).resolve().parent.parent
 OURS = json.loads((ROOT / "openapi-v2.json").read_text())
 UPSTREAM = Path(os.environ.get("MOCKBAAS_UPSTREAM_DIR", ROOT.parent / "shared" / "upstream"))
 REFERENCE_FILE = UPSTREAM / "meetingbaas-v2-openapi-2026-05-11.json"
