@@ -11,11 +11,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mockbaas.contract import Contract
-from mockbaas.testing import Response
+from mockbaas.testing import MockClient, Response
 
 #: the project's top folder (tests live in rooms one level down: tests/<room>/test_*.py)
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,3 +67,13 @@ def serve_process(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def checked_call(
+    api: MockClient, contract: Contract, op: str, method: str, path: str, **kw: Any
+) -> Response:
+    """`api.request`, with the answer checked against `contract` for operation `op`."""
+    response = api.request(method, path, **kw)
+    problems = contract.response_errors(op, response.status, response.body)
+    assert not problems, f"{op} {response.status}: {problems}"
+    return response

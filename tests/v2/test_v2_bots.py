@@ -5,27 +5,15 @@ from __future__ import annotations
 
 import base64
 
-import pytest
+from support import checked_call as call
 
-from mockbaas.contract import Contract, v2_path
-from mockbaas.testing import MockClient, Response
+from mockbaas.contract import Contract
+from mockbaas.testing import MockClient
 
 MEET = "https://meet.google.com/abc-defg-hij"
 ZOOM = "https://us05web.zoom.us/j/123456789"
 BOT = {"bot_name": "Notetaker", "meeting_url": MEET}
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture(scope="module")
-def v2() -> Contract:
-    return Contract.load(v2_path())
-
-
-def call(api: MockClient, v2: Contract, op: str, method: str, path: str, **kw) -> Response:
-    response = api.request(method, path, **kw)
-    problems = v2.response_errors(op, response.status, response.body)
-    assert not problems, f"{op} {response.status}: {problems}"
-    return response
 
 
 def create(api: MockClient, v2: Contract, **fields) -> str:

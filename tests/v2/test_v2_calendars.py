@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from unittest import mock as patching
 
-import pytest
 import standardwebhooks
 from standardwebhooks import webhooks as swh
+from support import checked_call as call
 
-from mockbaas.contract import Contract, v2_path
-from mockbaas.testing import MockClient, Received, Response, WebhookReceiver
+from mockbaas.contract import Contract
+from mockbaas.testing import MockClient, Received, WebhookReceiver
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 OAUTH = {
@@ -21,18 +21,6 @@ OAUTH = {
     "oauth_client_secret": "secret",
     "oauth_refresh_token": "refresh-1",
 }
-
-
-@pytest.fixture(scope="module")
-def v2() -> Contract:
-    return Contract.load(v2_path())
-
-
-def call(api: MockClient, v2: Contract, op: str, method: str, path: str, **kw) -> Response:
-    response = api.request(method, path, **kw)
-    problems = v2.response_errors(op, response.status, response.body)
-    assert not problems, f"{op} {response.status}: {problems}"
-    return response
 
 
 def connect(api: MockClient, v2: Contract, token: str = "refresh-1") -> str:

@@ -4,9 +4,10 @@ documented errors, every answer checked against openapi-v2.json."""
 from __future__ import annotations
 
 import pytest
+from support import checked_call as call
 
-from mockbaas.contract import Contract, v2_path
-from mockbaas.testing import MockClient, Response, WebhookReceiver
+from mockbaas.contract import Contract
+from mockbaas.testing import MockClient, WebhookReceiver
 
 MEET = "https://meet.google.com/abc-defg-hij"
 BOT = {"bot_name": "Notetaker", "meeting_url": MEET}
@@ -18,18 +19,6 @@ def at(minutes: int, seconds: int = 0) -> str:
     """An ISO time `minutes` after the epoch."""
     total = minutes * 60 + seconds
     return f"2025-01-06T{9 + total // 3600:02d}:{total // 60 % 60:02d}:{total % 60:02d}.000Z"
-
-
-@pytest.fixture(scope="module")
-def v2() -> Contract:
-    return Contract.load(v2_path())
-
-
-def call(api: MockClient, v2: Contract, op: str, method: str, path: str, **kw) -> Response:
-    response = api.request(method, path, **kw)
-    problems = v2.response_errors(op, response.status, response.body)
-    assert not problems, f"{op} {response.status}: {problems}"
-    return response
 
 
 def schedule(api: MockClient, v2: Contract, join_at: str, **fields) -> str:
