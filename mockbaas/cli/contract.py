@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..accounts.models import API_KEY_HEADER
 from ..suites.api import DEFAULT_KEY, ApiOptions, run_api_suite
@@ -35,45 +36,29 @@ from ..suites.receiver import RECEIVER_KEY, ReceiverOptions, run_receiver_suite,
 from ..suites.stream import FREQUENCIES, StreamOptions, run_stream_suite
 from .formatting import Help
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
+
+
+def options_from(cls: type[T], args: argparse.Namespace, **given: Any) -> T:
+    """A suite's options from parsed arguments: each field from the argument of the
+    same name (the parsers use the fields' names), or from `given`."""
+    values = {f.name: getattr(args, f.name) for f in fields(cls) if f.name not in given}
+    return cls(**values, **given)
+
 
 def api_options(args: argparse.Namespace) -> ApiOptions:
-    return ApiOptions(
-        url=args.url,
-        api_key=args.api_key,
-        contract=args.contract,
-        checks=args.checks,
-        max_examples=args.max_examples,
-        phases=args.phases,
-        seed=args.seed,
-        read_only=args.read_only,
-        v2=args.v2,
-        junit_xml=args.junit_xml,
-        extra=list(args.extra),
-    )
+    return options_from(ApiOptions, args, extra=list(args.extra))
 
 
 def receiver_options(args: argparse.Namespace) -> ReceiverOptions:
-    return ReceiverOptions(
-        url=args.url,
-        api_key=args.api_key,
-        examples=args.examples,
-        seed=args.seed,
-        timeout=args.timeout,
-        expect_key_check=args.expect_key_check,
-        v2=args.v2,
-        expect_signature_check=args.expect_signature_check,
-        junit_xml=args.junit_xml,
-    )
+    return options_from(ReceiverOptions, args)
 
 
 def stream_options(args: argparse.Namespace) -> StreamOptions:
-    return StreamOptions(
-        url=args.url,
-        examples=args.examples,
-        seed=args.seed,
-        frequencies=tuple(args.frequencies or FREQUENCIES),
-        timeout=args.timeout,
-    )
+    return options_from(StreamOptions, args, frequencies=tuple(args.frequencies or FREQUENCIES))
 
 
 def api_command(args: argparse.Namespace) -> int:
