@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## start the mock on $(HOST):$(PORT); Ctrl-C stops it (not an error)
+run: $(STAMP)  ## start the mock on $(HOST):$(PORT) (PORT=9000 HOST=0.0.0.0 ARGS="...")
 	@$(BIN)/mockbaas serve --host $(HOST) --port $(PORT) $(ARGS) || [ $$? -eq 130 ]
 
 test: $(STAMP)  ## install what the tests need and run the whole suite

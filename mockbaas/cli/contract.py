@@ -71,7 +71,15 @@ def api_command(args: argparse.Namespace) -> int:
 
     report = run_api_suite(api_options(args), on_start=announce)
     if report.summary is not None:
-        print("mockbaas contract api: " + "\n".join(report.summary.lines()))
+        lines = report.summary.lines()
+        if report.exit_code != 0 and not report.summary.counts:
+            # no failed check in the report, yet schemathesis failed the run (e.g. every
+            # operation answered 401: the key is wrong): say so rather than "no problems"
+            lines = [
+                f"no failed check in the report, but schemathesis exited {report.exit_code}: "
+                "see its warnings above (a wrong --api-key makes every operation answer 401)"
+            ]
+        print("mockbaas contract api: " + "\n".join(lines))
     return report.exit_code
 
 

@@ -262,6 +262,20 @@ def test_api_suite_fails_when_every_call_is_refused_for_its_key():
     assert "Authentication failed" in done.stdout
 
 
+def test_api_command_says_why_a_run_without_failed_checks_failed(capfd):
+    """Every call a 401: no check failed, yet the run did; the last line says so and
+    points at the key, never "no problems found"."""
+    settings = Settings(port=0, strict=True, api_keys=["contract-key"])
+    with BackgroundServer(settings) as server:
+        args = _args("api", "--url", server.url, "--api-key", "not-the-key", "--max-examples", "2")
+        code = args.run(args)
+    out = capfd.readouterr().out
+    assert code != 0
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("mockbaas contract api: no failed check in the report, but"), last
+    assert "a wrong --api-key makes every operation answer 401" in last
+
+
 def test_api_suite_fails_on_auth_warnings_only():
     """Every run of ours fails on `missing_auth`; `missing_test_data` stays a warning,
     since the stateless phases alone cannot reach an id-taking operation."""
