@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import subprocess
@@ -10,13 +11,15 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock as patching
 
 import pytest
 
 from mockbaas.contract import Contract
-from mockbaas.testing import MockClient, Response
+from mockbaas.testing import MockClient, Received, Response
 
 #: the project's top folder (tests live in rooms one level down: tests/<room>/test_*.py)
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,3 +80,30 @@ def checked_call(
     problems = contract.response_errors(op, response.status, response.body)
     assert not problems, f"{op} {response.status}: {problems}"
     return response
+
+
+def svix_verify(secret: str, received: Received) -> Any:
+    """What a Svix-verifying receiver does. The mock signs with its virtual time, so the
+    verifier's replay window is checked against that time, not this machine's."""
+    import standardwebhooks
+    from standardwebhooks import webhooks as swh
+
+    headers = {
+        "webhook-id": received.headers["svix-id"],
+        "webhook-timestamp": received.headers["svix-timestamp"],
+        "webhook-signature": received.headers["svix-signature"],
+    }
+    moment = datetime.fromtimestamp(int(received.headers["svix-timestamp"]), tz=UTC)
+    with patching.patch.object(swh, "datetime", wraps=datetime) as clock:
+        clock.now.return_value = moment
+        return standardwebhooks.Webhook(secret).verify(received.body, headers)
+
+
+def per_subject(bodies: list[bytes]) -> dict[str, list[bytes]]:
+    """Webhook bodies in arrival order, per bot or calendar: the order the mock promises
+    (posts to different subjects run concurrently, so their interleaving is not)."""
+    order: dict[str, list[bytes]] = {}
+    for body in bodies:
+        data = json.loads(body)["data"]
+        order.setdefault(data.get("bot_id") or data.get("calendar_id") or "", []).append(body)
+    return order

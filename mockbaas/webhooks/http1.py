@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from .transport import Body, Outcome, rendered
+from .transport import Body, Outcome, answered, rendered
 
 #: Connections open at once, in all and to one receiver (host and port). A subject has
 #: at most one attempt in flight, so a receiver that hangs holds one connection per bot
@@ -151,9 +151,7 @@ class Http1Transport:
                 return Outcome(None, _connect_error(exc, origin))
             except ValueError as exc:
                 return Outcome(None, f"ValueError: {exc}")
-        if 200 <= status < 300:
-            return Outcome(status, None)
-        return Outcome(status, f"answered HTTP {status} (not 2xx)")
+        return answered(status)
 
     async def _exchange(self, origin: Origin, data: bytes) -> int:
         """Send on a kept-alive connection when there is one; a kept one the receiver

@@ -26,6 +26,13 @@ class Outcome:
     error: str | None  # None only for a 2xx
 
 
+def answered(status: int) -> Outcome:
+    """What an HTTP answer means for a delivery: only a 2xx delivers it."""
+    if 200 <= status < 300:
+        return Outcome(status, None)
+    return Outcome(status, f"answered HTTP {status} (not 2xx)")
+
+
 class Transport(Protocol):
     async def post(
         self,
@@ -67,9 +74,7 @@ class MemoryTransport:
             return Outcome(None, f"timed out: no answer within {timeout:g} s")
         except OSError as exc:
             return Outcome(None, f"{type(exc).__name__}: {exc}".strip())
-        if 200 <= status < 300:
-            return Outcome(status, None)
-        return Outcome(status, f"answered HTTP {status} (not 2xx)")
+        return answered(status)
 
     async def close(self) -> None:
         return None

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from hypothesis import given
 from hypothesis import strategies as st
-from support import CREDS, MEET_URL
+from support import CREDS, MEET_URL, per_subject
 
 from mockbaas.bots import transcript as tx
 from mockbaas.config import Settings
@@ -99,15 +99,6 @@ def run(seed: int, receiver: WebhookReceiver) -> Transcript:
     )
     with BackgroundServer(settings) as server:
         return script(MockClient(server.url), receiver.url)
-
-
-def per_subject(bodies: list[bytes]) -> dict[str, list[bytes]]:
-    """Posts in arrival order, per bot or calendar."""
-    order: dict[str, list[bytes]] = {}
-    for body in bodies:
-        data = loads(body)["data"]
-        order.setdefault(data.get("bot_id") or data.get("calendar_id") or "", []).append(body)
-    return order
 
 
 def test_same_seed_same_bytes(mockbaas_receiver):

@@ -5,14 +5,12 @@ Svix-verified), every answer checked against openapi-v2.json."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from unittest import mock as patching
 
-import standardwebhooks
-from standardwebhooks import webhooks as swh
 from support import checked_call as call
+from support import svix_verify as verify
 
 from mockbaas.contract import Contract
-from mockbaas.testing import MockClient, Received, WebhookReceiver
+from mockbaas.testing import MockClient, WebhookReceiver
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 OAUTH = {
@@ -240,18 +238,6 @@ def test_calendar_bot_needs_a_known_series_and_event(api, v2):
         },
     )
     assert r.status == 422 and r.json()["code"] == "FST_ERR_WEBHOOK_TARGET_REFUSED"
-
-
-def verify(secret: str, received: Received) -> dict:
-    headers = {
-        "webhook-id": received.headers["svix-id"],
-        "webhook-timestamp": received.headers["svix-timestamp"],
-        "webhook-signature": received.headers["svix-signature"],
-    }
-    moment = datetime.fromtimestamp(int(received.headers["svix-timestamp"]), tz=UTC)
-    with patching.patch.object(swh, "datetime", wraps=datetime) as clock:
-        clock.now.return_value = moment
-        return standardwebhooks.Webhook(secret).verify(received.body, headers)
 
 
 def test_calendar_webhooks_are_v2_shaped_and_signed(api, v2, mockbaas_receiver: WebhookReceiver):

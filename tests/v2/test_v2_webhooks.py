@@ -5,31 +5,16 @@ accepts every one; a tampered body, id, timestamp or secret is refused."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from unittest import mock as patching
 
 import pytest
 import standardwebhooks
-from standardwebhooks import webhooks as swh
+from support import svix_verify as verify
 
 from mockbaas.contract import Contract, v2_path
 from mockbaas.testing import MockClient, Received, WebhookReceiver
 from mockbaas.v2.signing import account_secret, sign
 
 MEET = "https://meet.google.com/abc-defg-hij"
-
-
-def verify(secret: str, received: Received) -> object:
-    """What a Svix-verifying receiver does. The mock signs with its virtual time, so the
-    verifier's replay window is checked against that time, not this machine's."""
-    headers = {
-        "webhook-id": received.headers["svix-id"],
-        "webhook-timestamp": received.headers["svix-timestamp"],
-        "webhook-signature": received.headers["svix-signature"],
-    }
-    moment = datetime.fromtimestamp(int(received.headers["svix-timestamp"]), tz=UTC)
-    with patching.patch.object(swh, "datetime", wraps=datetime) as clock:
-        clock.now.return_value = moment
-        return standardwebhooks.Webhook(secret).verify(received.body, headers)
 
 
 @pytest.fixture
