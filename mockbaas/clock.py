@@ -166,16 +166,19 @@ class Clock:
         """Run `callback` at virtual time `due` (never earlier than now)."""
         timer = Timer(max(due, self.now()), next(self._seq), label, callback)
         heapq.heappush(self._heap, timer)
-        self._kick()
+        self._kick(timer.due)
         return timer
 
     def call_later(self, seconds: float, callback: Callback, label: str = "") -> Timer:
         return self.call_at(self.now() + int(round(seconds * 1000)), callback, label)
 
-    def _kick(self) -> None:
-        """Make sure timers already due run soon, without waiting for an advance."""
+    def _kick(self, due: int) -> None:
+        """Make sure a timer already due runs soon, without waiting for an advance (a
+        manual clock's later timers wait for one: no task per armed timer)."""
         if self.mode == REALTIME:
             self._wake.set()
+            return
+        if due > self._now:
             return
         try:
             loop = asyncio.get_running_loop()

@@ -24,6 +24,9 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "scenario.schema.json"
 BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
 SCENARIO_FIELD = "mockbaas_scenario"  # key in a join request's `extra`
 
+#: how many (meeting_url, bot_name) choices are remembered before starting over
+CHOICE_CACHE = 4096
+
 
 class ScenarioError(ValueError):
     """A scenario file that cannot be used; the message says where and why."""
@@ -291,6 +294,9 @@ class ScenarioBook:
         if default_name is None:
             raise ScenarioError("no scenario is marked `default: true`")
         self.default = self.by_name[default_name]
+        # only scenarios with `match` rules take part in choosing, in loading order
+        self._matching = [s for s in self.by_name.values() if s.match]
+        self._chosen: dict[tuple[str, str], Scenario] = {}
 
     @classmethod
     def load(cls, extra_dirs: list[Path] | None = None) -> ScenarioBook:
@@ -318,7 +324,11 @@ class ScenarioBook:
             except KeyError:
                 known = ", ".join(sorted(self.by_name))
                 raise KeyError(f"unknown scenario {requested!r}; loaded: {known}") from None
-        for scenario in self.by_name.values():
-            if scenario.matches(fields):
-                return scenario
-        return self.default
+        key = (fields.get("meeting_url") or "", fields.get("bot_name") or "")
+        chosen = self._chosen.get(key)
+        if chosen is None:
+            chosen = next((s for s in self._matching if s.matches(fields)), self.default)
+            if len(self._chosen) >= CHOICE_CACHE:  # bots sent alike are the common case
+                self._chosen.clear()
+            self._chosen[key] = chosen
+        return chosen

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -329,6 +330,7 @@ def misplaced_data(status: str, data: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # bots sent alike share a URL: parsed once
 def platform_of(meeting_url: str) -> str | None:
     """`zoom`, `meet` or `teams` for a URL the real bots can join; None otherwise.
 

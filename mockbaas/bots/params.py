@@ -139,6 +139,20 @@ _TYPED: dict[str, Any] = {
     "streaming": Streaming,
     "automatic_leave": AutomaticLeave,
 }
+_TYPED_AT = tuple((REQUEST_FIELDS.index(name), kind) for name, kind in _TYPED.items())
+_RESERVED = REQUEST_FIELDS.index("reserved")
+_REQUEST_NAMES = frozenset(REQUEST_FIELDS)
+#: a body's keys, in order -> the request fields among them (bodies sent alike share it)
+_GIVEN_BY_KEYS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _given(keys: tuple[str, ...]) -> frozenset[str]:
+    given = _GIVEN_BY_KEYS.get(keys)
+    if given is None:
+        given = _shared(frozenset(k for k in keys if k in _REQUEST_NAMES))
+        if len(_GIVEN_BY_KEYS) < 1024:  # key orders are few; a fuzzer's are not kept
+            _GIVEN_BY_KEYS[keys] = given
+    return given
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +191,17 @@ class BotParams:
     @classmethod
     def from_request(cls, body: Mapping[str, Any]) -> BotParams:
         """A contract-valid JoinRequest (or a saved bot's params, with the engine's keys)."""
-        values: dict[str, Any] = {}
-        for name in REQUEST_FIELDS:
-            value = body.get(name)
-            values[name] = _TYPED[name].read(value) if name in _TYPED else value
-        values["reserved"] = bool(values["reserved"])
-        given = _shared(frozenset(k for k in body if k in REQUEST_FIELDS))
-        return cls(**values, event_uuid=body.get(EVENT_KEY), v2=body.get(V2_KEY), given=given)
+        # positional, in field order (every POST /bots/ comes through here)
+        values = [body.get(name) for name in REQUEST_FIELDS]
+        values[_RESERVED] = bool(values[_RESERVED])
+        for index, kind in _TYPED_AT:
+            if values[index] is not None:
+                values[index] = kind.read(values[index])
+        build: Any = cls  # by position, which mypy cannot follow through a list
+        params: BotParams = build(
+            *values, body.get(EVENT_KEY), body.get(V2_KEY), _given(tuple(body))
+        )
+        return params
 
     def to_request(self) -> dict[str, Any]:
         """The JoinRequest these params were read from (built in code: the set fields)."""

@@ -112,7 +112,11 @@ class WebhookDispatcher:
         checks it, and `headers` computed once from the delivery (its signature)."""
         payload = payload or {"event": event, "data": data}
         target = url or account.webhook_url or self.default_url
-        deferred = any(isinstance(value, Deferred) for value in data.values())
+        deferred = False
+        for value in data.values():  # every event passes here: no generator
+            if isinstance(value, Deferred):
+                deferred = True
+                break
         delivery = Delivery(
             id=self.ids.uuid(),
             seq=self.journal.next_seq(),
