@@ -31,13 +31,14 @@ class Param:
     location: str
     required: bool
     schema: dict[str, Any]
+    #: the JSON type a query or path string is converted to (read on every request)
+    kind: str = field(init=False)
 
-    @property
-    def kind(self) -> str:
+    def __post_init__(self) -> None:
         kind = self.schema.get("type", "string")
         if isinstance(kind, list):
             kind = next((k for k in kind if k != "null"), "string")
-        return str(kind)
+        self.kind = str(kind)
 
 
 @dataclass
@@ -67,10 +68,11 @@ class Operation:
         """
         values: dict[str, Any] = {}
         for param in self.params:
-            text = raw.get(param.location, {}).get(param.name)
+            given = raw.get(param.location)
+            text = None if given is None else given.get(param.name)
             if text is None:
                 continue
-            values[param.name] = _convert(param, text)
+            values[param.name] = text if param.kind == "string" else _convert(param, text)
         if self.params_validator is not None and not self.params_validator.is_valid(values):
             errors = list(self.params_validator.iter_errors(values))
             if errors:
@@ -88,6 +90,8 @@ class Operation:
             declared = self._query_names = frozenset(
                 p.name for p in self.params if p.location == "query"
             )
+        if declared.issuperset(query):  # the common case: nothing to flag
+            return ()
         return tuple(sorted({name for name in query if name not in declared}))
 
     def _param_location(self, path: list[str | int]) -> str:
