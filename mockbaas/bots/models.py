@@ -457,7 +457,13 @@ class BotBackend:
         bot.error_message = bot.error_message or lc.ERROR_MESSAGES[error_type]
         self._drop_plan(bot)  # _apply already stopped the guard: no failure status arms one
         error = ec.failed_error(error_type, bot.extra, bot.scenario.error_vocabulary)
-        data = {"bot_id": bot.uuid, "error": error, "message": bot.error_message}
+        data = {
+            "bot_id": bot.uuid,
+            "event_uuid": bot.params.event_uuid,  # event_uuid and extra: the 2026 reference
+            "error": error,
+            "message": bot.error_message,
+            "extra": bot.extra,
+        }
         self.outbox.send(bot.account, "failed", data, url=bot.webhook_url, subject=bot.uuid)
 
     def _complete(self, bot: Bot) -> None:
@@ -465,14 +471,17 @@ class BotBackend:
         if bot.wants_transcript and not bot.data_deleted:
             self._transcribe(bot, bot.seed)
         data: dict[str, Any] = {
-            # data deleted while processing: still a well-formed link, which answers 404
             "bot_id": bot.uuid,
+            "event_uuid": bot.params.event_uuid,  # event_uuid, audio, extra: the 2026 reference
+            # data deleted while processing: still well-formed links, which answer 404
             "mp4": self.signed_url(bot, bot.recording_name),
+            "audio": self.signed_url(bot, files.AUDIO),
             "speakers": list(bot.speakers),
         }
         if bot.wants_transcript:
             data["transcript"] = self.deferred_transcript(bot)
         data["event"] = "complete"  # as every webhook reference page shows it (README)
+        data["extra"] = bot.extra
         self.outbox.send(bot.account, "complete", data, url=bot.webhook_url, subject=bot.uuid)
 
     def _transcribe(self, bot: Bot, seed: int) -> None:

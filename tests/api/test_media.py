@@ -47,7 +47,16 @@ def test_speech_to_text_gives_transcript_and_speakers(api: MockClient, contract)
     bot_id = api.join(MEET_URL, speech_to_text=STT)
     api.advance(DAY)
     data = complete_of(api, bot_id)
-    assert set(data) == {"bot_id", "mp4", "speakers", "transcript", "event"}
+    assert list(data) == [
+        "bot_id",
+        "event_uuid",
+        "mp4",
+        "audio",
+        "speakers",
+        "transcript",
+        "event",
+        "extra",
+    ]
     speakers = data["speakers"]
     assert 2 <= len(speakers) <= 4 and len(set(speakers)) == len(speakers)
     segments = data["transcript"]

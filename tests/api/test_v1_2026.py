@@ -164,6 +164,14 @@ def test_event_uuid_names_the_calendar_event(api: MockClient, contract) -> None:
     assert data["event_uuid"] == event["uuid"]
     assert data["bot"]["silence_timeout"] == 300
     assert meeting_data(api, plain, contract)["bot_data"]["event_uuid"] is None
+    # the 2026 webhook reference: `complete` (and `failed`) name the event and the extra
+    api.advance(3600)
+    finals = {b: api.webhooks(bot_id=b, event="complete")[0]["payload"] for b in (bot_id, plain)}
+    assert finals[bot_id]["data"]["event_uuid"] == event["uuid"]
+    assert finals[bot_id]["data"]["extra"] == {}
+    assert finals[plain]["data"]["event_uuid"] is None
+    for payload in finals.values():
+        assert contract.webhook_errors("complete", payload) == []
 
 
 def test_recording_files_are_served(api: MockClient, contract) -> None:
@@ -182,6 +190,9 @@ def test_recording_files_are_served(api: MockClient, contract) -> None:
     }
     audio = fetch(api, data["audio"])
     assert audio.status == 200 and audio.headers["Content-Type"] == "audio/wav"
+    # the `complete` webhook's `audio` link serves the same file
+    complete = api.webhooks(bot_id=bot_id, event="complete")[0]["payload"]["data"]
+    assert fetch(api, complete["audio"]).body == audio.body
     with wave.open(io.BytesIO(audio.body)) as wav:
         assert (wav.getnchannels(), wav.getframerate()) == (1, 16_000)
 

@@ -107,6 +107,12 @@ def final(api: MockClient, receiver: WebhookReceiver, bot: str) -> dict[str, Any
     return got[-1]
 
 
+def failed(bot: str, error: str, message: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """A `failed` webhook as the 2026 reference shows it (not from a calendar event)."""
+    data = {"bot_id": bot, "event_uuid": None, "error": error, "message": message}
+    return {"event": "failed", "data": data | {"extra": extra}}
+
+
 def conforms(contract: Contract, payload: dict[str, Any]) -> None:
     assert contract.webhook_errors(payload["event"], payload) == [], payload
 
@@ -134,14 +140,11 @@ def test_each_failure_in_both_vocabularies(
         extra={"mockbaas_scenario": scenario, "mockbaas_error_vocabulary": "snake"},
     )
     api.advance(3600)
-    assert final(api, receiver, default) == {
-        "event": "failed",
-        "data": {"bot_id": default, "error": pascal, "message": text},
-    }
-    assert final(api, receiver, snaky) == {
-        "event": "failed",
-        "data": {"bot_id": snaky, "error": snake, "message": text},
-    }
+    assert final(api, receiver, default) == failed(
+        default, pascal, text, {"mockbaas_scenario": scenario}
+    )
+    extra = {"mockbaas_scenario": scenario, "mockbaas_error_vocabulary": "snake"}
+    assert final(api, receiver, snaky) == failed(snaky, snake, text, extra)
     for bot in (default, snaky):
         conforms(contract, final(api, receiver, bot))
         # the bot itself keeps the engine's error type: only the webhook is translated
@@ -171,12 +174,15 @@ def test_a_scenario_file_picks_the_vocabulary_and_a_bot_may_override_it(
     message = lc.ERROR_MESSAGES["BotNotAccepted"]
     expected = {snake: "access_denied", pascal: "BotNotAccepted", back: "BotNotAccepted"}
     expected[unset] = "access_denied"
+    extras: dict[str, Any] = {
+        snake: {"mockbaas_scenario": "refused_snake"},
+        pascal: {"mockbaas_scenario": "refused_pascal"},
+        back: {"mockbaas_scenario": "refused_snake", "mockbaas_error_vocabulary": "pascal"},
+        unset: {"mockbaas_scenario": "refused_snake", "mockbaas_error_vocabulary": None},
+    }
     for bot, error in expected.items():
         payload = final(api, receiver, bot)
-        assert payload == {
-            "event": "failed",
-            "data": {"bot_id": bot, "error": error, "message": message},
-        }
+        assert payload == failed(bot, error, message, extras[bot])
         conforms(contract, payload)
     listed = {s["name"]: s for s in api.scenarios()["scenarios"]}
     assert listed["refused_snake"]["error_vocabulary"] == "snake"
@@ -317,7 +323,8 @@ def test_complete_carries_data_event(
     api.advance(3600)
     payload = final(api, receiver, bot)
     assert payload["event"] == "complete"
-    assert list(payload["data"]) == ["bot_id", "mp4", "speakers", "event"]
+    keys = ["bot_id", "event_uuid", "mp4", "audio", "speakers", "event", "extra"]
+    assert list(payload["data"]) == keys
     assert payload["data"]["event"] == "complete"
     conforms(contract, payload)
     # and the contract requires it: the guide's example without it does not conform

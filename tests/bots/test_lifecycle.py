@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from support import MEET_URL, assert_conforms
@@ -329,13 +330,24 @@ def test_builtin_scenario_end_to_end(api: MockClient, contract, path) -> None:
     for delivery in journal:
         assert contract.webhook_errors(delivery["event"], delivery["payload"]) == []
     data = journal[-1]["payload"]["data"]
+    sent_extra = {"mockbaas_scenario": name}  # what api.join(scenario=...) sends
     if final == "failed":
-        assert data == {"bot_id": bot_id, "error": walk.error_type, "message": walk.message}
+        assert data == {
+            "bot_id": bot_id,
+            "event_uuid": None,
+            "error": walk.error_type,
+            "message": walk.message,
+            "extra": sent_extra,
+        }
     else:
         # no speech_to_text: no transcript
-        assert set(data) == {"bot_id", "mp4", "speakers", "event"}
+        assert list(data) == ["bot_id", "event_uuid", "mp4", "audio", "speakers", "event", "extra"]
         assert data["bot_id"] == bot_id and data["speakers"] == [] and data["event"] == "complete"
+        assert data["event_uuid"] is None and data["extra"] == sent_extra
         assert f"/_mockbaas/media/{bot_id}/recording.mp4?" in data["mp4"]
+        audio, mp4 = urlsplit(data["audio"]), urlsplit(data["mp4"])
+        assert audio.path == f"/_mockbaas/media/{bot_id}/audio.wav"
+        assert parse_qs(audio.query)["X-Amz-Expires"] == parse_qs(mp4.query)["X-Amz-Expires"]
 
     resp = api.request("GET", "/bots/meeting_data", params={"bot_id": bot_id})
     assert_conforms(contract, "get_meeting_data", resp)

@@ -57,6 +57,8 @@ def test_happy_path_sequence_is_exact(api: MockClient, mockbaas_receiver, contra
     mp4 = urllib.parse.urlsplit(complete["mp4"])
     signature = urllib.parse.parse_qs(mp4.query)["X-Amz-Signature"][0]
     expires = 1736155815000 + 2 * 3600 * 1000  # complete at 09:30:15Z, links last 2 hours
+    audio = urllib.parse.urlsplit(complete["audio"])
+    audio_signature = urllib.parse.parse_qs(audio.query)["X-Amz-Signature"][0]
     data = api.request("GET", "/bots/meeting_data", params={"bot_id": bot}).json()
     transcript = [
         {
@@ -85,17 +87,21 @@ def test_happy_path_sequence_is_exact(api: MockClient, mockbaas_receiver, contra
             "event": "complete",
             "data": {
                 "bot_id": bot,
+                "event_uuid": None,
                 "mp4": f"{api.url}/_mockbaas/media/{bot}/recording.mp4"
                 f"?X-Amz-Expires={expires}&X-Amz-Signature={signature}",
+                "audio": f"{api.url}/_mockbaas/media/{bot}/audio.wav"
+                f"?X-Amz-Expires={expires}&X-Amz-Signature={audio_signature}",
                 "speakers": listed["speakers"],
                 "transcript": transcript,
                 "event": "complete",
+                "extra": {},
             },
         },
     ]
     # the signed link in the webhook really serves the recording
-    path = complete["mp4"][len(api.url) :]
-    assert api.request("GET", path).status == 200
+    for link in (complete["mp4"], complete["audio"]):
+        assert api.request("GET", link[len(api.url) :]).status == 200
     assert all(hit.answered == 200 and hit.path == "/webhooks" for hit in rcv.received)
     journal = api.webhooks(bot_id=bot)
     check_headers(rcv.received, API_KEY, journal)
@@ -116,8 +122,10 @@ def test_failure_path_sequence_is_exact(api: MockClient, mockbaas_receiver, cont
             "event": "failed",
             "data": {
                 "bot_id": bot,
+                "event_uuid": None,
                 "error": "BotNotAccepted",
                 "message": lc.ERROR_MESSAGES["BotNotAccepted"],
+                "extra": {"mockbaas_scenario": "rejected"},
             },
         },
     ]
@@ -141,7 +149,13 @@ def test_meeting_errors_carry_their_type_and_message(api: MockClient, mockbaas_r
         ),
         {
             "event": "failed",
-            "data": {"bot_id": cannot, "error": "CannotJoinMeeting", "message": message},
+            "data": {
+                "bot_id": cannot,
+                "event_uuid": None,
+                "error": "CannotJoinMeeting",
+                "message": message,
+                "extra": {"mockbaas_scenario": "cannot_join"},
+            },
         },
     ]
     rcv.clear()
