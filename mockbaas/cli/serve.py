@@ -258,7 +258,7 @@ def add_serve_parser(sub: Any) -> None:
         help="real seconds POST /_mockbaas/clock/advance waits for the webhook posts it "
         "made due (a call's own `wait` overrides it)",
     )
-    serve.add_argument(
+    behaviour.add_argument(
         "--link-ttl",
         type=_positive,
         default=7200.0,
@@ -300,7 +300,7 @@ def add_serve_parser(sub: Any) -> None:
         help="key of the media link signatures, for links identical across runs "
         "(default: random per run, so links cannot be forged)",
     )
-    serve.add_argument(
+    serve.add_argument_group("output").add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
