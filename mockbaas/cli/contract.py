@@ -70,6 +70,9 @@ def api_command(args: argparse.Namespace) -> int:
         print("mockbaas contract api: schemathesis", " ".join(command[3:]), flush=True)
 
     report = run_api_suite(api_options(args), on_start=announce)
+    if args.junit_xml is None:
+        # schemathesis names the report it wrote for this summary: say it is gone
+        print("(the JUnit report schemathesis named was temporary: --junit-xml FILE keeps one)")
     if report.summary is not None:
         lines = report.summary.lines()
         if report.exit_code != 0 and not report.summary.counts:
