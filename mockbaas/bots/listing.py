@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..query import Keyset, decode_keyset, encode_keyset, filters_fingerprint, query_date
@@ -43,7 +43,19 @@ class BotQuery:
     @classmethod
     def read(cls, query: Mapping[str, Any]) -> BotQuery:
         """The contract-checked query parameters; a bad cursor or date is a 400."""
-        params = dict(query)
+        if query.keys() <= {"limit"}:  # the usual poll: one immutable query per limit
+            limit = query.get("limit", 10)
+            plain = _PLAIN.get(limit)
+            if plain is None:
+                plain = cls._parse({"limit": limit} if "limit" in query else {})
+                plain = replace(plain, filters=plain.fingerprint())  # for its next cursor
+                if len(_PLAIN) < PLAIN_QUERIES:
+                    _PLAIN[limit] = plain
+            return plain
+        return cls._parse(dict(query))
+
+    @classmethod
+    def _parse(cls, params: dict[str, Any]) -> BotQuery:
         cursor = params.get("cursor")
         filters = _fingerprint(params) if cursor else None
         start = decode_keyset(cursor, filters or "")
@@ -75,6 +87,11 @@ class BotQuery:
 
 def _fingerprint(query: dict[str, Any]) -> str:
     return filters_fingerprint(query, ("cursor", "limit"))
+
+
+#: queries that name no parameter but `limit`, by limit (BotQuery is frozen: shared safely)
+_PLAIN: dict[Any, BotQuery] = {}
+PLAIN_QUERIES = 256
 
 
 def page(mine: list[Bot], query: BotQuery) -> tuple[list[Bot], str | None]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mockbaas.bots.listing import BotQuery
 from mockbaas.testing import MockClient
 
 MEET = "https://meet.google.com/abc-defg-hij"
@@ -154,3 +157,22 @@ def test_sort_by_extra_compares_as_strings_as_the_reference_says(mockbaas: MockC
         create(api, f"r{i}", deduplication_key=f"r{i}", extra={"rank": rank})
     names = [b["bot_name"] for b in page(api, limit=10, sort_by_extra="rank")["bots"]]
     assert names == ["r1", "r0", "r2", "r3"]  # "10" < "9" < "b" < "true"
+
+
+@pytest.mark.parametrize("params", [{}, {"limit": 7}])
+def test_a_limit_only_query_is_shared_and_reads_as_a_fresh_one(params: dict[str, Any]) -> None:
+    """The usual poll names no filter: one frozen query per limit serves every call,
+    its next-page fingerprint worked out once, the same as a query parsed afresh."""
+    shared = BotQuery.read(params)
+    assert BotQuery.read(dict(params)) is shared
+    fresh = BotQuery._parse(dict(params))
+    assert replace(shared, filters=None) == fresh
+    assert shared.filters == fresh.fingerprint()
+
+
+def test_a_cursor_from_a_limit_only_page_reads_the_next_page(mockbaas: MockClient) -> None:
+    ids = [create(mockbaas, f"b{n}", deduplication_key=f"k{n}") for n in range(5)]
+    first = page(mockbaas, limit=3)
+    second = page(mockbaas, limit=3, cursor=first["next_cursor"])
+    assert [b["uuid"] for b in first["bots"] + second["bots"]] == ids[::-1]
+    assert second["next_cursor"] is None
