@@ -575,7 +575,8 @@ class BotBackend:
         transcripts = []
         if include_transcripts and not bot.data_deleted:
             transcripts = views.transcripts(bot, self.transcript(bot))
-        recorded = self.recording_url(bot) is not None
+        mp4 = self.recording_url(bot)
+        recorded = mp4 is not None
         return {
             "bot_data": {
                 "bot": views.bot_with_params(bot),
@@ -583,7 +584,7 @@ class BotBackend:
                 "transcripts": transcripts,
             },
             "duration": bot.recorded_until(self.clock.now()) // 1000,
-            "mp4": self.recording_url(bot) or "",
+            "mp4": mp4 or "",
             **{
                 key: self.signed_url(bot, name) if recorded and name else ""
                 for key, name in files.FIELDS.items()
