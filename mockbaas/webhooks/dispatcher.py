@@ -179,7 +179,9 @@ class WebhookDispatcher:
                 del self._held[delivery.subject]
                 self._enqueue(delivery, due)
 
-        delivery.timer = self.clock.call_at(due, release, f"webhook {delivery.id} release")
+        delivery.timer = self.clock.call_at(
+            due, release, f"webhook {delivery.id} release", counted=False
+        )
 
     def _enqueue(self, delivery: Delivery, at: int) -> None:
         queue = self._queues.setdefault(delivery.subject, deque())
@@ -203,7 +205,9 @@ class WebhookDispatcher:
             delivery.timer = None
             self._launch(delivery)
 
-        delivery.timer = self.clock.call_at(due, fire, f"webhook {delivery.id} {delivery.event}")
+        delivery.timer = self.clock.call_at(
+            due, fire, f"webhook {delivery.id} {delivery.event}", counted=False
+        )
 
     @staticmethod
     def _cancel_timer(delivery: Delivery) -> None:

@@ -62,6 +62,21 @@ def test_clock_snapshot(api: MockClient) -> None:
     assert api.clock()["next_due"] == at(10)
 
 
+def test_fired_counts_the_worlds_timers_not_the_webhook_plumbing(
+    api: MockClient, mockbaas_receiver
+) -> None:
+    """A retry or a subject's next post is armed when a real answer comes back: counting
+    those would make the same requests answer a different `fired`."""
+    api.join(MEET_URL)
+    quiet = api.advance(8)["fired"]  # joining_call -> in_call_not_recording
+    api.reset()
+    mockbaas_receiver.fail_next(1)
+    api.join(MEET_URL, webhook_url=mockbaas_receiver.url)
+    assert api.advance(8)["fired"] == quiet == 1
+    # meanwhile the journal went through a retry, and a second event behind it
+    assert [len(d["attempts"]) for d in api.webhooks()] == [2, 1]
+
+
 @pytest.mark.parametrize(
     ("raw", "status"),
     [
