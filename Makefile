@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 ARGS ?=
 
-.PHONY: run test lint bench contract clean
+.PHONY: run test test-jitter lint bench contract clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ test: $(STAMP)  ## install what the tests need and run the whole suite
 	$(BIN)/ruff check mockbaas tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
+
+test-jitter: $(STAMP)  ## the suite with every webhook post held 0-25 ms: finds order assumptions
+	$(BIN)/python -m pytest -q --webhook-jitter 25
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockbaas tests
