@@ -82,6 +82,11 @@ def checked_call(
     return response
 
 
+#: `svix_verify` swaps a module global of the verifier; receivers verify in worker threads
+#: (one per concurrent post), and two overlapping swaps would leave the fake clock behind
+_VERIFIER_CLOCK = threading.Lock()
+
+
 def svix_verify(secret: str, received: Received) -> Any:
     """What a Svix-verifying receiver does. The mock signs with its virtual time, so the
     verifier's replay window is checked against that time, not this machine's."""
@@ -94,7 +99,7 @@ def svix_verify(secret: str, received: Received) -> Any:
         "webhook-signature": received.headers["svix-signature"],
     }
     moment = datetime.fromtimestamp(int(received.headers["svix-timestamp"]), tz=UTC)
-    with patching.patch.object(swh, "datetime", wraps=datetime) as clock:
+    with _VERIFIER_CLOCK, patching.patch.object(swh, "datetime", wraps=datetime) as clock:
         clock.now.return_value = moment
         return standardwebhooks.Webhook(secret).verify(received.body, headers)
 
