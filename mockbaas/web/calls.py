@@ -212,10 +212,9 @@ def endpoint(
             )
         query = request.query
         params = op.coerce_params({"query": query, "path": request.match_info})
-        if query:
-            ignored = op.unknown_query(query)
-            if ignored:  # answered as the real API does, flagged in the traffic log
-                request[IGNORED_PARAMS] = ignored
+        # undeclared query names are answered as the real API does and flagged in the
+        # traffic log; set even when empty (a missing key costs the log an exception)
+        request[IGNORED_PARAMS] = op.unknown_query(query) if query else ()
         body = None
         if op.body_media is not None:
             body = await read_body(request, op, mock.settings.max_body)
@@ -226,8 +225,12 @@ def endpoint(
                 check_webhook_target(mock, body)
         call = Call(mock, account, params, body, request)
         outcome = handler(call)
-        result = outcome if isinstance(outcome, (tuple, web.StreamResponse)) else await outcome
-        response = result if isinstance(result, web.StreamResponse) else json_response(*result)
+        response: web.StreamResponse
+        if isinstance(outcome, tuple):  # the usual reply, tested first: StreamResponse is an
+            response = json_response(*outcome)  # ABC, slow to check against
+        else:
+            result = outcome if isinstance(outcome, web.StreamResponse) else await outcome
+            response = json_response(*result) if isinstance(result, tuple) else result
         if mock.settings.strict:
             check_response(contract or mock.contract, op, response)
         return response
