@@ -138,7 +138,12 @@ def add_contract_parser(sub: Any) -> None:
     api.add_argument(
         "--contract", type=Path, help="another OpenAPI file (default: the bundled one)"
     )
-    api.add_argument("--checks", default="all", help="schemathesis checks to run")
+    api.add_argument(
+        "--checks",
+        default="all",
+        help="schemathesis checks to run, comma-separated (all: every check, but "
+        "use_after_free on the reads the API keeps readable after a DELETE)",
+    )
     api.add_argument("--max-examples", type=int, default=25, help="examples per operation")
     api.add_argument("--phases", help="schemathesis phases, e.g. examples,coverage,fuzzing")
     api.add_argument(

@@ -96,9 +96,20 @@ def schemathesis_summary(junit: Path) -> Summary:
             curl = _curl_in(block)
             for kind in dict.fromkeys(kinds):
                 summary.add(kind, curl)
-    for error in root.iter("error"):
-        summary.add("error: " + (error.get("message") or "error").splitlines()[0][:120], None)
+    for case in root.iter("testcase"):
+        for error in case.iter("error"):
+            summary.add(_error_kind(case.get("name"), error), None)
     return summary
+
+
+def _error_kind(operation: str | None, error: ET.Element) -> str:
+    """`error on POST /v2/bots: Failed Health Check (Too many generated examples are
+    filtered out...)`: what stopped an operation's run, named by its first two lines."""
+    lines = [line.strip() for line in (error.text or "").splitlines() if line.strip()]
+    lines = lines or [error.get("message") or error.get("type") or "error"]
+    what = lines[0] + (f" ({lines[1]})" if len(lines) > 1 else "")
+    where = f" on {operation}" if operation else ""
+    return f"error{where}: {what}"[:160]
 
 
 def _blocks(text: str) -> list[list[str]]:

@@ -149,3 +149,22 @@ def test_receiver_suite_refuses_schemathesis_options(capsys):
         main(["contract", "receiver", "--url", "http://127.0.0.1:9/", "--", "--workers", "2"])
     assert exc.value.code == 2
     assert "only `contract api` takes them" in capsys.readouterr().err
+
+
+def test_an_operation_that_errored_is_named_with_what_stopped_it(tmp_path):
+    """schemathesis reports a run that could not test an operation as a JUnit <error>
+    with no message attribute: the summary names the operation and the first lines."""
+    from mockbaas.suites.reports import schemathesis_summary
+
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<testsuites><testsuite name="schemathesis">'
+        '<testcase name="POST /v2/bots"><error type="error">Failed Health Check\n\n'
+        "Too many generated examples are filtered out for this operation\n\nTip: ...</error>"
+        '</testcase><testcase name="GET /v2/bots" /></testsuite></testsuites>\n'
+    )
+    assert schemathesis_summary(junit).lines() == [
+        "problems by kind:",
+        "     1  error on POST /v2/bots: Failed Health Check "
+        "(Too many generated examples are filtered out for this operation)",
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import tempfile
 import threading
@@ -213,7 +214,9 @@ def test_api_suite_builds_a_schemathesis_run_with_our_contract(tmp_path):
     )
     assert command[command.index("run") + 1] == str(tmp_path / "openapi.json")
     assert command[command.index("--url") + 1] == "http://127.0.0.1:9"
-    assert command[command.index("--checks") + 1] == "all"
+    # every check through the config file, which keeps its per-operation exceptions
+    # (schemathesis' own `--checks all` would override them)
+    assert "--checks" not in command
     assert command[-6:-4] == ["--include-method", "GET"]
     assert command[-4:] == [
         "--report", "junit", "--report-junit-path", str(tmp_path / "junit.xml")
@@ -247,12 +250,25 @@ def test_api_suite_passes_against_the_mock():
 
 
 def test_api_suite_v2_passes_against_the_mock():
-    """`mockbaas contract api --v2`: openapi-v2.json, its pinned targets, against the mock."""
-    done = _run_api_suite(
-        "contract-key", "--v2", "--max-examples", "3", "--phases", "examples,coverage,fuzzing"
-    )
+    """`mockbaas contract api --v2`: openapi-v2.json, its pinned targets, against the
+    mock, every phase: the stateful one follows the document's own links only (a
+    guessed link once sent a bot's id to the scheduled-bot read, a false ST302), and a
+    cancelled scheduled bot stays readable, as upstream documents."""
+    done = _run_api_suite("contract-key", "--v2", "--max-examples", "3")
     assert done.returncode == 0, done.stdout[-4000:]
     assert f"{len(Contract.load(v2_path()).operations)} selected" in done.stdout
+    links = re.search(r"API Links:\s+(\d+) covered / (\d+) selected / (\d+) total(.*)", done.stdout)
+    declared = sum(
+        len(response.get("links", {}))
+        for item in json.loads(v2_path().read_text())["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for response in operation.get("responses", {}).values()
+    )
+    assert links and int(links.group(3)) == declared, done.stdout[-3000:]
+    assert "inferred" not in links.group(4)
+    assert int(links.group(1)) > 5
+    assert re.search(r"✅\s+Stateful", done.stdout), done.stdout[-3000:]
 
 
 def test_api_suite_fails_when_every_call_is_refused_for_its_key():
