@@ -1271,6 +1271,88 @@ WEBHOOKS = {
 }
 
 
+#: The stateful links of the document: what a creator's 201 names, and the operations
+#: that take it. Declared, so a contract run follows these and guesses none (a bot sent
+#: now is not a scheduled bot, whatever their shared `bot_id` suggests).
+LINKS: dict[str, tuple[str, str, str, tuple[tuple[str, str], ...]]] = {
+    "createBot": (
+        "bot_id",
+        "/data/bot_id",
+        "the bot just sent",
+        (
+            ("Details", "getBotDetails"),
+            ("Status", "getBotStatus"),
+            ("Screenshots", "getBotScreenshots"),
+            ("Leave", "leaveBot"),
+            ("ChatMessage", "sendChatMessage"),
+            ("PauseRecording", "pauseBotRecording"),
+            ("ResumeRecording", "resumeBotRecording"),
+            ("DeleteData", "deleteBotData"),
+            ("ResendWebhook", "resendFinalWebhook"),
+            ("RetryCallback", "retryCallback"),
+            ("UpdateConfig", "updateBotConfig"),
+        ),
+    ),
+    "createScheduledBot": (
+        "bot_id",
+        "/data/bot_id",
+        "the scheduled bot just created",
+        (
+            ("Details", "getScheduledBotDetails"),
+            ("Update", "updateScheduledBot"),
+            ("Delete", "deleteScheduledBot"),
+        ),
+    ),
+    "createCalendarConnection": (
+        "calendar_id",
+        "/data/calendar_id",
+        "the calendar just connected",
+        (
+            ("Details", "getCalendarDetails"),
+            ("Update", "updateCalendarConnection"),
+            ("Delete", "deleteCalendarConnection"),
+            ("Sync", "syncCalendar"),
+            ("Resubscribe", "resubscribeCalendar"),
+            ("Events", "listEvents"),
+            ("Series", "listEventSeries"),
+            ("ScheduleBot", "createCalendarBot"),
+            ("UpdateBot", "updateCalendarBot"),
+            ("DeleteBot", "deleteCalendarBot"),
+        ),
+    ),
+    "createZoomCredential": (
+        "id",
+        "/data/credential_id",
+        "the credential just stored",
+        (
+            ("Details", "getZoomCredential"),
+            ("Update", "updateZoomCredential"),
+            ("Delete", "deleteZoomCredential"),
+        ),
+    ),
+}
+
+
+def _with_links(paths: dict[str, Schema]) -> dict[str, Schema]:
+    by_id = {
+        op["operationId"]: op
+        for item in paths.values()
+        for op in item.values()
+        if "operationId" in op
+    }
+    for creator, (param, pointer, text, targets) in LINKS.items():
+        answer = by_id[creator]["responses"]["201"]
+        answer["links"] = {
+            name: {
+                "operationId": target,
+                "parameters": {f"path.{param}": f"$response.body#{pointer}"},
+                "description": text,
+            }
+            for name, target in targets
+        }
+    return paths
+
+
 def document() -> Schema:
     schemas: Schema = {
         "Error": ERROR,
@@ -1331,7 +1413,9 @@ def document() -> Schema:
             {"name": "Calendars"},
             {"name": "Zoom credentials"},
         ],
-        "paths": bot_paths() | scheduled_paths() | calendar_paths() | credential_paths(),
+        "paths": _with_links(
+            bot_paths() | scheduled_paths() | calendar_paths() | credential_paths()
+        ),
         "webhooks": webhooks,
         "components": {
             "securitySchemes": {
