@@ -9,9 +9,9 @@ retries, faults, order). Two ways:
 - no subject: a new one lives just far enough to send it, at the current virtual time,
   pushed through its states without moving the clock: a bot joins (`bot.status_change`
   for `joining_call`), is rejected from the waiting room (`failed`), or joins, records
-  and leaves at once (`complete`, then `transcription_complete` for its transcript); a
-  calendar is connected (`calendar.sync_events`). Its events go to `url`, else to the
-  account's URL or the server's default.
+  and leaves at once (`complete`; for `transcription_complete` it then sends that too);
+  a calendar is connected (`calendar.sync_events`). Its events, the status changes on
+  the way included, go to `url`, else to the account's URL or the server's default.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ endpoint, driven by `openapi.json` (the suites themselves are in `mockbaas.suite
   the `duplicate` fault posts a delivery again, same id and body, and that repeat must
   get a 2xx too. A bot still in its call at the end is made to leave, so its last events
   are checked as well.
-  With `--expect-key-check`, a delivery signed with a wrong API key must be refused.
+  With `--expect-key-check`, a delivery carrying a wrong API key must be refused.
 - `stream`: your live-audio endpoint (a bot's `streaming.input`) against realistic and
   faulty streams: drawn sample rate, meeting shape and fault (a break mid-stream, held
   frames); it must accept every connection, read every frame, take the reconnection
@@ -167,7 +167,10 @@ def add_contract_parser(sub: Any) -> None:
     )
     receiver.add_argument("--url", required=True, help="the receiver's URL")
     receiver.add_argument(
-        "--api-key", default=RECEIVER_KEY, help="the key deliveries are signed with"
+        "--api-key",
+        default=RECEIVER_KEY,
+        help="the x-meeting-baas-api-key deliveries carry (v1); with --v2, the account "
+        "whose whsec_ secret signs them",
     )
     receiver.add_argument(
         "--examples",

@@ -17,6 +17,8 @@ from typing import Any
 #: The API key header as schemathesis prints it (sanitized); the summary names a variable.
 _FILTERED_KEY = "'x-meeting-baas-api-key: [Filtered]'"
 _KEY_VARIABLE = '"x-meeting-baas-api-key: $MEETING_BAAS_API_KEY"'
+#: what the authentication checks sent instead of the key (schemathesis filters both)
+_MADE_UP_KEY = "'x-meeting-baas-api-key: a-made-up-key'"
 
 
 @dataclass
@@ -93,9 +95,8 @@ def schemathesis_summary(junit: Path) -> Summary:
     for failure in root.iter("failure"):
         for block in _blocks(failure.text or ""):
             kinds = [m["kind"].strip() for m in map(_CHECK.match, block) if m]
-            curl = _curl_in(block)
             for kind in dict.fromkeys(kinds):
-                summary.add(kind, curl)
+                summary.add(kind, _curl_in(block, kind))
     for case in root.iter("testcase"):
         for error in case.iter("error"):
             summary.add(_error_kind(case.get("name"), error), None)
@@ -122,8 +123,15 @@ def _blocks(text: str) -> list[list[str]]:
     return blocks
 
 
-def _curl_in(lines: list[str]) -> str | None:
-    for line in lines:
-        if line.startswith("curl "):
-            return line.replace(_FILTERED_KEY, _KEY_VARIABLE)
-    return None
+def _curl_in(lines: list[str], kind: str) -> str | None:
+    """The call that failed: the last `curl` of its case (a stateful case's earlier ones
+    made what it used), with the key a reader can fill in, or a made-up one when the
+    check is about authentication."""
+    curls = [line for line in lines if line.startswith("curl ")]
+    if not curls:
+        return None
+    key = _MADE_UP_KEY if "authentication" in kind else _KEY_VARIABLE
+    curl = curls[-1].replace(_FILTERED_KEY, key)
+    if len(curls) > 1:
+        curl += f"   # after {len(curls) - 1} earlier call(s): see the JUnit report"
+    return curl

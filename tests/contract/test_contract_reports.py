@@ -168,3 +168,32 @@ def test_an_operation_that_errored_is_named_with_what_stopped_it(tmp_path):
         "     1  error on POST /v2/bots: Failed Health Check "
         "(Too many generated examples are filtered out for this operation)",
     ]
+
+
+def test_reproduce_lines_show_the_call_that_failed_with_a_key_that_fits(tmp_path):
+    """A stateful case's last curl is the failing call; an authentication check's curl
+    carries a made-up key (the one the check sent was filtered), any other the reader's."""
+    from mockbaas.suites.reports import schemathesis_summary
+
+    key = "-H 'x-meeting-baas-api-key: [Filtered]'"
+    failure = (
+        "1. Test Case ID: aaa\n\n- ST301 Deleted resource still available\n\n"
+        "Reproduce with:\n\n"
+        f"    curl -X POST {key} http://127.0.0.1:9/things\n"
+        f"    curl -X DELETE {key} http://127.0.0.1:9/things/1\n"
+        f"    curl -X GET {key} http://127.0.0.1:9/things/1\n\n    st replay aaa\n\n"
+        "2. Test Case ID: bbb\n\n- ST401 API accepts invalid authentication\n\n"
+        f"Reproduce with:\n\n    curl -X GET {key} http://127.0.0.1:9/things\n"
+    )
+    junit = tmp_path / "junit.xml"
+    root = ET.Element("testsuites")
+    case = ET.SubElement(ET.SubElement(root, "testsuite"), "testcase", {"name": "Stateful"})
+    ET.SubElement(case, "failure", {"type": "failure"}).text = failure
+    junit.write_bytes(ET.tostring(root))
+    assert schemathesis_summary(junit).curls == {
+        "ST301 Deleted resource still available": "curl -X GET -H "
+        '"x-meeting-baas-api-key: $MEETING_BAAS_API_KEY" http://127.0.0.1:9/things/1'
+        "   # after 2 earlier call(s): see the JUnit report",
+        "ST401 API accepts invalid authentication": "curl -X GET -H "
+        "'x-meeting-baas-api-key: a-made-up-key' http://127.0.0.1:9/things",
+    }
