@@ -144,7 +144,14 @@ def add_contract_parser(sub: Any) -> None:
         help="schemathesis checks to run, comma-separated (all: every check, but "
         "use_after_free on the reads the API keeps readable after a DELETE)",
     )
-    api.add_argument("--max-examples", type=int, default=25, help="examples per operation")
+    api.add_argument(
+        "--max-examples",
+        "--examples",
+        type=int,
+        default=25,
+        metavar="N",
+        help="examples per operation (--examples, as the other suites spell it, works too)",
+    )
     api.add_argument("--phases", help="schemathesis phases, e.g. examples,coverage,fuzzing")
     api.add_argument(
         "--seed",

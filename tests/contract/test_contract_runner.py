@@ -306,6 +306,14 @@ def test_api_suite_fails_on_auth_warnings_only():
     assert not project.warnings.should_fail(SchemathesisWarning.MISSING_TEST_DATA)
 
 
+def test_every_suite_takes_examples():
+    """`--examples` is what `receiver` and `stream` take; `api` takes it too, beside
+    schemathesis' own word."""
+    url = ("--url", "http://127.0.0.1:9")
+    assert api_options(_args("api", *url, "--examples", "7")).max_examples == 7
+    assert api_options(_args("api", *url, "--max-examples", "8")).max_examples == 8
+
+
 def test_api_help_shows_only_defaults_that_say_something(capsys):
     with pytest.raises(SystemExit):
         _args("api", "--help")
