@@ -84,12 +84,13 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
     )
     await runner.setup()
     # A server's objects live long: the contract, scenarios and pools built at start-up
-    # are frozen out of every collection; young collections run every 10,000 allocations
+    # are frozen out of every collection; young collections run every 3,000 allocations
     # instead of 700, and the middle generation every 10 of them, so it never holds more
-    # than ~100,000 objects: with 50,000 bots present a larger one (50,000 x 20) paused
-    # the loop for half a second (POST /bots/ p99 505 ms; now ~65 ms).
+    # than ~30,000 objects. Its collection is the pause a POST /bots/ can land in: with
+    # the middle generation at 50,000 x 20 the p99 was 505 ms, at 10,000 x 10 40-55 ms,
+    # at 3,000 x 10 15-18 ms, with the same throughput (`make bench`, api and lifecycle).
     gc.freeze()
-    gc.set_threshold(10_000, 10, 100)
+    gc.set_threshold(3_000, 10, 100)
     site = web.SockSite(runner, sock)
     await site.start()
     signals: asyncio.Queue[int] = asyncio.Queue()
