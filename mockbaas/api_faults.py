@@ -179,13 +179,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def intercept(
-    faults: ApiFaults | None, request: web.Request, handler: Handler
+    faults: ApiFaults | None, operation_id: str | None, request: web.Request, handler: Handler
 ) -> Awaitable[web.StreamResponse] | None:
     """The answer a fault rule gives `request` (a Meeting BaaS operation), or None when
     no rule applies: a plain check, so requests without faults pay no extra coroutine."""
     if faults is None or not faults.rules:
         return None
-    operation_id = getattr(request.match_info.handler, "operation_id", None)
     if operation_id is None:
         return None
     rule = faults.pick(operation_id, request.headers.get(API_KEY_HEADER))

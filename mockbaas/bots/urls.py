@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from . import responses as r
 from .media import MEDIA_PREFIX
+
+Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 HANDLERS = {
     "join": r.join,
@@ -21,5 +25,6 @@ HANDLERS = {
 }
 
 
-def add_media_routes(app: web.Application) -> None:
-    app.router.add_get(MEDIA_PREFIX + "/{uuid}/{name}", r.serve_media)
+def media_routes() -> list[tuple[str, str, Route]]:
+    path = MEDIA_PREFIX + "/{uuid}/{name}"
+    return [("GET", path, r.serve_media), ("HEAD", path, r.serve_media)]

@@ -80,7 +80,7 @@ def _is_address(host: str) -> bool:
 
 
 class ControlGuard:
-    """The middleware; built once per app from the settings."""
+    """The control API's check; built once per app from the settings."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

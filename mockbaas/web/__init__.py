@@ -1,2 +1,2 @@
 """The only place that speaks HTTP to API callers: `calls` (what handlers use) and
-`app` (routes, middlewares, the application)."""
+`app` (routes, each wrapped once, and the application)."""

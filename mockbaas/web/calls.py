@@ -236,7 +236,6 @@ def endpoint(
         return response
 
     run.__name__ = op.operation_id
-    run.__dict__["operation_id"] = op.operation_id  # read back by the traffic log and faults
     return run
 
 

@@ -3,6 +3,8 @@ from the server (Swagger UI, code generators, schemathesis `--url`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from .calls import MOCK, dumps
@@ -25,6 +27,6 @@ async def serve_openapi(request: web.Request) -> web.Response:
     return web.Response(body=cache[base], content_type="application/json")
 
 
-def add_openapi_route(app: web.Application) -> None:
+def openapi_routes(app: web.Application) -> list[tuple[str, str, Any]]:
     app[_CACHE] = {}
-    app.router.add_get(PATH, serve_openapi)
+    return [("GET", PATH, serve_openapi), ("HEAD", PATH, serve_openapi)]

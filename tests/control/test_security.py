@@ -269,6 +269,28 @@ def test_a_token_is_required_on_every_control_call_when_set() -> None:
         assert bare.request("GET", mp4[len(server.url) :]).status == 200  # signed instead
 
 
+def test_unknown_control_paths_and_methods_are_guarded_json_errors() -> None:
+    """A path or method the control API lacks is still a control call: the token comes
+    first, then a JSON 404, or a 405 naming the methods the path has."""
+    with served(control_token=TOKEN) as server:
+        bare = MockClient(server.url, control_token=None)
+        bare.control_token = None
+        for method, path in [("GET", "/nope"), ("PUT", "/clock"), ("DELETE", "/reset")]:
+            assert bare.request(method, "/_mockbaas" + path).status == 401, path
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        missing = bare.request("GET", "/_mockbaas/nope", headers=auth)
+        assert missing.status == 404
+        assert missing.json() == {
+            "error": "not_found",
+            "message": "no route for GET /_mockbaas/nope",
+        }
+        wrong = bare.request("PUT", "/_mockbaas/clock", headers=auth)
+        assert wrong.status == 405 and wrong.headers["Allow"] == "GET"
+        assert wrong.json()["error"] == "method_not_allowed"
+        logged = bare.request("GET", "/_mockbaas/requests", headers=auth).json()
+        assert logged["requests"] == []  # control calls are not API traffic
+
+
 def test_the_token_comes_from_the_environment_for_the_client(monkeypatch) -> None:
     monkeypatch.setenv("MOCKBAAS_CONTROL_TOKEN", TOKEN)
     with served(control_token=TOKEN) as server:
