@@ -58,7 +58,7 @@ def parse_iso(text: str) -> int:
     return to_ms(datetime.fromisoformat(value))
 
 
-@dataclass(order=True)
+@dataclass(order=True, slots=True)
 class Timer:
     due: int
     seq: int

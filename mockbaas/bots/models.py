@@ -49,7 +49,7 @@ class Retranscription:
 TRANSCRIPT_CACHE = 64
 
 
-@dataclass
+@dataclass(slots=True)
 class Bot:
     uuid: str
     id: int

@@ -20,7 +20,7 @@ from typing import Any
 from ..accounts.models import Account
 from ..clock import Clock
 from ..contract import Contract
-from ..contract.jsonio import Deferred, dumps, stand_ins
+from ..contract.jsonio import Deferred, dumps, dumps_kept, stand_ins
 from ..errors import invalid
 from ..ids import Ids
 from .http1 import Http1Transport
@@ -125,7 +125,7 @@ class WebhookDispatcher:
             account_key=account.key,
             url=target,
             # a deferred part (a transcript) is rendered on each attempt, never kept
-            source=partial(dumps, payload) if deferred else dumps(payload),
+            source=partial(dumps, payload) if deferred else dumps_kept(payload),
             created_at=self.clock.now(),
             method=method,
         )
