@@ -127,11 +127,14 @@ class Surface:
 
         api = self._api(unrouted, None)
         control = self._control(unrouted)
+        plain = self._plain(unrouted)
 
         async def fallback_call(request: web.Request) -> web.StreamResponse:
             path = request.path
-            if path.startswith(CONTROL_PREFIX + "/") or path == OPENAPI_PATH:
+            if path.startswith(CONTROL_PREFIX + "/"):
                 return await control(request)  # the guard first, as on the real routes
+            if path == OPENAPI_PATH:
+                return await plain(request)
             return await api(request)
 
         fallback = app.router.add_resource("/{tail:.*}")

@@ -289,6 +289,9 @@ def test_unknown_control_paths_and_methods_are_guarded_json_errors() -> None:
         assert wrong.json()["error"] == "method_not_allowed"
         logged = bare.request("GET", "/_mockbaas/requests", headers=auth).json()
         assert logged["requests"] == []  # control calls are not API traffic
+        # the contract document is no control call: no token for its 405 either
+        wrong = bare.request("POST", "/openapi.json", json_body={})
+        assert wrong.status == 405 and wrong.headers["Allow"] == "GET, HEAD"
 
 
 def test_the_token_comes_from_the_environment_for_the_client(monkeypatch) -> None:
