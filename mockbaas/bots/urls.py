@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from aiohttp import web
-
+from ..web.calls import Route
 from . import responses as r
 from .media import MEDIA_PREFIX
-
-Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 HANDLERS = {
     "join": r.join,

@@ -10,12 +10,11 @@ answers whatever fails as JSON. Handlers stay thin: call the engine, return data
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 from aiohttp import web
 
 from ..accounts.urls import HANDLERS as account_handlers
-from ..api_faults import Handler as Next
 from ..api_faults import intercept
 from ..bots.urls import HANDLERS as bot_handlers
 from ..bots.urls import media_routes
@@ -28,7 +27,15 @@ from ..core import MockBaaS
 from ..errors import MockError
 from ..v2.urls import HANDLERS as v2_handlers
 from ..zoom.urls import HANDLERS as zoom_handlers
-from .calls import IGNORED_PARAMS, MOCK, Handler, endpoint, error_response, json_response
+from .calls import (
+    IGNORED_PARAMS,
+    MOCK,
+    Handler,
+    Route,
+    endpoint,
+    error_response,
+    json_response,
+)
 from .documents import PATH as OPENAPI_PATH
 from .documents import openapi_routes
 
@@ -51,19 +58,19 @@ class Surface:
         app: web.Application,
         method: str,
         path: str,
-        handler: Next,
+        handler: Route,
         operation_id: str | None = None,
     ) -> None:
         app.router.add_route(method, path, self.wrap(path, handler, operation_id))
 
-    def wrap(self, path: str, handler: Next, operation_id: str | None) -> Next:
+    def wrap(self, path: str, handler: Route, operation_id: str | None) -> Route:
         if path.startswith(CONTROL_PREFIX + "/"):
             return self._control(handler)
         if path == OPENAPI_PATH:
             return self._plain(handler)
         return self._api(handler, operation_id)
 
-    def _api(self, handler: Next, operation_id: str | None) -> Next:
+    def _api(self, handler: Route, operation_id: str | None) -> Route:
         mock = self.mock
 
         async def api_call(request: web.Request) -> web.StreamResponse:
@@ -88,7 +95,7 @@ class Surface:
 
         return api_call
 
-    def _control(self, handler: Next) -> Next:
+    def _control(self, handler: Route) -> Route:
         guard = self.guard
 
         async def control_call(request: web.Request) -> web.StreamResponse:
@@ -100,7 +107,7 @@ class Surface:
 
         return control_call
 
-    def _plain(self, handler: Next) -> Next:
+    def _plain(self, handler: Route) -> Route:
         async def plain_call(request: web.Request) -> web.StreamResponse:
             try:
                 return await handler(request)
@@ -216,7 +223,7 @@ def route_order(path: str) -> tuple[tuple[bool, str], ...]:
     return tuple((segment.startswith("{"), segment) for segment in path.split("/"))
 
 
-def _refuse(allowed: list[str]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _refuse(allowed: list[str]) -> Route:
     async def refuse(request: web.Request) -> web.StreamResponse:
         raise web.HTTPMethodNotAllowed(request.method, allowed)
 

@@ -26,7 +26,7 @@ from ..streaming.session import target_problem
 from ..v2 import PREFIX as V2_PREFIX
 from ..v2 import errors as v2_errors
 
-__all__ = ["MOCK", "Call", "Reply", "Handler", "dumps", "decode_json", "json_response"]
+__all__ = ["MOCK", "Call", "Reply", "Handler", "Route", "dumps", "decode_json", "json_response"]
 
 log = logging.getLogger("mockbaas.http")
 
@@ -69,6 +69,8 @@ class Call:
 
 Reply = tuple[int, Any] | web.StreamResponse
 Handler = Callable[[Call], Reply | Awaitable[Reply]]
+#: what aiohttp routes to: a request in, a response out (media, the contract document)
+Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> web.Response:

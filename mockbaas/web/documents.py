@@ -3,11 +3,9 @@ from the server (Swagger UI, code generators, schemathesis `--url`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from .calls import MOCK, dumps
+from .calls import MOCK, Route, dumps
 
 PATH = "/openapi.json"
 _CACHE: web.AppKey[dict[str, bytes]] = web.AppKey("openapi_cache", dict)
@@ -27,6 +25,7 @@ async def serve_openapi(request: web.Request) -> web.Response:
     return web.Response(body=cache[base], content_type="application/json")
 
 
-def openapi_routes(app: web.Application) -> list[tuple[str, str, Any]]:
+def openapi_routes(app: web.Application) -> list[tuple[str, str, Route]]:
+    """Its routes; the document cache they answer from is set on `app` here."""
     app[_CACHE] = {}
     return [("GET", PATH, serve_openapi), ("HEAD", PATH, serve_openapi)]
