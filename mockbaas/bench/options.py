@@ -17,6 +17,8 @@ GOAL_LIFECYCLES = 10_000  # the lifecycle goals (< 10 s, < 500 MB) are stated at
 class Options:
     sections: tuple[str, ...] = SECTIONS
     seconds: float = 5.0  # per throughput or latency run
+    #: mock and bare runs in turn per api figure; the pair with the median ratio is shown
+    pairs: int = 3
     connections: int = 32
     preload: int = 50_000  # bots present for the second POST /bots/ run
     lifecycle_sizes: tuple[int, ...] = (1_000, 10_000, 50_000)
@@ -32,6 +34,7 @@ class Options:
         return {
             "sections": list(self.sections),
             "seconds": self.seconds,
+            "pairs": self.pairs,
             "connections": self.connections,
             "preload": self.preload,
             "lifecycle_sizes": list(self.lifecycle_sizes),
@@ -46,6 +49,7 @@ class Options:
 
 QUICK: dict[str, Any] = {
     "seconds": 1.0,
+    "pairs": 1,
     "connections": 4,
     "preload": 200,
     "lifecycle_sizes": (20, 60),

@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="load generator: wrk when installed (auto), or the Python aiohttp client")  # fmt: skip
     add("--seconds", type=_positive(float), help="length of each throughput run (default 5)")
     add("--connections", type=_positive(int), help="concurrent connections (default 32)")
+    add("--pairs", type=_positive(int),
+        help="runs of mock and bare in turn per api figure (default 3)")  # fmt: skip
     add("--preload", type=_positive(int),
         help="bots present for the second POST /bots/ run (default 50000)")  # fmt: skip
     add("--sizes", type=_sizes, dest="lifecycle_sizes", metavar="N,N,...",

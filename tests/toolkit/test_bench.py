@@ -100,13 +100,20 @@ def test_quick_run_reports_every_figure_with_its_baseline(tmp_path):
 
 def test_without_wrk_the_python_load_generator_measures(tmp_path):
     out = tmp_path / "bench.json"
-    done = bench("--quick", "--only", "api", "--load", "python", "--json", str(out))
+    args = ("--quick", "--only", "api", "--load", "python", "--pairs", "2", "--json", str(out))
+    done = bench(*args)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["load_tool"] == "python-aiohttp"
     assert {r["section"] for r in result["rows"]} == {"api"}
     assert all(r["bare"] > 0 for r in result["rows"] if r["unit"] == "req/s")
     assert "wrk not used" in done.stdout
+    # --pairs: mock and bare ran in turn twice per figure; the row is the median pair
+    assert result["settings"]["pairs"] == 2
+    for row in (r for r in result["rows"] if r["unit"] == "req/s"):
+        found = re.search(r"ratios in run order ([\d.]+), ([\d.]+)", row["note"])
+        assert found, row
+        assert round(row["ratio"], 2) == max(float(found[1]), float(found[2])), row
 
 
 def test_wrk_asked_for_but_missing_is_a_clear_error(monkeypatch, capsys):
