@@ -143,13 +143,10 @@ def run(report: Report, opts: Options, tool: str) -> None:
             report.add(_row(name, paired, READ_GOAL, len(body)))
 
         progress("api: POST /bots/ on an empty server")
-        created: list[int] = []
 
         def post_empty(n: int) -> LoadResult:
             client.reset()  # back to an empty world, without a new process to start
-            result = measure(tool, mock.url + "/bots/", sec, conns, post_prefix=f"empty{n}")
-            created.append(result.requests)
-            return result
+            return measure(tool, mock.url + "/bots/", sec, conns, post_prefix=f"empty{n}")
 
         paired = _paired(
             pairs,
@@ -157,34 +154,38 @@ def run(report: Report, opts: Options, tool: str) -> None:
             lambda n: measure(tool, bare.url + "/bots/", sec, conns, post_prefix=f"empty{n}"),
         )
         empty = report.add(_row("POST /bots/ (empty server)", paired, POST_GOAL))
-        present = created[-1]
-        todo = max(0, opts.preload - present)
-        progress(f"api: {todo:,} more bots through concurrent POST /bots/")
-        started = time.monotonic()
-        create_bots(
-            mock.url, todo, "preload", concurrency=opts.create_concurrency, timeout=opts.timeout
-        )
-        took = time.monotonic() - started
-        present += todo
-        how = f"the last POST /bots/ (empty server) run created {created[-1]:,} bots"
-        if todo:
-            how += (
-                f"; {todo:,} more came through {opts.create_concurrency} concurrent "
-                f"POST /bots/ in {took:.1f} s ({todo / took:,.0f}/s)"
+        preload, present = opts.preload, 0
+        fills: list[float] = []  # bots/s of each preload
+
+        def post_full(n: int) -> LoadResult:
+            client.reset()  # every run starts from exactly `preload` bots
+            progress(f"api: {preload:,} bots through concurrent POST /bots/")
+            started = time.monotonic()
+            create_bots(
+                mock.url,
+                preload,
+                f"preload{n}",
+                concurrency=opts.create_concurrency,
+                timeout=opts.timeout,
             )
-        report.notes.append(f"{how}: {present:,} bots present for the second POST run")
-        progress(f"api: POST /bots/ with {present:,} bots present")
+            fills.append(preload / (time.monotonic() - started))
+            progress(f"api: POST /bots/ with {preload:,} bots present")
+            result = measure(tool, mock.url + "/bots/", sec, conns, post_prefix=f"full{n}")
+            nonlocal present
+            present = preload + result.requests  # the listing below reads these
+            return result
+
         paired = _paired(
             pairs,
-            lambda n: measure(tool, mock.url + "/bots/", sec, conns, post_prefix=f"full{n}"),
+            post_full,
             lambda n: measure(tool, bare.url + "/bots/", sec, conns, post_prefix=f"full{n}"),
         )
-        full = report.add(_row(f"POST /bots/ ({present:,} bots present)", paired, POST_GOAL))
-        if pairs > 1:
-            report.notes.append(
-                f"POST /bots/ ({present:,} bots present): each of its {pairs} runs adds "
-                f"its bots, so the later runs start with more than {present:,}"
-            )
+        full = report.add(_row(f"POST /bots/ ({preload:,} bots present)", paired, POST_GOAL))
+        report.notes.append(
+            f"POST /bots/ ({preload:,} bots present): each run starts from a reset and "
+            f"{preload:,} bots created through {opts.create_concurrency} concurrent "
+            f"POST /bots/ (at {', '.join(f'{rate:,.0f}' for rate in fills)} bots/s)"
+        )
         if empty.ratio and full.ratio:
             drop = (empty.ratio - full.ratio) / empty.ratio * 100
             report.add(
