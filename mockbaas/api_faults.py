@@ -25,6 +25,8 @@ from aiohttp import web
 
 from .accounts.models import API_KEY_HEADER
 from .errors import invalid, not_found
+from .v2 import PREFIX as V2_PREFIX
+from .v2 import errors as v2_errors
 
 log = logging.getLogger("mockbaas.faults")
 
@@ -124,7 +126,7 @@ class ApiFaults:
         self.rules: list[FaultRule] = []
         self._next = 1
 
-    def add(self, body: dict[str, Any], operation_ids: set[str]) -> FaultRule:
+    def add(self, body: dict[str, Any], operation_ids: frozenset[str]) -> FaultRule:
         """A rule from a control-API body whose fields control.json has typed and bounded;
         what is left are the rules between fields, each refused with a 4xx."""
         rule = FaultRule(id=self._next)
@@ -204,4 +206,7 @@ async def _faulty(rule: FaultRule, request: web.Request, handler: Handler) -> we
     if rule.status is None:
         return await handler(request)
     headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else None
-    return web.json_response(rule.error_body(), status=rule.status, headers=headers)
+    body = rule.error_body()
+    if request.path.startswith(V2_PREFIX):  # a v2 client reads the v2 envelope
+        _, body = v2_errors.render_status(rule.status, body["message"], rule.retry_after)
+    return web.json_response(body, status=rule.status, headers=headers)

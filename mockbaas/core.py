@@ -41,6 +41,10 @@ class MockBaaS:
         self.settings = settings or Settings()
         self.contract = contract or Contract.load()
         self.contract_v2 = Contract.load(v2_path())
+        #: v1 and v2 operationIds (disjoint): what traffic filters and fault rules may name
+        self.operation_ids = frozenset(self.contract.operations) | frozenset(
+            self.contract_v2.operations
+        )
         self.scenarios = scenarios or ScenarioBook.load(self.settings.scenario_dirs)
         # kept across resets: links stay unforgeable and a reset changes no policy
         self.media_key = media_key(self.settings.media_secret)

@@ -12,7 +12,7 @@ def list_faults(call: Call) -> Reply:
 
 def add_fault(call: Call) -> Reply:
     mock = call.mock
-    rule = mock.api_faults.add(body_of(call), set(mock.contract.operations))
+    rule = mock.api_faults.add(body_of(call), mock.operation_ids)
     return 201, rule.as_dict()
 
 

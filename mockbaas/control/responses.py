@@ -173,7 +173,7 @@ def traffic(call: Call) -> Reply:
     mock = call.mock
     operation_id = call.params.get("operation_id")
     # a typo in a filter must not look like "no such calls"
-    if operation_id is not None and operation_id not in mock.contract.operations:
-        raise invalid("query", "operation_id", f"one of {sorted(mock.contract.operations)}")
+    if operation_id is not None and operation_id not in mock.operation_ids:
+        raise invalid("query", "operation_id", f"one of {', '.join(sorted(mock.operation_ids))}")
     found = mock.traffic.query(call.params.get("violations", False), operation_id)
     return 200, {"requests": [e.as_dict() for e in found]}

@@ -3,6 +3,7 @@ details}`. Validation is always a 400 in v2 (v1 answers 422 for a bad body)."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from ..errors import MockError
@@ -45,3 +46,25 @@ def render(error: MockError) -> tuple[int, dict[str, Any], dict[str, str] | None
         body["retryAfter"] = wait
         headers = {"Retry-After": str(wait), **getattr(error, "headers", {})}
     return status, body, headers
+
+
+def render_status(status: int, message: str, retry_after: int | None) -> tuple[int, dict[str, Any]]:
+    """The envelope of an injected fault on a v2 route: any status a rule names, with the
+    FST code its documented errors use, else one named after the status."""
+    known = next((c for s, _t, c in CODES.values() if s == status), None)
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    code = known or "FST_ERR_" + (phrase.upper().replace(" ", "_").replace("-", "_") or "ERROR")
+    body: dict[str, Any] = {
+        "success": False,
+        "error": phrase,
+        "code": code,
+        "statusCode": status,
+        "message": message,
+        "details": None,
+    }
+    if retry_after is not None:
+        body["retryAfter"] = retry_after
+    return status, body

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 
+import jsonschema
 from support import checked_call as call
 
 from mockbaas.contract import Contract
@@ -358,3 +359,29 @@ def test_v1_bots_are_not_v2_bots(api, v2):
     v1 = api.join(MEET)
     assert call(api, v2, "getBotDetails", "GET", f"/v2/bots/{v1}").status == 404
     assert call(api, v2, "listBots", "GET", "/v2/bots").json()["data"] == []
+
+
+def test_traffic_filter_and_fault_rules_take_v2_operation_ids(api, v2):
+    """The log records v2 calls by their v2 operationId: filters and faults name them so."""
+    create(api, v2)
+    api.request("GET", "/v2/bots")
+    assert [e["operation_id"] for e in api.requests(operation_id="createBot")] == ["createBot"]
+    assert [e["path"] for e in api.requests(operation_id="listBots")] == ["/v2/bots"]
+    rule = api.fault("listBots", status=503, times=1)
+    assert rule["operation_id"] == "listBots"
+    r = api.request("GET", "/v2/bots")
+    assert r.status == 503  # a status the user chose: the body is still v2's Error
+    jsonschema.validate(r.json(), v2.document["components"]["schemas"]["Error"])
+    assert r.json() == {
+        "success": False,
+        "error": "Service Unavailable",
+        "code": "FST_ERR_SERVICE_UNAVAILABLE",
+        "statusCode": 503,
+        "message": f"injected fault {rule['id']}: HTTP 503",
+        "details": None,
+    }
+    assert api.request("GET", "/v2/bots").status == 200
+    refused = api.request("GET", "/_mockbaas/requests", params={"operation_id": "createbot"})
+    assert refused.status == 400
+    message = refused.json()["details"][0]["message"]
+    assert "createBot" in message and "join" in message
