@@ -40,6 +40,8 @@ from .documents import PATH as OPENAPI_PATH
 from .documents import openapi_routes
 
 log = logging.getLogger("mockbaas.http")
+#: The control API's 401 challenge (the API's own 401s follow Meeting BaaS, which sends none).
+CONTROL_CHALLENGE = 'Bearer realm="mockbaas control API"'
 
 
 class Surface:
@@ -64,7 +66,7 @@ class Surface:
         app.router.add_route(method, path, self.wrap(path, handler, operation_id))
 
     def wrap(self, path: str, handler: Route, operation_id: str | None) -> Route:
-        if path.startswith(CONTROL_PREFIX + "/"):
+        if _is_control(path):
             return self._control(handler)
         if path == OPENAPI_PATH:
             return self._plain(handler)
@@ -103,7 +105,10 @@ class Surface:
                 guard.check(request)
                 return await handler(request)
             except Exception as exc:  # every failure is answered as JSON
-                return _failure(request, exc)[0]
+                response = _failure(request, exc)[0]
+                if response.status == 401:  # RFC 9110: a 401 names the scheme it wants
+                    response.headers["WWW-Authenticate"] = CONTROL_CHALLENGE
+                return response
 
         return control_call
 
@@ -138,7 +143,7 @@ class Surface:
 
         async def fallback_call(request: web.Request) -> web.StreamResponse:
             path = request.path
-            if path.startswith(CONTROL_PREFIX + "/"):
+            if _is_control(path):
                 return await control(request)  # the guard first, as on the real routes
             if path == OPENAPI_PATH:
                 return await plain(request)
@@ -206,14 +211,17 @@ def register(
         if path.endswith("/") and len(path) > 1:
             variants.append(path.rstrip("/"))
         for variant in variants:
+            allowed: set[str] = set()
             for op in by_path[path]:
                 run = endpoint(op, handlers[op.operation_id], contract)
-                surface.add(app, op.method, variant, run, op.operation_id)
+                # RFC 9110: a GET resource answers HEAD too (aiohttp sends no body for it)
+                for method in (op.method, "HEAD") if op.method == "GET" else (op.method,):
+                    surface.add(app, method, variant, run, op.operation_id)
+                    allowed.add(method)
             # Any other method ends here with 405 and this path's own methods in Allow;
             # without it, DELETE /bots/meeting_data would fall through to DELETE /bots/{uuid}.
             if refuse_others:
-                allowed = sorted(o.method for o in by_path[path])
-                surface.add(app, "*", variant, _refuse(allowed))
+                surface.add(app, "*", variant, _refuse(sorted(allowed)))
 
 
 def route_order(path: str) -> tuple[tuple[bool, str], ...]:
@@ -221,6 +229,13 @@ def route_order(path: str) -> tuple[tuple[bool, str], ...]:
     so /calendars/resync_all must come before /calendars/{uuid} and /bots/meeting_data
     before /bots/{uuid}, at any depth."""
     return tuple((segment.startswith("{"), segment) for segment in path.split("/"))
+
+
+def _is_control(path: str) -> bool:
+    # the bare prefix too: `/_mockbaas` is no API path, and no guard-free door either
+    return path.startswith(CONTROL_PREFIX) and path[
+        len(CONTROL_PREFIX) : len(CONTROL_PREFIX) + 1
+    ] in ("", "/")
 
 
 def _refuse(allowed: list[str]) -> Route:

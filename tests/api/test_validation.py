@@ -433,12 +433,12 @@ def test_unknown_route_is_404_json(api, contract, path):
     [
         ("GET", "/bots/", "POST"),
         ("PUT", "/bots/", "POST"),
-        ("DELETE", "/bots/meeting_data", "GET"),  # would otherwise match DELETE /bots/{uuid}
+        ("DELETE", "/bots/meeting_data", "GET, HEAD"),  # would otherwise match DELETE /bots/{uuid}
         ("PATCH", "/calendars/raw", "POST"),  # would otherwise match PATCH /calendars/{uuid}
-        ("PUT", "/calendars/", "GET, POST"),
+        ("PUT", "/calendars/", "GET, HEAD, POST"),
         ("GET", f"/bots/{UNKNOWN}", "DELETE"),
-        ("POST", f"/calendars/{UNKNOWN}", "DELETE, GET, PATCH"),
-        ("TRACE", "/bots/webhooks", "GET"),
+        ("POST", f"/calendars/{UNKNOWN}", "DELETE, GET, HEAD, PATCH"),
+        ("TRACE", "/bots/webhooks", "GET, HEAD"),
     ],
 )
 def test_wrong_method_is_405_json_with_allow(api, contract, method, path, allowed):
@@ -446,6 +446,23 @@ def test_wrong_method_is_405_json_with_allow(api, contract, method, path, allowe
     body = error(contract, None, resp, 405, "method_not_allowed")
     assert resp.headers["Allow"] == allowed
     assert method in body["message"]
+
+
+def test_head_answers_what_get_would_without_the_body(api):
+    """RFC 9110: HEAD on every GET operation; logged as the HEAD it was."""
+    got = api.request("GET", "/bots/bots_with_metadata")
+    head = api.request("HEAD", "/bots/bots_with_metadata")
+    assert head.status == 200 and head.body == b""
+    assert head.headers["Content-Length"] == got.headers["Content-Length"]
+    assert head.headers["Content-Type"] == got.headers["Content-Type"]
+    assert api.request("HEAD", f"/bots/meeting_data?bot_id={UNKNOWN}").status == 404
+    assert api.request("HEAD", "/bots/meeting_data", api_key="").status == 401
+    logged = [(e["method"], e["operation_id"], e["status"]) for e in api.requests()][1:]
+    assert logged == [
+        ("HEAD", "bots_with_metadata", 200),
+        ("HEAD", "get_meeting_data", 404),
+        ("HEAD", "get_meeting_data", 401),
+    ]
 
 
 def test_trailing_slash_is_optional(api, contract):

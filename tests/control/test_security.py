@@ -275,8 +275,16 @@ def test_unknown_control_paths_and_methods_are_guarded_json_errors() -> None:
     with served(control_token=TOKEN) as server:
         bare = MockClient(server.url, control_token=None)
         bare.control_token = None
-        for method, path in [("GET", "/nope"), ("PUT", "/clock"), ("DELETE", "/reset")]:
-            assert bare.request(method, "/_mockbaas" + path).status == 401, path
+        for method, path in [
+            ("GET", "/nope"),
+            ("PUT", "/clock"),
+            ("DELETE", "/reset"),
+            ("GET", ""),
+        ]:
+            refused = bare.request(method, "/_mockbaas" + path)
+            assert refused.status == 401, path
+            assert refused.headers["WWW-Authenticate"] == 'Bearer realm="mockbaas control API"'
+        assert bare.request("GET", "/_mockbaasx").status == 404  # an unknown API path
         auth = {"Authorization": f"Bearer {TOKEN}"}
         missing = bare.request("GET", "/_mockbaas/nope", headers=auth)
         assert missing.status == 404
@@ -285,10 +293,12 @@ def test_unknown_control_paths_and_methods_are_guarded_json_errors() -> None:
             "message": "no route for GET /_mockbaas/nope",
         }
         wrong = bare.request("PUT", "/_mockbaas/clock", headers=auth)
-        assert wrong.status == 405 and wrong.headers["Allow"] == "GET"
+        assert wrong.status == 405 and wrong.headers["Allow"] == "GET, HEAD"
         assert wrong.json()["error"] == "method_not_allowed"
+        assert bare.request("GET", "/_mockbaas", headers=auth).status == 404
         logged = bare.request("GET", "/_mockbaas/requests", headers=auth).json()
-        assert logged["requests"] == []  # control calls are not API traffic
+        # control calls are not API traffic
+        assert [e["path"] for e in logged["requests"]] == ["/_mockbaasx"]
         # the contract document is no control call: no token for its 405 either
         wrong = bare.request("POST", "/openapi.json", json_body={})
         assert wrong.status == 405 and wrong.headers["Allow"] == "GET, HEAD"

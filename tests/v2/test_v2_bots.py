@@ -83,7 +83,7 @@ def test_unknown_v2_route_and_method_answer_in_the_v2_envelope(api):
     assert r.status == 404 and r.json()["success"] is False
     r = api.request("PUT", "/v2/bots")
     assert r.status == 405 and r.json()["code"] == "FST_ERR_METHOD_NOT_ALLOWED"
-    assert set(r.headers["Allow"].split(", ")) == {"GET", "POST"}
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST"}
 
 
 def test_not_a_meeting_link_is_refused(api, v2):
