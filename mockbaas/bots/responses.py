@@ -67,10 +67,12 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     """The mock's stand-in for S3: signed, expiring links to recordings and screenshots."""
     mock = request.app[MOCK]
     name = request.match_info["name"]
+    sent = request.query.get("X-Amz-Expires")
     try:
-        expires = int(request.query.get("X-Amz-Expires", ""))
+        expires = int(sent or "")
     except ValueError:
-        raise MockError("forbidden", "this link is not signed (X-Amz-Expires missing)") from None
+        what = "missing" if not sent else f"{sent!r} is not a whole number of seconds"
+        raise MockError("forbidden", f"this link is not signed (X-Amz-Expires {what})") from None
     bot, screenshot = mock.bots.media(
         request.match_info["uuid"], name, expires, request.query.get("X-Amz-Signature", "")
     )

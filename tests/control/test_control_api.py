@@ -78,23 +78,25 @@ def test_fired_counts_the_worlds_timers_not_the_webhook_plumbing(
 
 
 @pytest.mark.parametrize(
-    ("raw", "status"),
+    ("raw", "status", "says"),
     [
-        (b'{"seconds": -1}', 422),
-        (b'{"seconds": "10"}', 422),
-        (b'{"seconds": true}', 422),
-        (b'{"seconds": null}', 422),
-        (b"{}", 422),
-        (b'{"seconds": NaN}', 400),  # not JSON, as on the API routes
-        (b'{"seconds": Infinity}', 400),
-        (b'{"seconds": %d}' % (MAX_ADVANCE_S + 1), 422),
-        (b'{"seconds": 1e400}', 400),
-        (b"[10]", 422),
-        (b"seconds=10", 400),
-        (b'{"seconds": 10', 400),
+        (b'{"seconds": -1}', 422, "seconds: must be between 0 and 31622400"),
+        (b'{"seconds": "10"}', 422, "seconds: must be a number"),
+        (b'{"seconds": true}', 422, "seconds: must be a number"),
+        (b'{"seconds": null}', 422, "seconds: must be a number"),
+        (b"{}", 422, "seconds"),
+        (b'{"seconds": NaN}', 400, "not valid JSON"),  # not JSON, as on the API routes
+        (b'{"seconds": Infinity}', 400, "not valid JSON"),
+        (b'{"seconds": %d}' % (MAX_ADVANCE_S + 1), 422, "must be between 0 and 31622400"),
+        (b'{"seconds": 1e400}', 400, "out of the range of a double"),
+        (b'{"seconds": 1, "wait": "a"}', 422, "wait: must be a number or null"),
+        (b'{"seconds": 1, "wait": 601}', 422, "wait: must be between 0 and 600 seconds"),
+        (b"[10]", 422, "expected a JSON object"),
+        (b"seconds=10", 400, "not valid JSON"),
+        (b'{"seconds": 10', 400, "not valid JSON"),
     ],
 )
-def test_advance_refuses_bad_input(api: MockClient, raw: bytes, status: int) -> None:
+def test_advance_refuses_bad_input(api: MockClient, raw: bytes, status: int, says: str) -> None:
     bot_id = api.join(MEET_URL)
     before = api.clock()
     resp = api.request(
@@ -102,7 +104,7 @@ def test_advance_refuses_bad_input(api: MockClient, raw: bytes, status: int) -> 
     )
     assert resp.status == status
     body = resp.json()
-    assert body["error"] in ("validation_error", "invalid_json") and body["message"]
+    assert body["error"] in ("validation_error", "invalid_json") and says in body["message"]
     assert api.clock() == before
     assert api.statuses(bot_id) == ["joining_call"]
 
