@@ -84,7 +84,7 @@ def test_the_document_is_served(mockbaas: MockClient) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "message"),
     [
-        ("POST", "/clock/advance", {"seconds": "10"}, 422, "seconds: must be between 0 and"),
+        ("POST", "/clock/advance", {"seconds": "10"}, 422, "seconds: must be a number"),
         ("POST", "/clock/advance", {"seconds": 1, "wait": 601}, 422, "wait: must be between"),
         ("POST", "/clock/advance", {"seconds": 1, "later": 1}, 422, "later: unknown field"),
         ("POST", "/clock/advance", [1], 422, "body: expected a JSON object"),
