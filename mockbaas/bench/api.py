@@ -212,4 +212,10 @@ def run(report: Report, opts: Options, tool: str) -> None:
             _reads(tool, listing.url + target, sec, conns),
         )
         name = f"GET /bots/bots_with_metadata ({present:,} bots)"
-        report.add(_row(name, paired, None, len(body)))
+        row = report.add(_row(name, paired, None, len(body)))
+        row.note = "; ".join(
+            [
+                f"{present:,} = the {preload:,} preloaded plus those the last POST run made",
+                *([row.note] if row.note else []),
+            ]
+        )

@@ -69,7 +69,7 @@ class Report:
             handle.write("\n")
 
     def table(self) -> str:
-        head = ("section", "figure", "mock", "bare", "ratio", "goal", "")
+        head = ("section", "figure", "mock", "bare", "ratio", "goal", "verdict")
         lines = [[*head]]
         for r in self.rows:
             lines.append(

@@ -68,7 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("--quick", action="store_true", help="tiny sizes and 1 s runs: the smoke test")
+    q = QUICK
+    add(
+        "--quick",
+        action="store_true",
+        help=(
+            f"the smoke test: {q['seconds']:g} s runs, {q['pairs']} pair, {q['connections']} "
+            f"connections, --preload {q['preload']}, --sizes "
+            f"{','.join(map(str, q['lifecycle_sizes']))}, {q['slow_bots']} slow and "
+            f"{q['hang_bots']} hanging bots, the preload through {q['create_concurrency']} "
+            f"concurrent POSTs ({Options.create_concurrency} otherwise), --timeout "
+            f"{q['timeout']:g}; options given beside it win"
+        ),
+    )
     add("--only", type=_sections, action="extend", metavar="SECTION[,SECTION]",
         help=f"run only these sections ({', '.join(SECTIONS)}); repeatable")  # fmt: skip
     add("--load", choices=["auto", "wrk", "python"], default="auto",
