@@ -5,7 +5,6 @@ The in-process server for tests is `mockbaas.testing.BackgroundServer`."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import ipaddress
 import logging
 import signal
@@ -21,6 +20,7 @@ from ..control.access import ensure_control_token, is_loopback
 from ..core import MockBaaS
 from ..web.app import make_app
 from ..webhooks import State
+from .heap import HeapKeeper
 
 log = logging.getLogger("mockbaas")
 
@@ -83,14 +83,9 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
         shutdown_timeout=1.0,  # open requests (an advance waiting on posts) get a second
     )
     await runner.setup()
-    # A server's objects live long: the contract, scenarios and pools built at start-up
-    # are frozen out of every collection; young collections run every 3,000 allocations
-    # instead of 700, and the middle generation every 10 of them, so it never holds more
-    # than ~30,000 objects. Its collection is the pause a POST /bots/ can land in: with
-    # the middle generation at 50,000 x 20 the p99 was 505 ms, at 10,000 x 10 40-55 ms,
-    # at 3,000 x 10 15-18 ms, with the same throughput (`make bench`, api and lifecycle).
-    gc.freeze()
-    gc.set_threshold(3_000, 10, 100)
+    heap = HeapKeeper(loop.time)  # a server's objects live long: see heap.py
+    heap.start()
+    keeping = asyncio.ensure_future(heap.run())
     site = web.SockSite(runner, sock)
     await site.start()
     signals: asyncio.Queue[int] = asyncio.Queue()
@@ -99,6 +94,7 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
     # printed once signals are handled: whoever reads it may stop the server cleanly at once
     _say(text)
     await signals.get()
+    keeping.cancel()
 
     if settings.state_file is not None:
         _say(f"mockbaas: stopping; saving state to {settings.state_file} (Ctrl-C again to quit)")
