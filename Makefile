@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)  ## start the mock on $(HOST):$(PORT) (PORT=9000 HOST=0.0.0.0 ARGS="...")
-	@$(BIN)/mockbaas serve --host $(HOST) --port $(PORT) $(ARGS) || [ $$? -eq 130 ]
+	@trap "" INT; $(BIN)/mockbaas serve --host $(HOST) --port $(PORT) $(ARGS) || [ $$? -eq 130 ]
 
 test: $(STAMP)  ## install what the tests need and run the whole suite
 	$(BIN)/ruff check mockbaas tests
