@@ -11,9 +11,11 @@ Almost nothing the mock makes is cyclic garbage (about 2,500 objects over those 
 lives; the rest is freed by reference counting, frozen or not), so whatever has survived
 a fifth of a second is frozen out of every collection (`gc.freeze`: a list splice,
 whatever the heap's size). Measured on the same run: the longest pause 64 ms with a
-freeze every second, 42 ms every fifth of one, and 2.0 s of collections instead of 5.2. Cycles frozen with it are reclaimed by a full collection at most every
-`full_every` seconds, and only when the frozen heap grew by a quarter since the last one:
-the one pause left, rare and bounded by what the world holds.
+freeze every second, 42 ms every fifth of one, and 2.0 s of collections instead of 5.2.
+
+Cycles frozen with the rest are reclaimed by a full collection at most every `full_every`
+seconds, and only when the frozen heap grew by a quarter since the last one: the one
+pause left, rare and bounded by what the world holds.
 
 Only the server process does this: an in-process fixture shares its heap with the test
 run, which the mock has no business freezing.

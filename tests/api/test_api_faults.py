@@ -120,7 +120,7 @@ def test_rules_are_listed_removed_and_cleared(mockbaas):
         ({}, "give status, latency_seconds or reset"),
         ({"operation_id": "nope", "status": 500}, "operation_id: one of"),
         ({"status": 200}, "status: must be an HTTP error status"),
-        ({"status": True}, "status: must be an HTTP error status"),
+        ({"status": True}, "status: must be a whole number"),
         ({"retry_after": 3, "latency_seconds": 1}, "retry_after: only with a status"),
         ({"status": 429, "retry_after": -1}, "retry_after: must be whole seconds"),
         ({"latency_seconds": 31}, "latency_seconds: must be 0 to 30"),
