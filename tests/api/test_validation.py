@@ -5,6 +5,7 @@ and bytes at the creating routes."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from support import CREDS, JOIN, MEET_URL, assert_conforms
 
 from mockbaas.config import Settings
-from mockbaas.contract import Contract
+from mockbaas.contract import Contract, v2_path
 from mockbaas.testing import BackgroundServer, MockClient, Response
 
 UNKNOWN = "7c65c1e5-82e2-4662-b728-b4fa42485e3a"
@@ -463,6 +464,26 @@ def test_head_answers_what_get_would_without_the_body(api):
         ("HEAD", "get_meeting_data", 404),
         ("HEAD", "get_meeting_data", 401),
     ]
+
+
+def test_head_mirrors_get_on_every_get_operation_of_both_contracts(api, contract):
+    """Whatever GET answers (200, 404 for an unknown id, 400 for a missing parameter),
+    HEAD answers with the same status and headers and no body."""
+    bot_id = api.join(MEET_URL)
+    operations = [*contract.operations.values(), *Contract.load(v2_path()).operations.values()]
+    gets = [op for op in operations if op.method == "GET"]
+    assert len(gets) > 20
+    seen: list[int] = []
+    for op in gets:
+        path = op.path.replace("{uuid}", bot_id)
+        path = re.sub(r"\{[^}]+\}", UNKNOWN, path)
+        got = api.request("GET", path)
+        head = api.request("HEAD", path)
+        seen.append(got.status)
+        assert (head.status, head.body) == (got.status, b""), path
+        for name in ("Content-Type", "Content-Length", "Allow", "Retry-After"):
+            assert head.headers.get(name) == got.headers.get(name), (path, name)
+    assert {200, 404} <= set(seen)  # answers and refusals both mirrored
 
 
 def test_trailing_slash_is_optional(api, contract):
