@@ -16,7 +16,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)  ## start the mock on $(HOST):$(PORT) (PORT=9000 HOST=0.0.0.0 ARGS="...")
-	@trap "" INT; $(BIN)/mockbaas serve --host $(HOST) --port $(PORT) $(ARGS) || [ $$? -eq 130 ]
+	@# Ctrl-C reaches the mock through the terminal; the shell ignores it so that make does
+	@# not report an "Interrupt", and hands a TERM or HUP sent to make on to the mock (which
+	@# drains) instead of dying and leaving it orphaned. 130: a second Ctrl-C, on purpose.
+	@trap "" INT; trap 'kill -TERM $$pid 2>/dev/null' TERM HUP; \
+	$(BIN)/mockbaas serve --host $(HOST) --port $(PORT) $(ARGS) & pid=$$!; \
+	while :; do wait $$pid; rc=$$?; kill -0 $$pid 2>/dev/null || break; done; \
+	[ $$rc -eq 0 ] || [ $$rc -eq 130 ] || exit $$rc
 
 test: $(STAMP)  ## install what the tests need and run the whole suite
 	$(BIN)/ruff check mockbaas tests

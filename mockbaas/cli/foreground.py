@@ -100,7 +100,7 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
         _say(f"mockbaas: stopping; saving state to {settings.state_file} (Ctrl-C again to quit)")
     elif pending := len(mock.webhooks.pending()):
         _say(
-            f"mockbaas: stopping; draining {pending} webhooks for up to "
+            f"mockbaas: stopping; draining {_webhooks(pending)} for up to "
             f"{settings.drain_timeout:g} s (Ctrl-C again to quit now)"
         )
     else:
@@ -121,12 +121,16 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
     await mock.webhooks.close()
     await asyncio.wait({asyncio.ensure_future(runner.cleanup())}, timeout=1.0)
     lost = [d for d in mock.webhooks.journal if d.state is State.UNDELIVERED]
-    _say(f"mockbaas: quit at once; {len(lost)} webhooks not delivered (kept in the log):")
+    _say(f"mockbaas: quit at once; {_webhooks(len(lost))} not delivered (kept in the log):")
     for delivery in lost:
         _say(
             f"  undelivered {delivery.id} {delivery.event} for {delivery.subject} to {delivery.url}"
         )
     return 130
+
+
+def _webhooks(count: int) -> str:
+    return f"{count} webhook" if count == 1 else f"{count} webhooks"
 
 
 def banner(settings: Settings, bound: str, generated_token: bool, epoch: int | None = None) -> str:

@@ -202,7 +202,8 @@ def test_ctrl_c_twice_quits_at_once_and_lists_what_was_not_delivered(mockbaas_re
         assert pending
         proc.send_signal(signal.SIGINT)
         [*_, draining] = _read_until(proc, "draining")
-        assert f"draining {len(pending)} webhooks" in draining and "Ctrl-C again" in draining
+        noun = "webhook" if len(pending) == 1 else "webhooks"
+        assert f"draining {len(pending)} {noun} for" in draining and "Ctrl-C again" in draining
         proc.send_signal(signal.SIGINT)
         _, rest = proc.communicate(timeout=30)
     finally:
