@@ -250,7 +250,7 @@ def make_app(mock: MockBaaS) -> web.Application:
     app = web.Application(client_max_size=mock.settings.max_body)
     app[MOCK] = mock
     surface = Surface(mock, ControlGuard(mock.settings))
-    register(app, surface, control_handlers, Contract.load(control_path()), refuse_others=False)
+    register(app, surface, control_handlers, Contract.load(control_path()))
     for method, path, handler in (*media_routes(), *openapi_routes(app)):
         surface.add(app, method, path, handler)
     handlers = {**bot_handlers, **calendar_handlers, **account_handlers, **zoom_handlers}

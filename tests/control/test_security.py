@@ -296,6 +296,9 @@ def test_unknown_control_paths_and_methods_are_guarded_json_errors() -> None:
         assert wrong.status == 405 and wrong.headers["Allow"] == "GET, HEAD"
         assert wrong.json()["error"] == "method_not_allowed"
         assert bare.request("GET", "/_mockbaas", headers=auth).status == 404
+        # a static path is no id of its templated sibling (/webhooks/{id}): a 405
+        static = bare.request("GET", "/_mockbaas/webhooks/trigger", headers=auth)
+        assert static.status == 405 and static.headers["Allow"] == "POST"
         logged = bare.request("GET", "/_mockbaas/requests", headers=auth).json()
         # control calls are not API traffic
         assert [e["path"] for e in logged["requests"]] == ["/_mockbaasx"]
