@@ -170,12 +170,28 @@ def _fast(raw: bytes) -> Any:
         return _SLOW
 
 
+def _too_deep() -> MockError:
+    return MockError("invalid_json", f"request body is nested deeper than {MAX_JSON_DEPTH} levels")
+
+
 def decode_json(raw: bytes) -> Any:
     """A request body as JSON, or a 400 naming what is wrong (never a crash: not on
     deep nesting, huge numbers, NaN or lone surrogates)."""
     body = _fast(raw)
     if body is not _SLOW:
         return body
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
+        # orjson descends without Python frames and stops at 1,024 levels: the deep cases
+        # never reach the standard parser, whose recursion near the interpreter's limit
+        # leaves no stack for anything the collector finalizes meanwhile
+        try:
+            parsed = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if str(exc).startswith("depth limit exceeded"):
+                raise _too_deep() from None
+        else:
+            if _deeper_than(parsed, MAX_JSON_DEPTH):
+                raise _too_deep()
     try:
         body = json.loads(
             raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
@@ -188,9 +204,7 @@ def decode_json(raw: bytes) -> Any:
     if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH and (
         body is raw or _deeper_than(body, MAX_JSON_DEPTH)
     ):
-        raise MockError(
-            "invalid_json", f"request body is nested deeper than {MAX_JSON_DEPTH} levels"
-        )
+        raise _too_deep()
     if (b"\\ud" in raw or b"\\uD" in raw) and _lone_surrogate(body):
         # legal JSON syntax, but not text: it could never be stored, answered or sent on
         raise MockError(
