@@ -567,11 +567,14 @@ class BotBackend:
 
     # -- reads ----------------------------------------------------------------------------
     def meeting_data(
-        self, account: Account, uuid: str, include_transcripts: bool
+        self, account: Account, uuid: str, include_transcripts: bool, counted: bool = True
     ) -> dict[str, Any]:
+        """`counted`: a read of the data (GET), which the bot's access count records; a
+        look at its headers (HEAD) is not one."""
         bot = self.get(account, uuid)
-        bot.access_count += 1
-        bot.last_accessed_ms = self.clock.now()
+        if counted:
+            bot.access_count += 1
+            bot.last_accessed_ms = self.clock.now()
         transcripts = []
         if include_transcripts and not bot.data_deleted:
             transcripts = views.transcripts(bot, self.transcript(bot))

@@ -23,7 +23,8 @@ def leave(call: Call) -> Reply:
 
 def get_meeting_data(call: Call) -> Reply:
     include = call.params.get("include_transcripts", True)
-    return 200, call.mock.bots.meeting_data(call.account, call.params["bot_id"], include)
+    counted = call.request.method != "HEAD"
+    return 200, call.mock.bots.meeting_data(call.account, call.params["bot_id"], include, counted)
 
 
 def delete_data(call: Call) -> Reply:

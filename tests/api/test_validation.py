@@ -466,6 +466,16 @@ def test_head_answers_what_get_would_without_the_body(api):
     ]
 
 
+def test_head_is_no_read_of_a_bots_data(api):
+    bot_id = api.join(MEET_URL)
+    assert api.request("HEAD", f"/bots/meeting_data?bot_id={bot_id}").status == 200
+    [row] = api.request("GET", "/bots/bots_with_metadata").json()["bots"]
+    assert row["access_count"] == 0 and row["last_accessed_at"] is None
+    assert api.request("GET", f"/bots/meeting_data?bot_id={bot_id}").status == 200
+    [row] = api.request("GET", "/bots/bots_with_metadata").json()["bots"]
+    assert row["access_count"] == 1
+
+
 def test_head_mirrors_get_on_every_get_operation_of_both_contracts(api, contract):
     """Whatever GET answers (200, 404 for an unknown id, 400 for a missing parameter),
     HEAD answers with the same status and headers and no body."""
