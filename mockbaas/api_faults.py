@@ -24,7 +24,8 @@ from typing import Any
 from aiohttp import web
 
 from .accounts.models import API_KEY_HEADER
-from .errors import invalid, not_found
+from .contract.jsonio import dumps
+from .errors import MockError, invalid, not_found
 from .v2 import PREFIX as V2_PREFIX
 from .v2 import errors as v2_errors
 
@@ -49,6 +50,9 @@ ERROR_CODES = {
 }
 SERVER_ERROR = "internal_error"  # any 5xx but 503
 UNAVAILABLE = "service_unavailable"  # 503
+CLIENT_ERROR = "validation_error"  # any other 4xx: the contract's generic refusal
+#: the traffic log's error code for a call whose connection a fault dropped
+DROPPED = "connection_reset"
 
 FIELDS = (
     "operation_id",
@@ -97,7 +101,9 @@ class FaultRule:
     def error_body(self) -> dict[str, str]:
         assert self.status is not None
         code = ERROR_CODES.get(self.status)
-        if code is None:
+        if code is None and self.status < 500:
+            code = CLIENT_ERROR
+        elif code is None:
             code = UNAVAILABLE if self.status == 503 else SERVER_ERROR
         message = self.message or f"injected fault {self.id}: HTTP {self.status}"
         return {"error": code, "message": message}
@@ -202,11 +208,19 @@ async def _faulty(rule: FaultRule, request: web.Request, handler: Handler) -> we
     if rule.reset:
         if request.transport is not None:
             request.transport.abort()  # no answer: the client sees a reset
-        raise web.HTTPServiceUnavailable()  # nobody reads it: the socket is gone
+        # the traffic log records the call with no status: nobody reads an answer now
+        raise MockError(
+            DROPPED,
+            f"injected fault {rule.id}: the connection was dropped without an answer",
+            behaviour=True,
+        )
     if rule.status is None:
         return await handler(request)
     headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else None
     body = rule.error_body()
     if request.path.startswith(V2_PREFIX):  # a v2 client reads the v2 envelope
         _, body = v2_errors.render_status(rule.status, body["message"], rule.retry_after)
-    return web.json_response(body, status=rule.status, headers=headers)
+    # as compact as every other answer, and as plain a media type
+    return web.Response(
+        status=rule.status, body=dumps(body), content_type="application/json", headers=headers
+    )

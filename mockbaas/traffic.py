@@ -28,7 +28,7 @@ class Exchange:
     path: str
     query: str
     operation_id: str | None
-    status: int
+    status: int | None  # None: a fault dropped the connection, nothing was answered
     error: dict[str, Any] | None
     #: query parameters the operation does not declare: ignored, so a violation
     ignored_params: tuple[str, ...] = ()
@@ -71,7 +71,7 @@ class Traffic:
         path: str,
         query: str,
         operation_id: str | None,
-        status: int,
+        status: int | None,
         error: dict[str, Any] | None,
         ignored_params: tuple[str, ...] = (),
         behaviour: bool = False,

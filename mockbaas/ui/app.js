@@ -123,7 +123,7 @@ function renderTraffic(requests) {
       el("td", { class: "mono" }, clockTime(r.at)),
       el("td", { class: "mono url" }, r.method + " " + r.path + (r.query ? "?" + r.query : "")),
       el("td", {}, r.operation_id || "—"),
-      el("td", {}, String(r.status),
+      el("td", {}, r.status === null ? "dropped" : String(r.status),
          r.error && r.error.message ? el("div", { class: "why" }, r.error.message) : ""),
     )));
   counted("traffic-count", requests, " calls, " + violations + " shown breaking the contract");

@@ -3,6 +3,7 @@ details}`. Validation is always a 400 in v2 (v1 answers 422 for a bad body)."""
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -54,9 +55,9 @@ def render_status(status: int, message: str, retry_after: int | None) -> tuple[i
     known = next((c for s, _t, c in CODES.values() if s == status), None)
     try:
         phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
-    code = known or "FST_ERR_" + (phrase.upper().replace(" ", "_").replace("-", "_") or "ERROR")
+    except ValueError:  # 499, 509, 599: no standard name
+        phrase = "Client Error" if status < 500 else "Server Error"
+    code = known or "FST_ERR_" + "_".join(re.findall(r"[A-Z0-9]+", phrase.upper()))
     body: dict[str, Any] = {
         "success": False,
         "error": phrase,

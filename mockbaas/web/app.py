@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from ..accounts.urls import HANDLERS as account_handlers
-from ..api_faults import intercept
+from ..api_faults import DROPPED, intercept
 from ..bots.urls import HANDLERS as bot_handlers
 from ..bots.urls import media_routes
 from ..calendars.urls import HANDLERS as calendar_handlers
@@ -88,7 +88,8 @@ class Surface:
                 request.path,
                 request.query_string,
                 operation_id,
-                response.status,
+                # a dropped connection answered nothing: no status to log
+                None if error is not None and error.code == DROPPED else response.status,
                 error.as_dict() if error is not None else None,
                 request.get(IGNORED_PARAMS, ()),
                 error is not None and error.behaviour,

@@ -38,12 +38,24 @@ def test_status_with_retry_after_for_the_next_n_calls(mockbaas, contract):
     mockbaas.assert_contract_kept()
 
 
-@pytest.mark.parametrize("status, code", [(500, "internal_error"), (503, "service_unavailable")])
+@pytest.mark.parametrize(
+    "status, code",
+    [
+        (500, "internal_error"),
+        (503, "service_unavailable"),
+        (599, "internal_error"),
+        (418, "validation_error"),  # a 4xx without a code of its own: the generic refusal
+        (499, "validation_error"),
+    ],
+)
 def test_server_errors_have_contract_error_bodies(mockbaas, contract, status, code):
     mockbaas.fault(status=status, message="upstream is down")
     resp = mockbaas.request("POST", "/bots/", json_body={"meeting_url": "x"})
     assert resp.status == status
     assert resp.json() == {"error": code, "message": "upstream is down"}
+    # the same compact JSON and media type as every other answer
+    assert resp.headers["Content-Type"] == "application/json"
+    assert resp.body == b'{"error":"%s","message":"upstream is down"}' % code.encode()
     jsonschema.validate(resp.json(), error_schema(contract))
     assert mockbaas._control("GET", "/bots")["bots"] == []
 
@@ -84,6 +96,13 @@ def test_a_dropped_connection(mockbaas):
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError, urllib.error.URLError)):
         mockbaas.request("GET", LIST)
     assert mockbaas.request("GET", LIST).status == 200
+    # the log holds what the client got: no answer, then the real one
+    dropped, answered = mockbaas.requests()
+    assert dropped["status"] is None and answered["status"] == 200
+    assert dropped["error"]["error"] == "connection_reset"
+    assert "dropped without an answer" in dropped["error"]["message"]
+    assert dropped["violation"] is False
+    mockbaas.assert_contract_kept()
 
 
 def test_latency_is_real_time(mockbaas):

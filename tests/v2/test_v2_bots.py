@@ -381,6 +381,16 @@ def test_traffic_filter_and_fault_rules_take_v2_operation_ids(api, v2):
         "details": None,
     }
     assert api.request("GET", "/v2/bots").status == 200
+    for status, error, code in [
+        (418, "I'm a Teapot", "FST_ERR_I_M_A_TEAPOT"),
+        (499, "Client Error", "FST_ERR_CLIENT_ERROR"),
+        (599, "Server Error", "FST_ERR_SERVER_ERROR"),
+    ]:
+        api.fault("listBots", status=status, times=1)
+        r = api.request("GET", "/v2/bots")
+        assert r.status == status and r.headers["Content-Type"] == "application/json"
+        assert (r.json()["error"], r.json()["code"]) == (error, code)
+        jsonschema.validate(r.json(), v2.document["components"]["schemas"]["Error"])
     refused = api.request("GET", "/_mockbaas/requests", params={"operation_id": "createbot"})
     assert refused.status == 400
     message = refused.json()["details"][0]["message"]
