@@ -69,11 +69,14 @@ async def serve_media(request: web.Request) -> web.StreamResponse:
     mock = request.app[MOCK]
     name = request.match_info["name"]
     sent = request.query.get("X-Amz-Expires")
-    try:
-        expires = int(sent or "")
-    except ValueError:
-        what = "missing" if not sent else f"{sent!r} is not a whole number of seconds"
-        raise MockError("forbidden", f"this link is not signed (X-Amz-Expires {what})") from None
+    if not sent or not sent.isascii() or not sent.isdigit():  # int() would take "+1_0 "
+        what = (
+            "missing"
+            if not sent
+            else f"{sent!r} is not an expiry time (epoch milliseconds, digits only)"
+        )
+        raise MockError("forbidden", f"this link is not a signed one: X-Amz-Expires {what}")
+    expires = int(sent)
     bot, screenshot = mock.bots.media(
         request.match_info["uuid"], name, expires, request.query.get("X-Amz-Signature", "")
     )
