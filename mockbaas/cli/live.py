@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from ..config import TOKEN_ENV
 from ..testing import MockClient
 
 DEFAULT_SERVER = "http://127.0.0.1:8080"
@@ -99,7 +100,7 @@ class Tail:
 
 
 def run_tail(args: argparse.Namespace) -> int:
-    client = MockClient(args.server, timeout=10)
+    client = MockClient(args.server, timeout=10, control_token=args.control_token)
     tail = Tail(client, sys.stdout, use_colour(sys.stdout), args.bot)
     try:
         if args.once:
@@ -115,7 +116,7 @@ def run_tail(args: argparse.Namespace) -> int:
 
 
 def run_trigger(args: argparse.Namespace) -> int:
-    client = MockClient(args.server, timeout=60)
+    client = MockClient(args.server, timeout=60, control_token=args.control_token)
     try:
         found = client.trigger(args.event, bot_id=args.bot, url=args.url, api_key=args.api_key)
     except (OSError, RuntimeError) as exc:
@@ -150,6 +151,7 @@ def add_parsers(sub: Any) -> None:
         "--api-key of the server, else 'mockbaas-trigger')",
     )
     trigger.add_argument("--server", default=DEFAULT_SERVER, help="the mock's base URL")
+    _token_argument(trigger)
     trigger.set_defaults(run=run_trigger)
 
     tail = sub.add_parser(
@@ -163,4 +165,13 @@ def add_parsers(sub: Any) -> None:
     tail.add_argument("--bot", metavar="ID", help="only this bot's (or calendar's) deliveries")
     tail.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
     tail.add_argument("--once", action="store_true", help="print what is there and exit")
+    _token_argument(tail)
     tail.set_defaults(run=run_tail)
+
+
+def _token_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help=f"the control token of a mock started with one (default: ${TOKEN_ENV})",
+    )

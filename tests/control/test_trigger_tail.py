@@ -96,6 +96,22 @@ def test_trigger_command(mockbaas, mockbaas_receiver, capsys):
     assert subject == f"subject {mockbaas_receiver.events()[-1]['data']['bot_id']}"
 
 
+def test_trigger_and_tail_take_the_control_token(
+    mockbaas_factory, mockbaas_receiver, capsys, monkeypatch
+):
+    monkeypatch.delenv("MOCKBAAS_CONTROL_TOKEN", raising=False)
+    url = mockbaas_factory(control_token="s3cret").url
+    send = ["trigger", "complete", "--server", url, "--url", mockbaas_receiver.url]
+    assert main(send) == 2
+    assert "401" in capsys.readouterr().err
+    assert main([*send, "--control-token", "s3cret"]) == 0
+    assert main(["tail", "--server", url, "--once"]) == 2
+    assert main(["tail", "--server", url, "--once", "--control-token", "s3cret"]) == 0
+    assert " complete " in capsys.readouterr().out
+    monkeypatch.setenv("MOCKBAAS_CONTROL_TOKEN", "s3cret")  # the default
+    assert main(["tail", "--server", url, "--once"]) == 0
+
+
 def test_trigger_command_exits_1_unless_delivered(mockbaas, mockbaas_receiver, capsys):
     url = mockbaas_receiver.url
     mockbaas_receiver.fail_next(1)
