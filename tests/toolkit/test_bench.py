@@ -22,7 +22,7 @@ import pytest
 from mockbaas.bench import load, run, streaming
 from mockbaas.bench.load import BenchError, parse_wrk
 from mockbaas.bench.options import Options
-from mockbaas.bench.report import Report
+from mockbaas.bench.report import Report, Row
 from mockbaas.bench.servers import Stats
 
 #: long runs (fuzzing, many examples, benchmarks): `pytest -m "not slow"` skips them
@@ -95,7 +95,9 @@ def test_quick_run_reports_every_figure_with_its_baseline(tmp_path):
     assert worst["unit"] == "ms" and worst["value"] >= 0 and worst["goal"] == "<= 100 ms"
     assert "frames/s" in worst["note"]
     assert by_figure["p99 chunk lateness, 10 bots at --speed 10"]["value"] <= worst["value"]
-    assert re.search(r"^\d+ of \d+ goals met", done.stdout, re.M)
+    # --quick sizes cannot judge goals stated for full ones: the table says so, not "missed"
+    assert re.search(r"^--quick: sizes too small to judge the \d+ goals", done.stdout, re.M)
+    assert "MISSES" not in done.stdout and " (quick)" in done.stdout
 
 
 def test_without_wrk_the_python_load_generator_measures(tmp_path):
@@ -268,3 +270,19 @@ def test_ctrl_c_stops_every_child_process_and_prints_the_partial_table():
     while any(_alive(k) for k in kids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [k for k in kids if _alive(k)]
+
+
+def test_the_table_judges_goals_at_full_size_only():
+    rows = [
+        Row("api", "GET /a, with a comma", 5.0, "req/s", 10.0, 0.5, ">= 0.6x bare", False),
+        Row("api", "GET /b", 9.0, "req/s", 10.0, 0.9, ">= 0.6x bare", True),
+        Row("lifecycle", "size", 3.0, "s"),
+    ]
+    full = Report("wrk", {"connections": 32, "seconds": 5.0, "quick": False}, rows=rows)
+    text = full.table()
+    assert text.splitlines()[2].split()[-1] == "verdict"  # the column is named
+    assert text.endswith("1 of 2 goals met; missed: GET /a, with a comma")
+    quick = Report("wrk", {"connections": 4, "seconds": 1.0, "quick": True}, rows=rows)
+    text = quick.table()
+    assert "MISSES" not in text and text.count("(quick)") == 2
+    assert text.splitlines()[-1].startswith("--quick: sizes too small to judge the 2 goals")
