@@ -66,16 +66,20 @@ def target_problem(url: str, check: Callable[[str], str | None] | None = None) -
     the webhook target policy allows (`check`, loopback by default); never resolved."""
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return "not a URL"
+        parts.port  # noqa: B018 - out of 0-65535 or not digits: ValueError
+    except ValueError as exc:
+        return f"not a URL ({exc})"
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         return "not a ws:// or wss:// URL"
     if check is None:
         return None
     # the policy speaks of http(s); a ws URL goes to the same host and port
-    refusal = check(("https" if parts.scheme == "wss" else "http") + url[len(parts.scheme) :])
+    as_http = ("https" if parts.scheme == "wss" else "http") + url[len(parts.scheme) :]
+    refusal = check(as_http)
     if refusal is None:
         return None
+    # name the URL the caller sent, as the URL it is
+    refusal = refusal.replace(repr(as_http), repr(url)).replace("a webhook URL", "a URL")
     return "stream target refused: " + refusal.removeprefix("webhook target refused: ")
 
 

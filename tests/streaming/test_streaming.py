@@ -384,7 +384,13 @@ def test_the_mock_never_dials_a_host_the_target_policy_refuses(api, sink):
     ):  # refused at the call (422), so no bot and nothing to dial
         body = {"meeting_url": MEET, "bot_name": "L", "streaming": {"input": url}}
         assert api.request("POST", "/bots/", json_body=body).status == 422, url
-    for url in ("http://127.0.0.1/in",):  # not a WebSocket URL: refused at the dial
+    body = {"meeting_url": MEET, "bot_name": "L", "streaming": {"input": "wss://a.example/x"}}
+    refused = api.request("POST", "/bots/", json_body=body).json()["message"]
+    assert refused == (  # the URL as sent, not as the webhook policy reads it
+        "streaming.input: stream target refused: host a.example is not allowed (names are "
+        "never resolved); allow it with --webhook-allow"
+    )
+    for url in ("http://127.0.0.1/in", "ws://127.0.0.1:99999/in"):  # refused at the dial
         streaming = {"input": url, "output": url}
         bot = api.join(
             f"{MEET}?n={len(url)}{url[:3]}", scenario="stream_short", streaming=streaming
