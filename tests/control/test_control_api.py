@@ -493,3 +493,6 @@ def test_the_journal_filters_by_v1_and_v2_event_names(api):
     assert api.webhooks(event="complete") == []
     resp = api.request("GET", "/_mockbaas/webhooks", params={"event": "bot.done"})
     assert resp.status == 400 and "bot.completed" in resp.json()["message"]
+    resp = api.request("GET", "/_mockbaas/webhooks", params={"event": "complet"})
+    message = resp.json()["details"][0]["message"]
+    assert message.startswith("did you mean complete") and "'" not in message
