@@ -26,8 +26,8 @@ from aiohttp import web
 from .accounts.models import API_KEY_HEADER
 from .contract.jsonio import dumps
 from .errors import MockError, invalid, not_found
-from .v2 import PREFIX as V2_PREFIX
 from .v2 import errors as v2_errors
+from .v2 import is_v2
 
 log = logging.getLogger("mockbaas.faults")
 
@@ -218,7 +218,7 @@ async def _faulty(rule: FaultRule, request: web.Request, handler: Handler) -> we
         return await handler(request)
     headers = {"Retry-After": str(rule.retry_after)} if rule.retry_after is not None else None
     body = rule.error_body()
-    if request.path.startswith(V2_PREFIX):  # a v2 client reads the v2 envelope
+    if is_v2(request.path):  # a v2 client reads the v2 envelope
         _, body = v2_errors.render_status(rule.status, body["message"], rule.retry_after)
     # as compact as every other answer, and as plain a media type
     return web.Response(

@@ -23,8 +23,8 @@ from ..contract.jsonio import dumps
 from ..core import MockBaaS
 from ..errors import Detail, MockError, invalid
 from ..streaming.session import target_problem
-from ..v2 import PREFIX as V2_PREFIX
 from ..v2 import errors as v2_errors
+from ..v2 import is_v2
 
 __all__ = ["MOCK", "Call", "Reply", "Handler", "Route", "dumps", "decode_json", "json_response"]
 
@@ -82,7 +82,7 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
 
 
 def error_response(error: MockError, path: str = "") -> web.Response:
-    if path.startswith(V2_PREFIX):
+    if is_v2(path):
         return json_response(*v2_errors.render(error))
     status = STATUS.get(error.code, 400)
     if error.code == "validation_error" and error.details:

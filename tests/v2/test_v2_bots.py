@@ -79,8 +79,9 @@ def test_missing_key_is_a_401_envelope(api, v2):
 
 
 def test_unknown_v2_route_and_method_answer_in_the_v2_envelope(api):
-    r = api.request("GET", "/v2/nothing-here")
-    assert r.status == 404 and r.json()["success"] is False
+    for path in ("/v2/nothing-here", "/v2", "/v2/"):
+        r = api.request("GET", path)
+        assert r.status == 404 and r.json()["success"] is False, path
     r = api.request("PUT", "/v2/bots")
     assert r.status == 405 and r.json()["code"] == "FST_ERR_METHOD_NOT_ALLOWED"
     assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST"}
