@@ -91,6 +91,18 @@ def test_a_probability_is_drawn_from_the_seed(mockbaas, mockbaas_factory):
     assert _pattern(mockbaas_factory(seed=1)) != first
 
 
+def test_times_and_probability_together_fire_at_most_times(mockbaas):
+    mockbaas.fault("bots_with_metadata", status=503, probability=0.5, times=3)
+    statuses = [mockbaas.request("GET", LIST).status for _ in range(40)]
+    assert statuses.count(503) == 3 and statuses[-10:] == [200] * 10
+    mockbaas.reset()  # the same rule without `times`: the same draws, so the same first three
+    mockbaas.fault("bots_with_metadata", status=503, probability=0.5)
+    unbounded = [mockbaas.request("GET", LIST).status for _ in range(40)]
+    assert unbounded.count(503) > 3
+    firsts = [n for n, status in enumerate(unbounded) if status == 503][:3]
+    assert [n for n, status in enumerate(statuses) if status == 503] == firsts
+
+
 def test_a_dropped_connection(mockbaas):
     mockbaas.fault("bots_with_metadata", reset=True, times=1)
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError, urllib.error.URLError)):
