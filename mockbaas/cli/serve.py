@@ -111,6 +111,13 @@ def _secret(text: str) -> str:
     return text
 
 
+def _token(text: str) -> str:
+    """A Bearer credential is one word: a header's spaces never reach the comparison."""
+    if not text or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError("a control token is one word: no spaces, not empty")
+    return text
+
+
 _positive = _checked(float, lambda v: 0 < v < math.inf, "a number", "must be greater than 0")
 _epoch = _checked(int, lambda v: 0 <= v < 2**63, "an integer", "an epoch is 0 to 2**63-1")
 _count = _checked(int, lambda v: 1 <= v <= 10**9, "an integer", "must be 1 or more")
@@ -277,7 +284,7 @@ def add_serve_parser(sub: Any) -> None:
     security = serve.add_argument_group("security (see README: Security)")
     security.add_argument(
         "--control-token",
-        type=_secret,
+        type=_token,
         default=os.environ.get(TOKEN_ENV) or None,
         metavar="TOKEN",
         help="require Authorization: Bearer TOKEN on every /_mockbaas call "

@@ -147,6 +147,8 @@ def test_missing_scenarios_dir_is_refused(tmp_path):
         (["--port", "70000"], "a port is 0 to 65535"),
         (["--max-body", "0"], "at least 1024 bytes"),
         (["--api-key", ""], "an API key cannot be empty"),
+        (["--control-token", " sp ace"], "a control token is one word"),
+        (["--control-token", ""], "a control token is one word"),
         (["--webhook-url", "notaurl"], "not an http(s) URL"),
         (["--public-url", "ftp://x"], "not an http(s) URL"),
         (["--webhook-retry-schedule", "1,-2"], "cannot be negative"),
