@@ -18,7 +18,7 @@ import orjson
 from aiohttp import web
 
 from ..accounts.models import API_KEY_HEADER, Account
-from ..contract import Contract, Operation
+from ..contract import Contract, Operation, control_path
 from ..contract.jsonio import dumps
 from ..core import MockBaaS
 from ..errors import Detail, MockError, invalid
@@ -214,9 +214,17 @@ def decode_json(raw: bytes) -> Any:
     return body
 
 
+CONTROL_SOURCE = control_path().name  # how a compiled contract names the control API's
+
+
 def endpoint(
     op: Operation, handler: Handler, contract: Contract | None = None
 ) -> Callable[[web.Request], Awaitable[Any]]:
+    # Our own control API refuses a filter it does not know: `?violation=true` for
+    # `violations` would otherwise answer everything, looking like a filter that matched.
+    # (The Meeting BaaS API ignores unknown names, so the mock does too, and logs them.)
+    declared = sorted(p.name for p in op.params if p.location == "query")
+    refuse_unknown = contract is not None and contract.source == CONTROL_SOURCE and declared
 
     async def run(request: web.Request) -> web.StreamResponse:
         mock = request.app[MOCK]
@@ -227,6 +235,8 @@ def endpoint(
                 headers.get(API_KEY_HEADER), headers.get("Authorization")
             )
         query = request.query
+        if refuse_unknown and query and (unknown := op.unknown_query(query)):
+            raise invalid("query", unknown[0], f"unknown parameter; expected {', '.join(declared)}")
         params = op.coerce_params({"query": query, "path": request.match_info})
         # undeclared query names are answered as the real API does and flagged in the
         # traffic log; set even when empty (a missing key costs the log an exception)

@@ -67,6 +67,20 @@ def test_bad_filter_is_a_400(api):
     assert resp.json()["details"][0]["path"] == "violations"
 
 
+def test_a_misspelled_control_filter_is_a_400_not_everything(api):
+    api.join(MEET_URL)
+    resp = api.request("GET", "/_mockbaas/requests", params={"violation": "true"})
+    assert resp.status == 400
+    [detail] = resp.json()["details"]
+    assert detail == {
+        "location": "query",
+        "path": "violation",
+        "message": "unknown parameter; expected operation_id, violations",
+    }
+    # an operation without parameters takes what it is sent, as before
+    assert api.request("GET", "/_mockbaas/clock", params={"cache": "1"}).status == 200
+
+
 def test_unknown_operation_id_is_a_400_naming_it(api):
     """A typo in the filter must not look like "no such calls"."""
     api.join(MEET_URL)
