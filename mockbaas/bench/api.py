@@ -103,6 +103,13 @@ def _row(name: str, paired: Paired, goal: float | None, size: int | None = None)
     )
 
 
+def reads_target(bot_id: str, transcripts: bool) -> str:
+    """GET /bots/meeting_data of a finished bot: the issue's figure reads it without the
+    transcript; a client polling for it, by default, with."""
+    lean = "" if transcripts else "&include_transcripts=false"
+    return f"/bots/meeting_data?bot_id={bot_id}{lean}"
+
+
 def _seed_reads(client: MockClient) -> tuple[str, dict[str, bytes]]:
     """A few finished bots (with transcripts) and calendars; the bodies each read answers."""
     ids = []
@@ -113,7 +120,7 @@ def _seed_reads(client: MockClient) -> tuple[str, dict[str, bytes]]:
     for _ in range(2):
         _ok(client.request("POST", "/calendars/", json_body=CREDS), "POST /calendars/")
     reads = {
-        f"/bots/meeting_data?bot_id={ids[0]}&include_transcripts=false": b"",
+        reads_target(ids[0], transcripts=False): b"",
         "/bots/bots_with_metadata?limit=5": b"",
         "/calendars/": b"",
     }
@@ -128,7 +135,7 @@ def run(report: Report, opts: Options, tool: str) -> None:
         progress("api: reads on a small server (5 finished bots, 2 calendars)")
         mock = kids.mock()
         client = MockClient(mock.url, api_key=API_KEY, timeout=opts.timeout)
-        _, reads = _seed_reads(client)
+        first_bot, reads = _seed_reads(client)
         post_answer = _ok(
             client.request("POST", "/bots/", json_body=join_body("sample")), "POST /bots/"
         )
@@ -143,6 +150,19 @@ def run(report: Report, opts: Options, tool: str) -> None:
                 _reads(tool, bare.url + target, sec, conns),
             )
             report.add(_row(name, paired, READ_GOAL, len(body)))
+
+        # what a client polling a finished bot reads by default: its transcript too (no
+        # goal of the issue's; its own bare server, as the path is the same)
+        target = reads_target(first_bot, transcripts=True)
+        body = _ok(client.request("GET", target), f"GET {target}")
+        whole = _bare(kids, [("GET", "/bots/meeting_data", body)])
+        progress("api: GET /bots/meeting_data with its transcript")
+        paired = _paired(
+            pairs,
+            _reads(tool, mock.url + target, sec, conns),
+            _reads(tool, whole.url + target, sec, conns),
+        )
+        report.add(_row("GET /bots/meeting_data, with the transcript", paired, None, len(body)))
 
         progress("api: POST /bots/ on an empty server")
 

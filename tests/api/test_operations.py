@@ -183,6 +183,28 @@ def test_delete_data_rate_limit_and_recovery(api, contract):
     ok(contract, "delete_data", resp)
 
 
+def test_a_transcript_read_again_is_the_same_bytes_for_each_bot(api, contract):
+    """meeting_data's transcript rows are built once and kept: every read, and every
+    other bot's, must still be its own."""
+    stt = {"speech_to_text": "Default"}
+    first, second = join(api, contract, **stt), join(api, contract, deduplication_key="o", **stt)
+    api.advance(3600)
+    read = lambda bot: api.request("GET", "/bots/meeting_data", params={"bot_id": bot})  # noqa: E731
+    one, two = read(first), read(second)
+    assert one.json()["bot_data"]["transcripts"] and two.json()["bot_data"]["transcripts"]
+    rows = one.json()["bot_data"]["transcripts"]
+    assert {r["bot_id"] for r in rows} == {one.json()["bot_data"]["bot"]["id"]}
+    assert {r["bot_id"] for r in two.json()["bot_data"]["transcripts"]} == {
+        two.json()["bot_data"]["bot"]["id"]
+    }
+    for _ in range(3):
+        again = read(first)
+        assert again.json()["bot_data"]["transcripts"] == rows
+        ok(contract, "get_meeting_data", again)
+    assert api.request("POST", f"/bots/{first}/delete_data").status == 200
+    assert read(first).json()["bot_data"]["transcripts"] == []
+
+
 def test_retranscribe(api, contract, mockbaas_receiver):
     bot_id = join(api, contract, speech_to_text="Default")
     api.advance(3600)

@@ -66,6 +66,9 @@ def test_quick_run_reports_every_figure_with_its_baseline(tmp_path):
         assert row["ratio"] == pytest.approx(row["value"] / row["bare"])
         assert row["verdict"] in ("ok", "MISSES")
         assert re.search(rf"^api\s+{re.escape(name)}\s", done.stdout, re.M)
+    whole = by_figure["GET /bots/meeting_data, with the transcript"]
+    assert whole["value"] > 0 and whole["bare"] > 0 and whole["goal"] == ""
+    assert int(re.match(r"([\d,]+) B body", whole["note"])[1].replace(",", "")) > 10_000
     drop = by_figure["POST /bots/ ratio drop, empty -> full"]
     ratios = [by_figure[p]["ratio"] for p in posts]
     assert drop["value"] == pytest.approx((ratios[0] - ratios[1]) / ratios[0] * 100)
