@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from . import state
@@ -51,6 +52,9 @@ class MockBaaS:
         self.targets = TargetPolicy.build(
             self.settings.webhook_allow, [self.settings.webhook_url, self.settings.public_url]
         )
+        #: called after every reset with the number of bots it discarded (`mockbaas serve`
+        #: reclaims a large discarded world at once: see cli/heap.py)
+        self.reset_listeners: list[Callable[[int], None]] = []
         self._saver: asyncio.Task[None] | None = None
         self._stop_saving: asyncio.Event | None = None
         saved = None
@@ -177,9 +181,12 @@ class MockBaaS:
             log.info("reset dropped %d pending webhook deliveries", len(dropped))
         await self.webhooks.close()
         await self.streams.close()
+        discarded = len(self.bots.bots)
         self._build()
         self.set_public_url(public_url)
         self.clock.start()
+        for listener in self.reset_listeners:
+            listener(discarded)
 
     async def shutdown(self) -> list[Delivery]:
         """Stop time, then give every pending webhook its last chance, within the drain

@@ -85,6 +85,7 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
     await runner.setup()
     heap = HeapKeeper(loop.time)  # a server's objects live long: see heap.py
     heap.start()
+    mock.reset_listeners.append(heap.after_reset)
     keeping = asyncio.ensure_future(heap.run())
     site = web.SockSite(runner, sock)
     await site.start()

@@ -3,13 +3,19 @@ reclaimed by a full collection only when it is due and the frozen heap grew."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from mockbaas.cli.heap import GROWTH, HeapKeeper
+from mockbaas.bots.params import BotParams
+from mockbaas.cli.heap import GROWTH, RECLAIM_AFTER, HeapKeeper
+from mockbaas.config import Settings
+from mockbaas.core import MockBaaS
+
+MEET = "https://meet.google.com/abc-defg-hij"
 
 
 class Node:
@@ -66,3 +72,32 @@ def test_no_full_collection_when_the_frozen_heap_did_not_grow(thawed):
     assert lost() is not None
     keeper.full()  # what a due tick runs
     assert lost() is None and keeper.last_full == 50.0
+
+
+def test_a_reset_that_lets_a_large_world_go_reclaims_it_at_once(thawed):
+    keeper = HeapKeeper(lambda: 0.0)
+    keeper.start()
+    lost = cycle()
+    keeper.tick()
+    keeper.after_reset(RECLAIM_AFTER - 1)  # a small world waits for a due collection
+    assert lost() is not None and keeper.full_collections == 0
+    keeper.after_reset(RECLAIM_AFTER)
+    assert lost() is None and keeper.full_collections == 1
+
+
+def test_the_engine_tells_its_reset_listeners_how_many_bots_went():
+    async def scenario() -> list[int]:
+        mock = MockBaaS(Settings(clock="manual"))
+        heard: list[int] = []
+        mock.reset_listeners.append(heard.append)
+        mock.start()
+        account = mock.accounts.authenticate("key", None)
+        for n in range(3):
+            body = {"meeting_url": MEET, "bot_name": "b", "deduplication_key": str(n)}
+            mock.bots.join(account, BotParams.from_request(body))
+        await mock.reset()
+        await mock.reset()
+        await mock.shutdown()
+        return heard
+
+    assert asyncio.run(scenario()) == [3, 0]
