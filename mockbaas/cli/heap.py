@@ -7,16 +7,18 @@ the young generation grows. With 50,000 bots through their lives it held 800,000
 when a young collection finally ran: 315 ms, then 384 ms for the middle generation and
 856 ms for a full collection, with the loop frozen each time (`make bench`, lifecycle).
 
-Almost nothing the mock makes is cyclic garbage (about 2,500 objects over those 50,000
-lives; the rest is freed by reference counting, frozen or not), so whatever has survived
+Almost nothing the mock lets go of while it serves is cyclic garbage (about 2,500
+objects over those 50,000 lives; the rest is freed by reference counting, frozen or
+not), so whatever has survived
 a fifth of a second is frozen out of every collection (`gc.freeze`: a list splice,
 whatever the heap's size). Measured on the same run: the longest pause 64 ms with a
 freeze every second, 42 ms every fifth of one, and 2.0 s of collections instead of 5.2.
 
 Cycles frozen with the rest are reclaimed by a full collection at most every `full_every`
 seconds, and only when the frozen heap grew by a quarter since the last one: the one
-pause left, rare and bounded by what the world holds. A reset that discards a large
-world runs one at once: the world is cyclic garbage, frozen with everything else.
+pause left, rare and bounded by what the world holds. A reset is the exception: the
+world it lets go of is held together by cycles, frozen with everything else, so a reset
+that discards a large one runs a full collection at once.
 
 Only the server process does this: an in-process fixture shares its heap with the test
 run, which the mock has no business freezing.
