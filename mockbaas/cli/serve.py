@@ -112,9 +112,12 @@ def _secret(text: str) -> str:
 
 
 def _token(text: str) -> str:
-    """A Bearer credential is one word: a header's spaces never reach the comparison."""
-    if not text or any(c.isspace() for c in text):
-        raise argparse.ArgumentTypeError("a control token is one word: no spaces, not empty")
+    """A Bearer credential is one word of printable ASCII: a header's spaces never reach
+    the comparison, and clients differ in how they encode anything else."""
+    if not text or not all("!" <= c <= "~" for c in text):
+        raise argparse.ArgumentTypeError(
+            "a control token is one word of printable ASCII: no spaces, not empty"
+        )
     return text
 
 

@@ -142,7 +142,10 @@ class ControlGuard:
             sent = request.headers.get("Authorization", "")
             scheme, _, credential = sent.partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(
-                credential.strip().encode(), token.encode()
+                # aiohttp keeps undecodable header bytes as surrogates: compare them as the
+                # bytes they were, never fail on them
+                credential.strip().encode("utf-8", "surrogateescape"),
+                token.encode("utf-8", "surrogateescape"),
             ):
                 raise MockError(
                     "unauthorized",

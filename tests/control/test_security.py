@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import select
 import socket
 from collections.abc import Iterator
@@ -267,6 +268,23 @@ def test_a_token_is_required_on_every_control_call_when_set() -> None:
         assert client.statuses(bot_id)[-1] == "call_ended"
         mp4 = client.request("GET", f"/bots/meeting_data?bot_id={bot_id}").json()["mp4"]
         assert bare.request("GET", mp4[len(server.url) :]).status == 200  # signed instead
+
+
+def test_undecodable_bytes_in_the_credential_are_a_401_not_a_crash() -> None:
+    with served(control_token=TOKEN) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        for credential in (b"\xe9", TOKEN.encode() + b"\xe9", b"\xff\xfe"):
+            with socket.create_connection((host, int(port)), timeout=5) as conn:
+                conn.sendall(
+                    b"GET /_mockbaas/clock HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Authorization: Bearer " + credential + b"\r\nConnection: close\r\n\r\n"
+                )
+                answer = b""
+                while chunk := conn.recv(65536):
+                    answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 401"), answer[:200]
+            assert json.loads(body)["error"] == "unauthorized"
 
 
 def test_unknown_control_paths_and_methods_are_guarded_json_errors() -> None:

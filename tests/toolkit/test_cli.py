@@ -149,6 +149,7 @@ def test_missing_scenarios_dir_is_refused(tmp_path):
         (["--api-key", ""], "an API key cannot be empty"),
         (["--control-token", " sp ace"], "a control token is one word"),
         (["--control-token", ""], "a control token is one word"),
+        (["--control-token", "caf\u00e9"], "a control token is one word of printable ASCII"),
         (["--webhook-url", "notaurl"], "not an http(s) URL"),
         (["--public-url", "ftp://x"], "not an http(s) URL"),
         (["--webhook-retry-schedule", "1,-2"], "cannot be negative"),
