@@ -50,6 +50,12 @@ class AccountBackend:
             return account
         if self.allowed is not None and key not in self.allowed:
             raise MockError("unauthorized", f"unknown API key in {API_KEY_HEADER}")
+        try:  # bytes that are no UTF-8 arrive as surrogates: no key to sign with or save
+            key.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MockError(
+                "unauthorized", f"the API key in {API_KEY_HEADER} is not UTF-8 text"
+            ) from None
         account = Account(key=key, number=len(self.accounts) + 1)
         self.accounts[key] = account
         return account

@@ -139,7 +139,9 @@ def _speaks_for(request: web.Request, delivery: Delivery) -> bool:
     if request.get(TOKEN_USED):
         return True
     key = request.headers.get(API_KEY_HEADER, "")
-    return bool(key) and hmac.compare_digest(key.encode(), delivery.account_key.encode())
+    return bool(key) and hmac.compare_digest(
+        key.encode("utf-8", "surrogateescape"), delivery.account_key.encode()
+    )
 
 
 def get_faults(call: Call) -> Reply:

@@ -287,6 +287,23 @@ def test_undecodable_bytes_in_the_credential_are_a_401_not_a_crash() -> None:
             assert json.loads(body)["error"] == "unauthorized"
 
 
+def test_undecodable_bytes_in_an_api_key_are_a_401_and_no_account() -> None:
+    with served() as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        for path in (b"/bots/bots_with_metadata", b"/v2/bots"):
+            with socket.create_connection((host, int(port)), timeout=5) as conn:
+                conn.sendall(
+                    b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"x-meeting-baas-api-key: k\xe9y\r\nConnection: close\r\n\r\n"
+                )
+                answer = b""
+                while chunk := conn.recv(65536):
+                    answer += chunk
+            assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
+            assert b"not UTF-8 text" in answer
+        assert MockClient(server.url).request("GET", "/_mockbaas/health").status == 200
+
+
 def test_unknown_control_paths_and_methods_are_guarded_json_errors() -> None:
     """A path or method the control API lacks is still a control call: the token comes
     first, then a JSON 404, or a 405 naming the methods the path has."""
