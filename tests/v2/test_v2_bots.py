@@ -67,6 +67,9 @@ def test_validation_is_a_400_envelope_naming_the_field(api, v2):
     assert r.status == 400
     body = r.json()
     assert body["code"] == "FST_ERR_VALIDATION" and "bot_name" in body["message"]
+    # the traffic log keeps the body the v2 client read, envelope and all
+    [logged] = api.requests(operation_id="createBot")
+    assert logged["error"] == body and logged["violation"] is True
     r = call(api, v2, "createBot", "POST", "/v2/bots", json_body={**BOT, "bot_name": ""})
     assert r.status == 400
     r = call(api, v2, "getBotDetails", "GET", "/v2/bots/not-a-uuid")
