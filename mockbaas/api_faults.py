@@ -25,7 +25,7 @@ from aiohttp import web
 
 from .accounts.models import API_KEY_HEADER
 from .contract.jsonio import dumps
-from .errors import MockError, invalid, not_found
+from .errors import MockError, invalid, not_found, one_of
 from .v2 import errors as v2_errors
 from .v2 import is_v2
 
@@ -138,7 +138,7 @@ class ApiFaults:
         rule = FaultRule(id=self._next)
         op = body.get("operation_id")
         if op is not None and op not in operation_ids:
-            raise invalid("body", "operation_id", f"one of {', '.join(sorted(operation_ids))}")
+            raise invalid("body", "operation_id", one_of(op, operation_ids))
         rule.operation_id = op
         rule.account = body.get("account")
         rule.message = body.get("message")

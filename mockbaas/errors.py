@@ -6,6 +6,8 @@ to a status and renders the shared `Error` schema of `openapi.json`.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -52,6 +54,15 @@ def invalid(location: str, path: str, message: str) -> MockError:
     """A request that is well-formed JSON but breaks a rule: 422 for bodies, 400 else."""
     code = "validation_error"
     return MockError(code, f"{path or location}: {message}", [Detail(location, path, message)])
+
+
+def one_of(sent: str, known: Iterable[str]) -> str:
+    """A refused name's message: the nearest names first (a typo is the usual cause),
+    then all of them."""
+    names = sorted(known)
+    near = difflib.get_close_matches(sent, names, n=3)
+    hint = f"did you mean {' or '.join(near)}? " if near else ""
+    return f"{hint}one of {', '.join(names)}"
 
 
 def bad_input(path: str, message: str) -> MockError:

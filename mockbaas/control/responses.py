@@ -9,9 +9,7 @@ schema cannot say (relative to the world: a known bot, a known operation).
 
 from __future__ import annotations
 
-import difflib
 import hmac
-from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +17,7 @@ from aiohttp import web
 from .. import __version__
 from ..accounts.models import API_KEY_HEADER
 from ..contract import Contract, control_path
-from ..errors import invalid, not_found
+from ..errors import invalid, not_found, one_of
 from ..web.calls import Call, Reply
 from ..webhooks import Delivery
 from .access import TOKEN_USED
@@ -99,7 +97,7 @@ async def webhooks(call: Call) -> Reply:
     # a typo in a filter must not look like "no deliveries"
     events = {*mock.contract.webhooks, *mock.contract_v2.webhooks}  # v1 and v2 names
     if q.get("event") is not None and q["event"] not in events:
-        raise invalid("query", "event", _one_of(q["event"], events))
+        raise invalid("query", "event", one_of(q["event"], events))
     found = mock.webhooks.query(q.get("bot_id"), q.get("event"), q.get("state"))
     return 200, {
         "deliveries": [d.as_dict() for d in found],
@@ -178,14 +176,6 @@ def traffic(call: Call) -> Reply:
     operation_id = call.params.get("operation_id")
     # a typo in a filter must not look like "no such calls"
     if operation_id is not None and operation_id not in mock.operation_ids:
-        raise invalid("query", "operation_id", _one_of(operation_id, mock.operation_ids))
+        raise invalid("query", "operation_id", one_of(operation_id, mock.operation_ids))
     found = mock.traffic.query(call.params.get("violations", False), operation_id)
     return 200, {"requests": [e.as_dict() for e in found]}
-
-
-def _one_of(sent: str, known: Iterable[str]) -> str:
-    """A filter's refusal: the nearest names first (a typo is the usual cause), then all."""
-    names = sorted(known)
-    near = difflib.get_close_matches(sent, names, n=3)
-    hint = f"did you mean {' or '.join(near)}? " if near else ""
-    return f"{hint}one of {', '.join(names)}"
