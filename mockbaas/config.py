@@ -43,6 +43,9 @@ class Settings:
     #: validate every response against openapi.json and answer 500 on a breach
     strict: bool = False
     max_body: int = DEFAULT_MAX_BODY
+    #: plain HTTP/1.1 API calls skip aiohttp's request machinery (web/lane.py); off, every
+    #: call goes through aiohttp, for comparing the two when an answer looks wrong
+    fast_lane: bool = True
     #: the base URL that media links point at; defaults to http://host:port
     public_url: str | None = None
     log_level: str = "info"

@@ -19,6 +19,7 @@ from ..config import TOKEN_ENV, Settings
 from ..control.access import ensure_control_token, is_loopback
 from ..core import MockBaaS
 from ..web.app import make_app
+from ..web.lane import close_connections, listen
 from ..webhooks import State
 from .heap import HeapKeeper
 
@@ -87,8 +88,7 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
     heap.start()
     mock.reset_listeners.append(heap.after_reset)
     keeping = asyncio.ensure_future(heap.run())
-    site = web.SockSite(runner, sock)
-    await site.start()
+    listener = await listen(runner, sock=sock)
     signals: asyncio.Queue[int] = asyncio.Queue()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, signals.put_nowait, number)
@@ -106,13 +106,14 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
         )
     else:
         _say("mockbaas: stopping (no webhook pending)")
-    await site.stop()  # no new calls; the drain is ours, so a second Ctrl-C can cut it
+    listener.close()  # no new calls; the drain is ours, so a second Ctrl-C can cut it
     stopping = asyncio.ensure_future(mock.shutdown())
     again = asyncio.ensure_future(signals.get())
     await asyncio.wait({stopping, again}, return_when=asyncio.FIRST_COMPLETED)
     if stopping.done():
         again.cancel()
         stopping.result()
+        close_connections(app)
         await runner.cleanup()  # open connections; mock.shutdown again finds nothing
         return 0
 
@@ -120,6 +121,7 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
     await asyncio.gather(stopping, return_exceptions=True)
     mock.webhooks.abandon()
     await mock.webhooks.close()
+    close_connections(app)
     await asyncio.wait({asyncio.ensure_future(runner.cleanup())}, timeout=1.0)
     lost = [d for d in mock.webhooks.journal if d.state is State.UNDELIVERED]
     _say(f"mockbaas: quit at once; {_webhooks(len(lost))} not delivered (kept in the log):")

@@ -159,6 +159,11 @@ def add_serve_parser(sub: Any) -> None:
         default=DEFAULT_MAX_BODY,
         help="largest request body in bytes",
     )
+    net.add_argument(
+        "--no-fast-lane",
+        action="store_true",
+        help="serve every call through aiohttp's request handling (slower; for comparison)",
+    )
     behaviour = serve.add_argument_group("behaviour")
     behaviour.add_argument("--seed", type=int, default=0, help="seed for ids and generated data")
     epoch = behaviour.add_mutually_exclusive_group()
@@ -336,6 +341,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         faults=Faults(args.fault_duplicate, args.fault_delay, args.fault_out_of_order),
         strict=args.strict,
         max_body=args.max_body,
+        fast_lane=not args.no_fast_lane,
         public_url=args.public_url,
         log_level=args.log_level,
         epoch=args.epoch,

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ..web.lane import close_connections, listen
+
 T = TypeVar("T")
 
 
@@ -23,6 +25,7 @@ class BackgroundApp:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
@@ -32,18 +35,21 @@ class BackgroundApp:
         if not self._thread.is_alive():
             self._thread.start()
 
-        async def listen() -> int:
+        async def start() -> int:
             self._runner = await build
             await self._runner.setup()
-            site = web.TCPSite(self._runner, host, port)
-            await site.start()
-            bound: int = self._runner.addresses[0][1]
+            self._listener = await listen(self._runner, host=host, port=port)
+            bound: int = self._listener.sockets[0].getsockname()[1]
             return bound
 
-        return self.call(listen(), timeout=30)
+        return self.call(start(), timeout=30)
 
     async def _cleanup(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self._runner is not None:
+            close_connections(self._runner.app)
             await self._runner.cleanup()
             self._runner = None
         # handlers still answering late: end them, so none is destroyed while pending

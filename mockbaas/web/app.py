@@ -41,6 +41,7 @@ from .calls import (
 )
 from .documents import PATH as OPENAPI_PATH
 from .documents import openapi_routes
+from .lane import LANE, Lane
 
 log = logging.getLogger("mockbaas.http")
 #: The control API's 401 challenge (the API's own 401s follow Meeting BaaS, which sends none).
@@ -54,9 +55,10 @@ class Surface:
     costs coroutines and a partial per request (server CPU per GET /bots/meeting_data:
     63-76 µs with one, 55-57 µs without, bare aiohttp 31-36 µs)."""
 
-    def __init__(self, mock: MockBaaS, guard: ControlGuard) -> None:
+    def __init__(self, mock: MockBaaS, guard: ControlGuard, lane: Lane | None = None) -> None:
         self.mock = mock
         self.guard = guard
+        self.lane = lane
 
     def add(
         self,
@@ -66,7 +68,12 @@ class Surface:
         handler: Route,
         operation_id: str | None = None,
     ) -> None:
-        app.router.add_route(method, path, self.wrap(path, handler, operation_id))
+        wrapped = self.wrap(path, handler, operation_id)
+        app.router.add_route(method, path, wrapped)
+        # the API's operations take the fast lane too (HEAD and refusals stay aiohttp's)
+        if self.lane is not None and operation_id is not None and not _is_control(path):
+            if method not in ("HEAD", "*"):
+                self.lane.routes.add(method, path, wrapped)
 
     def wrap(self, path: str, handler: Route, operation_id: str | None) -> Route:
         if _is_control(path):
@@ -261,7 +268,11 @@ def make_app(mock: MockBaaS) -> web.Application:
     ensure_control_token(mock.settings)
     app = web.Application(client_max_size=mock.settings.max_body)
     app[MOCK] = mock
-    surface = Surface(mock, ControlGuard(mock.settings))
+    lane = None
+    if mock.settings.fast_lane:
+        faults = mock.api_faults
+        lane = app[LANE] = Lane(app, lambda: not faults.rules, mock.settings.max_body)
+    surface = Surface(mock, ControlGuard(mock.settings), lane)
     register(app, surface, control_handlers, Contract.load(control_path()))
     for method, path, handler in (*media_routes(), *openapi_routes(app)):
         surface.add(app, method, path, handler)

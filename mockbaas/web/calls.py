@@ -10,7 +10,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +70,7 @@ class Call:
 Reply = tuple[int, Any] | web.StreamResponse
 Handler = Callable[[Call], Reply | Awaitable[Reply]]
 #: what aiohttp routes to: a request in, a response out (media, the contract document)
-Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Route = Callable[[web.Request], Coroutine[Any, Any, web.StreamResponse]]
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> web.Response:
@@ -219,7 +219,7 @@ CONTROL_SOURCE = control_path().name  # how a compiled contract names the contro
 
 def endpoint(
     op: Operation, handler: Handler, contract: Contract | None = None
-) -> Callable[[web.Request], Awaitable[Any]]:
+) -> Route:
     # Our own control API refuses a filter it does not know: `?violation=true` for
     # `violations` would otherwise answer everything, looking like a filter that matched.
     # (The Meeting BaaS API ignores unknown names, so the mock does too, and logs them.)
