@@ -12,13 +12,11 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from aiohttp import web
-
 from .. import __version__
 from ..accounts.models import API_KEY_HEADER
 from ..contract import Contract, control_path
 from ..errors import invalid, not_found, one_of
-from ..web.calls import Call, Reply
+from ..web.calls import Call, Incoming, Reply
 from ..webhooks import Delivery
 from .access import TOKEN_USED
 
@@ -132,9 +130,9 @@ async def redeliver(call: Call) -> Reply:
     return 200, delivery.as_dict()
 
 
-def _speaks_for(request: web.Request, delivery: Delivery) -> bool:
+def _speaks_for(request: Incoming, delivery: Delivery) -> bool:
     """The caller showed the control token, or the delivery's own account key."""
-    if request.get(TOKEN_USED):
+    if request.get(TOKEN_USED, False):
         return True
     key = request.headers.get(API_KEY_HEADER, "")
     return bool(key) and hmac.compare_digest(

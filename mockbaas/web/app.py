@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -33,7 +33,9 @@ from ..zoom.urls import HANDLERS as zoom_handlers
 from .calls import (
     IGNORED_PARAMS,
     MOCK,
+    ApiRoute,
     Handler,
+    Incoming,
     Route,
     endpoint,
     error_response,
@@ -65,7 +67,7 @@ class Surface:
         app: web.Application,
         method: str,
         path: str,
-        handler: Route,
+        handler: Route | ApiRoute,
         operation_id: str | None = None,
     ) -> None:
         wrapped = self.wrap(path, handler, operation_id)
@@ -75,17 +77,19 @@ class Surface:
             if method not in ("HEAD", "*"):
                 self.lane.routes.add(method, path, wrapped)
 
-    def wrap(self, path: str, handler: Route, operation_id: str | None) -> Route:
+    def wrap(self, path: str, handler: Route | ApiRoute, operation_id: str | None) -> Route:
         if _is_control(path):
             return self._control(handler)
         if path == OPENAPI_PATH:
             return self._plain(handler)
-        return self._api(handler, operation_id)
+        # what reaches here reads only what `Incoming` offers: `endpoint`'s routes, the
+        # refusals and the fallback (the last two never run on the lane)
+        return self._api(cast(ApiRoute, handler), operation_id)
 
-    def _api(self, handler: Route, operation_id: str | None) -> Route:
+    def _api(self, handler: ApiRoute, operation_id: str | None) -> ApiRoute:
         mock = self.mock
 
-        async def api_call(request: web.Request) -> web.StreamResponse:
+        async def api_call(request: Incoming) -> web.StreamResponse:
             try:
                 faulty = intercept(mock.api_faults, operation_id, request, handler)
                 response = await (faulty if faulty is not None else handler(request))
@@ -148,7 +152,7 @@ class Surface:
                 raise web.HTTPMethodNotAllowed(request.method, allowed)
             raise web.HTTPNotFound()
 
-        api = self._api(unrouted, None)
+        api = self._api(cast(ApiRoute, unrouted), None)  # never on the lane: aiohttp's request
         control = self._control(unrouted)
         plain = self._plain(unrouted)
 
@@ -164,7 +168,7 @@ class Surface:
         fallback.add_route("*", fallback_call)
 
 
-def _failure(request: web.Request, exc: Exception) -> tuple[web.StreamResponse, MockError | None]:
+def _failure(request: Incoming, exc: Exception) -> tuple[web.StreamResponse, MockError | None]:
     """The JSON answer to what a handler raised, and the error it reports."""
     if isinstance(exc, MockError):
         return error_response(exc, request.path), exc
@@ -257,8 +261,8 @@ def _is_control(path: str) -> bool:
     ] in ("", "/")
 
 
-def _refuse(allowed: list[str]) -> Route:
-    async def refuse(request: web.Request) -> web.StreamResponse:
+def _refuse(allowed: list[str]) -> ApiRoute:
+    async def refuse(request: Incoming) -> web.StreamResponse:
         raise web.HTTPMethodNotAllowed(request.method, allowed)
 
     return refuse

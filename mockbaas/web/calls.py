@@ -10,9 +10,9 @@ import json
 import logging
 import math
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
@@ -48,6 +48,34 @@ STATUS = {
 }
 
 
+class Incoming(Protocol):
+    """What the API's routes read of a request. aiohttp's `web.Request` has all of it, and
+    so has the fast lane's lighter `lane.LaneRequest`: a route needing more (the transport,
+    streaming the body) is no route of the lane."""
+
+    @property
+    def app(self) -> web.Application: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def query_string(self) -> str: ...
+    @property
+    def query(self) -> Mapping[str, str]: ...
+    @property
+    def match_info(self) -> Mapping[str, str]: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def content_length(self) -> int | None: ...
+    @property
+    def content_type(self) -> str: ...
+    async def read(self) -> bytes: ...
+    def __setitem__(self, key: web.RequestKey[Any], value: Any, /) -> None: ...
+    def get(self, key: web.RequestKey[Any], default: Any, /) -> Any: ...
+
+
 @dataclass
 class Call:
     """What a handler gets: the world, the caller, and input that already passed the
@@ -57,7 +85,7 @@ class Call:
     caller: Account | None  # None only on the operations the contract leaves open
     params: dict[str, Any]
     body: Any
-    request: web.Request
+    request: Incoming
 
     @property
     def account(self) -> Account:
@@ -71,6 +99,8 @@ Reply = tuple[int, Any] | web.StreamResponse
 Handler = Callable[[Call], Reply | Awaitable[Reply]]
 #: what aiohttp routes to: a request in, a response out (media, the contract document)
 Route = Callable[[web.Request], Coroutine[Any, Any, web.StreamResponse]]
+#: an API route: what it reads of a request, the fast lane's request has too
+ApiRoute = Callable[[Incoming], Coroutine[Any, Any, web.StreamResponse]]
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> web.Response:
@@ -129,7 +159,7 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-async def read_body(request: web.Request, op: Operation, limit: int) -> Any:
+async def read_body(request: Incoming, op: Operation, limit: int) -> Any:
     if request.content_length is not None and request.content_length > limit:
         raise MockError("payload_too_large", f"request body exceeds {limit} bytes")
     try:
@@ -217,16 +247,14 @@ def decode_json(raw: bytes) -> Any:
 CONTROL_SOURCE = control_path().name  # how a compiled contract names the control API's
 
 
-def endpoint(
-    op: Operation, handler: Handler, contract: Contract | None = None
-) -> Route:
+def endpoint(op: Operation, handler: Handler, contract: Contract | None = None) -> ApiRoute:
     # Our own control API refuses a filter it does not know: `?violation=true` for
     # `violations` would otherwise answer everything, looking like a filter that matched.
     # (The Meeting BaaS API ignores unknown names, so the mock does too, and logs them.)
     declared = sorted(p.name for p in op.params if p.location == "query")
     refuse_unknown = contract is not None and contract.source == CONTROL_SOURCE and declared
 
-    async def run(request: web.Request) -> web.StreamResponse:
+    async def run(request: Incoming) -> web.StreamResponse:
         mock = request.app[MOCK]
         account = None
         if op.secured:

@@ -25,7 +25,7 @@ import time
 import types
 from collections.abc import Callable, Coroutine, Generator, Iterator, Mapping
 from email.utils import formatdate
-from typing import Any, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from aiohttp import web
 from aiohttp.http import SERVER_SOFTWARE
@@ -45,10 +45,11 @@ _QUERY = re.compile(
 )
 #: header fields of token names and printable ASCII values, each line ending in CRLF
 _FIELDS = re.compile(rb"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*\r\n)*")
-_DIGITS = re.compile(rb"[0-9]{1,15}")
+#: one field: its name, and its value without the whitespace around it
+_FIELD = re.compile(r"([^:]+):[ \t]*(.*?)[ \t]*\r\n")
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+\-]+/[A-Za-z0-9!#$&^_.+\-]+")
 #: fields whose presence means framing or connection rules the lane leaves to aiohttp
-_NOT_PLAIN = frozenset((b"transfer-encoding", b"expect", b"upgrade", b"te", b"trailer"))
+_NOT_PLAIN = frozenset(("transfer-encoding", "expect", "upgrade", "te", "trailer"))
 
 #: what answers a lane request: Surface's wrapper of an API route
 Answer = Callable[[Any], Coroutine[Any, Any, web.StreamResponse]]
@@ -176,6 +177,30 @@ class LaneRoutes:
             yield from ((m, path) for m in methods)
 
 
+T = TypeVar("T")
+
+
+class Parsed(Generic[T]):
+    """Heads already read, by their bytes: a client sends the same fields (and often the
+    same request line) call after call. Bounded; what it keeps is never changed."""
+
+    LIMIT = 512
+
+    def __init__(self) -> None:
+        self._known: dict[bytes, T | Literal[False]] = {}
+
+    def get(self, raw: bytes) -> T | Literal[False] | None:
+        return self._known.get(raw)
+
+    def remember(
+        self, raw: bytes, parse: Callable[[bytes], T | Literal[False]]
+    ) -> T | Literal[False]:
+        if len(self._known) >= self.LIMIT:
+            self._known.clear()  # a client making every head unique: start afresh
+        result = self._known[raw] = parse(raw)
+        return result
+
+
 class Lane:
     """The routes, the switch deciding whether a request may take the lane, and the open
     connections (closed when the server stops)."""
@@ -186,6 +211,8 @@ class Lane:
         self.routes = LaneRoutes()
         self.usable = usable  # False while API fault rules are set: aiohttp applies those
         self.connections: set[LaneProtocol] = set()
+        self.lines: Parsed[tuple[str, str, str, Answer, dict[str, str]]] = Parsed()
+        self.fields: Parsed[tuple[LaneHeaders, int]] = Parsed()
         self.served = 0  # requests the lane answered (tests check the lane was taken)
         self.handed_off = 0  # connections given to aiohttp
 
@@ -218,6 +245,10 @@ def _date() -> bytes:
 _SERVER = f"Server: {SERVER_SOFTWARE}\r\n".encode("ascii")
 
 
+#: the start of an answer by (status, reason, Content-Type): most answers are JSON
+_HEADS: dict[tuple[int, str, str], bytes] = {}
+
+
 def render(response: web.StreamResponse) -> bytes | None:
     """The bytes aiohttp would write for `response` to a keep-alive HTTP/1.1 request that
     is not HEAD; None for what only aiohttp can write (a streamed or prepared response)."""
@@ -232,6 +263,19 @@ def render(response: web.StreamResponse) -> bytes | None:
         return None
     status = response.status
     headers = response.headers
+    if len(headers) == 1 and body and status >= 200 and status not in (204, 304):
+        media = headers.get("Content-Type")
+        if media is not None:  # the usual answer: a JSON body and nothing else
+            key = (status, response.reason, media)
+            head = _HEADS.get(key)
+            if head is None:
+                head = _HEADS[key] = (
+                    f"HTTP/1.1 {status} {response.reason}\r\nContent-Type: {media}\r\n"
+                    "Content-Length: "
+                ).encode()
+            return b"".join(
+                (head, b"%d\r\nDate: " % len(body), _date(), b"\r\n", _SERVER, b"\r\n", body)
+            )
     fields = [f"HTTP/1.1 {status} {response.reason}\r\n".encode("ascii")]
     for name, value in headers.items():
         fields.append(f"{name}: {value}\r\n".encode())
@@ -271,7 +315,10 @@ class LaneProtocol(asyncio.Protocol):
         self.lane.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
-        self.buf += data
+        if self.buf:
+            self.buf += data
+        else:
+            self.buf = bytearray(data)
         if not self.busy and not self.paused:
             self._serve()
 
@@ -308,42 +355,54 @@ class LaneProtocol(asyncio.Protocol):
 
     def _serve(self) -> None:
         """Answer every complete request in the buffer, in order."""
-        while self.buf and self.transport is not None and not self.paused:
-            end = self.buf.find(b"\r\n\r\n")
-            if end < 0:
-                if len(self.buf) > MAX_HEAD:
+        buf = self.buf
+        at = 0  # where the next request starts: consumed bytes are cut once, at the end
+        try:
+            while at < len(buf) and self.transport is not None and not self.paused:
+                end = buf.find(b"\r\n\r\n", at)
+                if end < 0:
+                    if len(buf) - at > MAX_HEAD:
+                        del buf[:at]
+                        at = 0
+                        self._hand_off()
+                    return
+                if end - at > MAX_HEAD:
+                    del buf[:at]
+                    at = 0
                     self._hand_off()
+                    return
+                parsed = self._parse(bytes(buf[at : end + 2]))
+                if parsed is None:
+                    del buf[:at]
+                    at = 0
+                    self._hand_off()
+                    return
+                method, path, query_string, headers, length, answer, match_info = parsed
+                start = end + 4
+                if len(buf) < start + length:
+                    return  # the body is still arriving
+                body = bytes(buf[start : start + length]) if length else b""
+                at = start + length
+                request = LaneRequest(
+                    self.lane.app, method, path, query_string, match_info, headers, body
+                )
+                self.lane.served += 1
+                coro = answer(request)
+                try:
+                    yielded = coro.send(None)
+                except StopIteration as stop:
+                    self._write(stop.value)
+                    continue
+                except BaseException as exc:  # noqa: BLE001 - answered, never raised into asyncio
+                    self._write(_failed(method, path, exc))
+                    continue
+                # a handler that awaits: finish it in a task; later requests wait their turn
+                self.busy = True
+                asyncio.ensure_future(self._finish(coro, yielded))
                 return
-            if end > MAX_HEAD:
-                self._hand_off()
-                return
-            parsed = self._parse(bytes(self.buf[: end + 2]))
-            if parsed is None:
-                self._hand_off()
-                return
-            method, path, query_string, headers, length, answer, match_info = parsed
-            start = end + 4
-            if len(self.buf) < start + length:
-                return  # the body is still arriving
-            body = bytes(self.buf[start : start + length])
-            del self.buf[: start + length]
-            request = LaneRequest(
-                self.lane.app, method, path, query_string, match_info, headers, body
-            )
-            self.lane.served += 1
-            coro = answer(request)
-            try:
-                yielded = coro.send(None)
-            except StopIteration as stop:
-                self._write(stop.value)
-                continue
-            except BaseException as exc:  # noqa: BLE001 - answered, never raised into asyncio
-                self._write(_failed(method, path, exc))
-                continue
-            # a handler that awaits: finish it in a task; later requests wait their turn
-            self.busy = True
-            asyncio.ensure_future(self._finish(coro, yielded))
-            return
+        finally:
+            if at:
+                del buf[:at]
 
     async def _finish(self, coro: Coroutine[Any, Any, web.StreamResponse], yielded: Any) -> None:
         try:
@@ -370,51 +429,70 @@ class LaneProtocol(asyncio.Protocol):
         self, head: bytes
     ) -> tuple[str, str, str, LaneHeaders, int, Answer, dict[str, str]] | None:
         """The parts of a plain request head, or None: the request is aiohttp's."""
-        line_end = head.find(b"\r\n")
-        method, _, rest = head[:line_end].partition(b" ")
-        if method not in _METHODS or not rest.endswith(b" HTTP/1.1"):
-            return None
-        fields = head[line_end + 2 :]
-        if _FIELDS.fullmatch(fields) is None:
-            return None
-        target = rest[:-9].decode("ascii")  # the field regex does not cover the line
-        path, _, query_string = target.partition("?")
-        if _PATH.fullmatch(path) is None or "//" in path or "/." in path:
-            return None  # empty or dot segments: aiohttp's URL handling decides those
-        if path.startswith(CONTROL_PREFIX):
-            return None
-        if query_string and _QUERY.fullmatch(query_string) is None:
-            return None
         if not self.lane.usable():
             return None
+        line_end = head.find(b"\r\n")
+        line = self.lane.lines.get(head[:line_end])
+        if line is None:
+            line = self.lane.lines.remember(head[:line_end], self._parse_line)
+        if line is False:
+            return None
+        fields = self.lane.fields.get(head[line_end + 2 :])
+        if fields is None:
+            fields = self.lane.fields.remember(head[line_end + 2 :], self._parse_fields)
+        if fields is False:
+            return None
+        method, path, query_string, answer, match_info = line
+        headers, length = fields
+        return method, path, query_string, headers, length, answer, match_info
+
+    def _parse_line(
+        self, line: bytes
+    ) -> tuple[str, str, str, Answer, dict[str, str]] | Literal[False]:
+        method, _, rest = line.partition(b" ")
+        if method not in _METHODS or not rest.endswith(b" HTTP/1.1"):
+            return False
+        try:
+            target = rest[:-9].decode("ascii")
+        except UnicodeDecodeError:
+            return False
+        path, _, query_string = target.partition("?")
+        if _PATH.fullmatch(path) is None or "//" in path or "/." in path:
+            return False  # empty or dot segments: aiohttp's URL handling decides those
+        if path.startswith(CONTROL_PREFIX):
+            return False
+        if query_string and _QUERY.fullmatch(query_string) is None:
+            return False
         found = self.lane.routes.resolve(method.decode("ascii"), path)
         if found is None:
-            return None
-        headers = LaneHeaders()
-        length = 0
-        for line in fields.split(b"\r\n")[:-1]:
-            raw_name, _, raw_value = line.partition(b":")
-            name = raw_name.lower()
-            if name in _NOT_PLAIN:
-                return None
-            value = raw_value.strip(b" \t")
-            if name == b"content-length":
-                if "content-length" in headers or _DIGITS.fullmatch(value) is None:
-                    return None
-                length = int(value)
-                if length > self.lane.max_body:
-                    return None  # aiohttp answers 413 and discards the body
-            elif name == b"connection":
-                if value.lower() != b"keep-alive":
-                    return None
-            elif name == b"content-type":
-                if _MEDIA_TYPE.fullmatch(value.partition(b";")[0].strip().decode()) is None:
-                    return None
-            key = name.decode("ascii")
-            if key not in headers:
-                dict.__setitem__(headers, key, value.decode("ascii"))
+            return False
         answer, match_info = found
-        return method.decode("ascii"), path, query_string, headers, length, answer, match_info
+        return method.decode("ascii"), path, query_string, answer, match_info
+
+    def _parse_fields(self, fields: bytes) -> tuple[LaneHeaders, int] | Literal[False]:
+        if _FIELDS.fullmatch(fields) is None:
+            return False
+        pairs = _FIELD.findall(fields.decode("ascii"))
+        headers = LaneHeaders((name.lower(), value) for name, value in pairs)
+        if len(headers) != len(pairs):
+            return False  # a repeated field: rare, and aiohttp's rules for each differ
+        if not _NOT_PLAIN.isdisjoint(headers):
+            return False
+        length = 0
+        text = dict.get(headers, "content-length")
+        if text is not None:
+            if not text.isdigit() or len(text) > 15 or not text.isascii():
+                return False
+            length = int(text)
+            if length > self.lane.max_body:
+                return False  # aiohttp answers 413 and discards the body
+        text = dict.get(headers, "connection")
+        if text is not None and text.lower() != "keep-alive":
+            return False
+        text = dict.get(headers, "content-type")
+        if text is not None and _MEDIA_TYPE.fullmatch(text.partition(";")[0].strip()) is None:
+            return False
+        return headers, length
 
     def _hand_off(self) -> None:
         """Give the connection, and the bytes of the request at hand, to aiohttp."""
