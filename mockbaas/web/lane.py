@@ -29,6 +29,7 @@ from typing import Any, Generic, Literal, TypeVar, cast
 
 from aiohttp import web
 from aiohttp.http import SERVER_SOFTWARE
+from aiohttp.tcp_helpers import tcp_keepalive, tcp_nodelay
 
 from ..contract.jsonio import dumps
 from ..control import PREFIX as CONTROL_PREFIX
@@ -37,6 +38,9 @@ log = logging.getLogger("mockbaas.http")
 
 #: aiohttp's own limit on a request line or header field: a longer head is its to refuse
 MAX_HEAD = 8190
+#: seconds a keep-alive connection may idle (aiohttp's default), checked every SWEEP s
+IDLE_TIMEOUT = 3630.0
+SWEEP = 30.0
 _METHODS = frozenset((b"GET", b"POST", b"PUT", b"PATCH", b"DELETE"))
 #: unreserved characters only: nothing to percent-decode, so the raw target is the path
 _PATH = re.compile(r"/[A-Za-z0-9\-._~/]*")
@@ -213,6 +217,8 @@ class Lane:
         self.connections: set[LaneProtocol] = set()
         self.lines: Parsed[tuple[str, str, str, Answer, dict[str, str]]] = Parsed()
         self.fields: Parsed[tuple[LaneHeaders, int]] = Parsed()
+        self.ticks = 0  # sweeps so far: the idle clock of the connections
+        self._sweeper: asyncio.TimerHandle | None = None
         self.served = 0  # requests the lane answered (tests check the lane was taken)
         self.handed_off = 0  # connections given to aiohttp
 
@@ -222,8 +228,29 @@ class Lane:
 
     def close(self) -> None:
         """Close every lane connection: idle ones now, a busy one once it has answered."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for connection in list(self.connections):
             connection.close_when_idle()
+
+    def opened(self, connection: LaneProtocol) -> None:
+        self.connections.add(connection)
+        connection.active = self.ticks
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().call_later(SWEEP, self._sweep)
+
+    def _sweep(self) -> None:
+        """Close connections idle for IDLE_TIMEOUT, as aiohttp closes its own (a clock
+        tick per sweep, not a timer per request)."""
+        self.ticks += 1
+        stale = self.ticks - round(IDLE_TIMEOUT / SWEEP)
+        for connection in list(self.connections):
+            if connection.active <= stale and not connection.busy:
+                connection.close_when_idle()
+        self._sweeper = None
+        if self.connections:
+            self._sweeper = asyncio.get_running_loop().call_later(SWEEP, self._sweep)
 
 
 LANE: web.AppKey[Lane] = web.AppKey("lane", Lane)
@@ -308,13 +335,17 @@ class LaneProtocol(asyncio.Protocol):
         self.busy = False  # a request is being answered (only a handler that awaits)
         self.paused = False  # the peer reads slower than we write
         self.closing = False
+        self.active = 0  # the lane's tick when the peer last sent something
 
     # -- asyncio ---------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # a stream server's transport
-        self.lane.connections.add(self)
+        tcp_nodelay(self.transport, True)  # as aiohttp: an answer is one write, sent now
+        tcp_keepalive(self.transport)
+        self.lane.opened(self)
 
     def data_received(self, data: bytes) -> None:
+        self.active = self.lane.ticks
         if self.buf:
             self.buf += data
         else:

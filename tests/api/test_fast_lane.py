@@ -324,6 +324,9 @@ class _Transport:
     def close(self) -> None:
         self.closed = True
 
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return default
+
 
 def test_a_handler_that_awaits_keeps_the_answers_in_order():
     asyncio.run(_awaiting_handler())
@@ -357,3 +360,28 @@ async def _awaiting_handler() -> None:
     assert bodies == [b'{"slow": "/slow"}', b'{"quick": "/quick"}', b'{"quick": "/quick"}']
     lane.close()
     assert transport.closed
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout(monkeypatch):
+    from mockbaas.web import lane as lane_module
+
+    monkeypatch.setattr(lane_module, "SWEEP", 0.01)
+    monkeypatch.setattr(lane_module, "IDLE_TIMEOUT", 0.05)
+
+    async def scenario() -> tuple[bool, bool]:
+        async def quick(request: Any) -> web.StreamResponse:
+            return web.json_response({})
+
+        lane = Lane(web.Application(), lambda: True, 1000)
+        lane.routes.add("GET", "/quick", quick)
+        idle, talking = _Transport(), _Transport()
+        for transport in (idle, talking):
+            lane.factory(web.Server(quick))().connection_made(transport)  # type: ignore[arg-type]
+        chatty = next(c for c in lane.connections if c.transport is talking)
+        for _ in range(12):
+            await asyncio.sleep(0.01)
+            chatty.data_received(b"GET /quick HTTP/1.1\r\n\r\n")
+        return idle.closed, talking.closed
+
+    # after 0.12 s the quiet one is gone (idle over 0.05 s); the one that keeps asking stays
+    assert asyncio.run(scenario()) == (True, False)
