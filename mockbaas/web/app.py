@@ -5,6 +5,8 @@ Every Meeting BaaS operation is registered from the contract by operationId and 
 parameters and body have passed the compiled schemas; `Surface` wraps every route once
 more, for what its path needs (the control guard, fault rules, the traffic log), and
 answers whatever fails as JSON. Handlers stay thin: call the engine, return data.
+The API's wrapped routes are also entered in the fast lane (lane.py), which runs them for
+plain HTTP/1.1 calls without aiohttp's request machinery.
 """
 
 from __future__ import annotations
