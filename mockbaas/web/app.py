@@ -276,8 +276,8 @@ def make_app(mock: MockBaaS) -> web.Application:
     app[MOCK] = mock
     lane = None
     if mock.settings.fast_lane:
-        faults = mock.api_faults
-        lane = app[LANE] = Lane(app, lambda: not faults.rules, mock.settings.max_body)
+        # read at each call: a reset builds a new world, fault rules included
+        lane = app[LANE] = Lane(app, lambda: not mock.api_faults.rules, mock.settings.max_body)
     surface = Surface(mock, ControlGuard(mock.settings), lane)
     register(app, surface, control_handlers, Contract.load(control_path()))
     for method, path, handler in (*media_routes(), *openapi_routes(app)):

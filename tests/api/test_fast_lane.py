@@ -237,23 +237,26 @@ def test_the_lane_frames_requests_however_the_bytes_arrive(servers, cuts):
     assert lane_of(fast).served - served == len(calls)
 
 
-def test_api_fault_rules_take_calls_off_the_lane(servers):
-    fast, _ = servers
-    lane = lane_of(fast)
-    assert fast.mock is not None
-    rule = {"operation_id": "list_calendars", "status": 503, "times": 1}
-    created = exchange(fast.url, control("POST", "/_mockbaas/faults/api", rule), 1)[0]
-    assert created.startswith(b"HTTP/1.1 201"), created
-    served = lane.served
-    answers = exchange(fast.url, request("GET", "/calendars/") * 2, 2)
-    assert [a.split(b"\r\n", 1)[0] for a in answers] == [
-        b"HTTP/1.1 503 Service Unavailable",
-        b"HTTP/1.1 200 OK",
-    ]
-    assert lane.served == served  # the rule is used up, but the connection is aiohttp's now
-    exchange(fast.url, control("DELETE", "/_mockbaas/faults/api"), 1)
-    exchange(fast.url, request("GET", "/calendars/"), 1)
-    assert lane.served == served + 1
+@pytest.mark.parametrize("after_reset", [False, True])
+def test_api_fault_rules_take_calls_off_the_lane(after_reset):
+    with BackgroundServer(_settings(True)) as fast:
+        lane = lane_of(fast)
+        if after_reset:  # a reset builds a new world: the lane must read its rules
+            reset = exchange(fast.url, control("POST", "/_mockbaas/reset", {}), 1)[0]
+            assert reset.startswith(b"HTTP/1.1 200"), reset
+        rule = {"operation_id": "list_calendars", "status": 503, "times": 1}
+        created = exchange(fast.url, control("POST", "/_mockbaas/faults/api", rule), 1)[0]
+        assert created.startswith(b"HTTP/1.1 201"), created
+        served = lane.served
+        answers = exchange(fast.url, request("GET", "/calendars/") * 2, 2)
+        assert [a.split(b"\r\n", 1)[0] for a in answers] == [
+            b"HTTP/1.1 503 Service Unavailable",
+            b"HTTP/1.1 200 OK",
+        ]
+        assert lane.served == served  # the rule is used up; the connection is aiohttp's now
+        exchange(fast.url, control("DELETE", "/_mockbaas/faults/api"), 1)
+        exchange(fast.url, request("GET", "/calendars/"), 1)
+        assert lane.served == served + 1
 
 
 def control(method: str, path: str, body: Any = None) -> bytes:
