@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockbaas.config import Settings
@@ -388,3 +388,89 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout(monkeypatch):
 
     # after 0.12 s the quiet one is gone (idle over 0.05 s); the one that keeps asking stays
     assert asyncio.run(scenario()) == (True, False)
+
+
+@pytest.fixture(scope="module")
+def twins() -> Iterator[tuple[BackgroundServer, BackgroundServer]]:
+    """A pair of its own for the property below: every request goes to both."""
+    with BackgroundServer(_settings(True)) as fast, BackgroundServer(_settings(False)) as slow:
+        yield fast, slow
+
+
+_NAMES = [
+    "x-meeting-baas-api-key",
+    "X-Meeting-Baas-Api-Key",
+    "Content-Type",
+    "content-length",
+    "Accept",
+    "Connection",
+    "Expect",
+    "X-Other",
+    "Bad Name",
+]
+_VALUES = st.one_of(
+    st.sampled_from(
+        ["application/json", "text/plain", "keep-alive", "close", "k", "", "100-continue"]
+    ),
+    st.text(
+        st.characters(min_codepoint=9, max_codepoint=0xE9, exclude_characters="\r\n"), max_size=12
+    ),
+)
+
+
+@given(
+    method=st.sampled_from(["GET", "POST", "DELETE", "PUT", "HEAD", "get"]),
+    path=st.sampled_from(
+        [
+            "/calendars/",
+            "/calendars",
+            "/bots/meeting_data",
+            "/bots/bots_with_metadata",
+            "/v2/bots",
+            "/bots/",
+            "/nowhere",
+            "/bots/x1",
+            "/bots/x1/delete_data",
+            "//bots/",
+        ]
+    ),
+    query=st.text(alphabet="abz_=&%2B+~.-:,", max_size=16),
+    fields=st.lists(st.tuples(st.sampled_from(_NAMES), _VALUES), max_size=5),
+    body=st.one_of(st.none(), st.sampled_from([b"", b"{}", b"{not json", b'{"meeting_url": 3}'])),
+)
+@settings(max_examples=300)
+def test_any_head_gets_the_same_answer_with_or_without_the_lane(
+    twins, method, path, query, fields, body
+):
+    head = f"{method} {path}{'?' + query if query else ''} HTTP/1.1\r\nHost: m\r\n"
+    for name, value in fields:
+        if name.lower() != "content-length":
+            head += f"{name}: {value}\r\n"
+    raw = head.encode() + (b"Content-Length: %d\r\n" % len(body) if body is not None else b"")
+    data = raw + b"\r\n" + (body or b"")
+    answers = []
+    for server in twins:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(data)
+            answers.append(undated(read_one(sock, head_only=method == "HEAD")))
+    assert answers[0] == answers[1]
+    assert answers[0].startswith(b"HTTP/1.")
+
+
+def read_one(sock: socket.socket, head_only: bool) -> bytes:
+    """One answer: its head, and the body its Content-Length announces (or all the
+    server sends before closing, when it announces none)."""
+    got = b""
+    while True:
+        end = got.find(b"\r\n\r\n")
+        if end >= 0 and got.startswith(b"HTTP/1.1 1"):  # an interim answer: the next one
+            end = got.find(b"\r\n\r\n", end + 4)
+        if end >= 0:
+            found = re.search(rb"(?i)\r\ncontent-length: *(\d+)", got[: end + 4])
+            if head_only or (found and len(got) >= end + 4 + int(found.group(1))):
+                return got
+        more = sock.recv(65536)
+        if not more:
+            return got
+        got += more
