@@ -14,6 +14,10 @@ close`, HTTP/1.0, an escaped path, a header that is not plain ASCII, an active A
 fault rule, a malformed head) hands the connection over to aiohttp for the rest of its
 life, starting with the bytes of that request: aiohttp parses and answers it as if it
 had had the connection from the start. The lane never answers what it is unsure of.
+
+One difference, on purpose: a client that half-closes its side once it has sent its
+requests (`shutdown(SHUT_WR)`, `nc -N`) still gets the lane's answers; aiohttp closes
+such a connection unanswered.
 """
 
 from __future__ import annotations

@@ -474,3 +474,15 @@ def read_one(sock: socket.socket, head_only: bool) -> bytes:
         if not more:
             return got
         got += more
+
+
+def test_a_client_that_half_closes_still_gets_its_answers(servers):
+    fast, _ = servers
+    host, port = fast.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request("GET", "/calendars/") * 2)
+        sock.shutdown(socket.SHUT_WR)  # as `nc -N` does
+        got = b""
+        while more := sock.recv(65536):
+            got += more
+    assert got.count(b"HTTP/1.1 200 OK\r\n") == 2  # both answered, then closed
