@@ -17,7 +17,8 @@ had had the connection from the start. The lane never answers what it is unsure 
 
 One difference, on purpose: a client that half-closes its side once it has sent its
 requests (`shutdown(SHUT_WR)`, `nc -N`) still gets the lane's answers; aiohttp closes
-such a connection unanswered.
+such a connection unanswered. Likewise, plain requests pipelined before one with
+`Connection: close` and more data are answered; aiohttp refuses the whole batch (400).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ log = logging.getLogger("mockbaas.http")
 MAX_HEAD = 8190
 #: seconds a keep-alive connection may idle (aiohttp's default), checked every SWEEP s
 IDLE_TIMEOUT = 3630.0
+#: more fields than this are aiohttp's to judge (it refuses over 128)
+MAX_FIELDS = 100
 SWEEP = 30.0
 _METHODS = frozenset((b"GET", b"POST", b"PUT", b"PATCH", b"DELETE"))
 #: unreserved characters only: nothing to percent-decode, so the raw target is the path
@@ -392,7 +395,8 @@ class LaneProtocol(asyncio.Protocol):
             while at < len(buf) and self.transport is not None and not self.paused:
                 end = buf.find(b"\r\n\r\n", at)
                 if end < 0:
-                    if len(buf) - at > MAX_HEAD:
+                    # a bare LF ends no plain head: aiohttp reads (or refuses) those
+                    if len(buf) - at > MAX_HEAD or buf.count(b"\n", at) != buf.count(b"\r\n", at):
                         del buf[:at]
                         at = 0
                         self._hand_off()
@@ -509,6 +513,8 @@ class LaneProtocol(asyncio.Protocol):
             return False  # a repeated field: rare, and aiohttp's rules for each differ
         if not _NOT_PLAIN.isdisjoint(headers):
             return False
+        if "host" not in headers or len(pairs) > MAX_FIELDS:
+            return False  # aiohttp refuses an HTTP/1.1 head without Host, or with 128+ fields
         length = 0
         text = dict.get(headers, "content-length")
         if text is not None:

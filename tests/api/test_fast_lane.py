@@ -183,6 +183,9 @@ def test_a_request_the_lane_does_not_take_goes_to_aiohttp_in_order(servers):
             b"422",
         ),
         (request("POST", "/bots/", b"x" * 2_000_000), b"413"),
+        (b"GET /calendars/ HTTP/1.1\nHost: m\nx-meeting-baas-api-key: k\n\n", b"400"),
+        (b"GET /calendars/ HTTP/1.1\r\nx-meeting-baas-api-key: k\r\n\r\n", b"400"),
+        (request("GET", "/calendars/", **{f"X_H{i}": "v" for i in range(130)}), b"400"),
     ],
     ids=[
         "bad-field",
@@ -195,6 +198,9 @@ def test_a_request_the_lane_does_not_take_goes_to_aiohttp_in_order(servers):
         "no-route",
         "chunked",
         "too-large",
+        "bare-lf",
+        "no-host",
+        "130-fields",
     ],
 )
 def test_what_the_lane_leaves_to_aiohttp_is_answered_by_aiohttp(servers, data, status):
@@ -352,10 +358,12 @@ async def _awaiting_handler() -> None:
     protocol = lane.factory(web.Server(quick))()
     transport = _Transport()
     protocol.connection_made(transport)  # type: ignore[arg-type]
-    protocol.data_received(b"GET /slow HTTP/1.1\r\n\r\nGET /quick HTTP/1.1\r\n\r\n")
+    protocol.data_received(
+        b"GET /slow HTTP/1.1\r\nHost: m\r\n\r\nGET /quick HTTP/1.1\r\nHost: m\r\n\r\n"
+    )
     await asyncio.sleep(0.01)
     assert transport.written == []  # the second waits for the first
-    protocol.data_received(b"GET /quick HTTP/1.1\r\n\r\n")
+    protocol.data_received(b"GET /quick HTTP/1.1\r\nHost: m\r\n\r\n")
     release.set_result(None)
     for _ in range(10):
         await asyncio.sleep(0)
@@ -383,7 +391,7 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout(monkeypatch):
         chatty = next(c for c in lane.connections if c.transport is talking)
         for _ in range(12):
             await asyncio.sleep(0.01)
-            chatty.data_received(b"GET /quick HTTP/1.1\r\n\r\n")
+            chatty.data_received(b"GET /quick HTTP/1.1\r\nHost: m\r\n\r\n")
         return idle.closed, talking.closed
 
     # after 0.12 s the quiet one is gone (idle over 0.05 s); the one that keeps asking stays
