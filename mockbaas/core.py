@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from . import state
-from .accounts.models import Account, AccountBackend
+from .accounts.models import AccountBackend
 from .api_faults import ApiFaults
 from .bots.media import Signer, media_key
 from .bots.models import BotBackend
@@ -102,7 +101,7 @@ class MockBaaS:
             self.clock,
             self.ids,
             self.scenarios,
-            self,
+            self.webhooks,  # until the v2 layer below exists
             s.base_url(),
             Signer(self.media_key),
             link_ttl_ms=int(round(s.link_ttl * 1000)),
@@ -110,12 +109,9 @@ class MockBaaS:
         self.streams = StreamHub(self.clock, target_check=self.targets.refusal)
         self.bots.listeners.append(self.streams.on_status)
         self.v2 = V2Bots(self.clock, self.bots, self.webhooks, self.contract_v2, s.seed)
+        self.bots.outbox = self.v2
         self.calendars = CalendarBackend(self.clock, self.ids, self.webhooks, self.bots)
         self.zoom = ZoomConnections(self.clock, self.ids)
-
-    def send(self, account: Account, event: str, data: dict[str, Any], **kw: Any) -> None:
-        """The engine's outbox: v2 bots' events go through the v2 layer."""
-        self.v2.send(account, event, data, **kw)
 
     def set_public_url(self, url: str) -> None:
         self.bots.public_url = url.rstrip("/")

@@ -47,7 +47,7 @@ class Ids:
         """`str(uuid.UUID(int=<128 drawn bits>, version=4))`, without building the object
         (two per created bot: it shows in POST /bots/ throughput)."""
         n = (self._rng.getrandbits(128) & _CLEAR) | _VERSION_4
-        h = f"{n:032x}"
+        h = n.to_bytes(16, "big").hex()  # faster than formatting the int
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def token(self, nbytes: int = 16) -> str:

@@ -53,7 +53,7 @@ class Step:
 @dataclass
 class Scenario:
     name: str
-    steps: list[Step]
+    steps: tuple[Step, ...]  # shared by every bot living it: never changed
     description: str = ""
     source: str = ""
     default: bool = False
@@ -187,7 +187,7 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
     speakers = _speakers(data.get("speakers"), transcript, source, tree)
     return Scenario(
         name=data["name"],
-        steps=steps,
+        steps=tuple(steps),
         description=data.get("description", ""),
         source=source,
         default=bool(data.get("default", False)),
@@ -317,16 +317,17 @@ class ScenarioBook:
             found.extend(folder)
         return cls(found)
 
-    def choose(self, requested: str | None, fields: dict[str, str]) -> Scenario:
+    def choose(self, requested: str | None, meeting_url: str, bot_name: str | None) -> Scenario:
         if requested is not None:
             try:
                 return self.by_name[requested]
             except KeyError:
                 known = ", ".join(sorted(self.by_name))
                 raise KeyError(f"unknown scenario {requested!r}; loaded: {known}") from None
-        key = (fields.get("meeting_url") or "", fields.get("bot_name") or "")
+        key = (meeting_url or "", bot_name or "")
         chosen = self._chosen.get(key)
         if chosen is None:
+            fields = {"meeting_url": key[0], "bot_name": key[1]}
             chosen = next((s for s in self._matching if s.matches(fields)), self.default)
             if len(self._chosen) >= CHOICE_CACHE:  # bots sent alike are the common case
                 self._chosen.clear()

@@ -183,7 +183,7 @@ def bot_from_dict(
         params=BotParams.from_request(data["params"]),
         **{field: data[field] for field in BOT_FIELDS},
     )
-    bot.plan = [Step(**step) for step in data["plan"]]
+    bot.plan = tuple(Step(**step) for step in data["plan"])
     bot.retranscriptions_due = [
         Retranscription(
             int(job["due"]), int(job["attempt"]), job["speech_to_text"], job["webhook_url"]

@@ -313,6 +313,28 @@ def settle(life: Life, event: Event) -> Settled:
     return Settled(now, tuple(effects))
 
 
+@lru_cache(maxsize=4096)
+def enter(
+    status: str,
+    error_type: str | None = None,
+    error_message: str | None = None,
+    end_reason: str | None = None,
+) -> Enter:
+    """The `Enter` event, shared: a frozen dataclass costs a microsecond to build, and
+    every status change of every bot makes one of a few dozen alike."""
+    return Enter(status, error_type, error_message, end_reason)
+
+
+@lru_cache(maxsize=4096)
+def settle_at(
+    status: str | None, recorded: bool, ended: bool, outcome: str | None, event: Event
+) -> Settled:
+    """`settle` for the life those four values make, remembered: bots live the same few
+    lives, so after warm-up every status change finds its answer here (the `Settled` and
+    its effects are shared: nothing may change them)."""
+    return settle(Life(status, recorded, ended, outcome), event)
+
+
 def _failed(life: Life, effects: list[Effect], kind: str, message: str | None = None) -> Settled:
     ended = Life(life.status, life.recorded, True, "failed")
     return Settled(ended, (*effects, Fail(kind, message)))

@@ -32,6 +32,12 @@ INVALID_URL_DELAY_MS = 2000
 RETRANSCRIBE_MS = 30_000
 DELETE_DATA_PER_MINUTE = 5
 PUSHABLE = frozenset(lc.STATUS_CODES) | frozenset(lc.ACTIONS)
+PROCESSED = lc.Processed()
+#: what a bot sent to a URL no platform hosts does, whatever its scenario
+INVALID_URL_PLAN = (
+    Step(lc.JOINING_CALL),
+    Step(lc.INVALID_MEETING_URL, after_ms=INVALID_URL_DELAY_MS),
+)
 GUARDS = lc.GUARDS  # the timeout each state arms (a saved world's timers are checked with it)
 
 
@@ -78,7 +84,7 @@ class Bot:
     screenshots: list[int] = field(default_factory=list)
     data_deleted: bool = False
     retranscriptions: int = 0
-    plan: list[Step] = field(default_factory=list)
+    plan: tuple[Step, ...] = ()  # the scenario's steps, shared (a saved world's: its own)
     plan_index: int = 0
     step_timer: Timer | None = None
     guard_timer: Timer | None = None  # waiting-room or no-one-joined timeout
@@ -189,9 +195,7 @@ class BotBackend:
         if requested is not None and not isinstance(requested, str):
             raise bad_input(f"extra.{SCENARIO_FIELD}", "must be a scenario name")
         try:
-            scenario = self.scenarios.choose(
-                requested, {"meeting_url": url, "bot_name": params.bot_name}
-            )
+            scenario = self.scenarios.choose(requested, url, params.bot_name)
         except KeyError as exc:
             raise bad_input(f"extra.{SCENARIO_FIELD}", str(exc.args[0])) from None
         try:
@@ -214,12 +218,9 @@ class BotBackend:
             join_ms=join_ms,
         )
         if lc.platform_of(url) is None:
-            bot.plan = [
-                Step(lc.JOINING_CALL),
-                Step(lc.INVALID_MEETING_URL, after_ms=INVALID_URL_DELAY_MS),
-            ]
+            bot.plan = INVALID_URL_PLAN
         else:
-            bot.plan = list(scenario.steps)
+            bot.plan = scenario.steps
         self.add(bot)
         if join_ms == now and bot.plan[0].after_ms == 0:
             # joining_call happens within the request: a DELETE or a push that follows
@@ -389,11 +390,11 @@ class BotBackend:
         end_reason: str | None = None,
     ) -> None:
         """Move the bot to `status`: `lifecycle.settle` decides what follows, this applies it."""
-        self._settle(bot, lc.Enter(status, error_type, error_message, end_reason))
+        self._settle(bot, lc.enter(status, error_type, error_message, end_reason))
 
     def _settle(self, bot: Bot, event: lc.Event) -> None:
-        life = lc.Life(bot.status, bot.recording_started is not None, bot.ended, bot.outcome)
-        for effect in lc.settle(life, event).effects:
+        recorded = bot.recording_started is not None
+        for effect in lc.settle_at(bot.status, recorded, bot.ended, bot.outcome, event).effects:
             if isinstance(effect, lc.Entered):
                 self._enter(bot, effect.status, effect.data)
             elif isinstance(effect, lc.ArmGuard):
@@ -448,7 +449,7 @@ class BotBackend:
 
         async def complete() -> None:
             bot.complete_timer = None
-            self._settle(bot, lc.Processed())
+            self._settle(bot, PROCESSED)
 
         bot.complete_timer = self.clock.call_at(due, complete, f"bot {bot.uuid} complete")
 

@@ -426,9 +426,9 @@ def test_overriding_the_builtin_default_by_name_keeps_it_the_default(tmp_path: P
     book = ScenarioBook.load([tmp_path])
     assert book.default is book.by_name["happy_path"]
     assert book.default.source == str(tmp_path / "happy_path.yaml")
-    assert book.choose(None, {"meeting_url": "https://zoom.us/j/1"}) is book.default
+    assert book.choose(None, "https://zoom.us/j/1", None) is book.default
     with pytest.raises(KeyError, match="unknown scenario 'nope'; loaded: cannot_join, "):
-        book.choose("nope", {})
+        book.choose("nope", "", None)
 
 
 def test_unreadable_file_is_a_scenario_error(tmp_path: Path) -> None:

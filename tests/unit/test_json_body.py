@@ -1,0 +1,68 @@
+"""Request bodies read as the standard library reads them, whichever parser ran.
+
+`decode_json` hands ordinary bodies to orjson and the rest to `json`: orjson silently
+turns an integer beyond 64 bits into a float, so the fast path must notice every such
+number, wherever it sits in the body (a key, a value, the first or last bytes).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mockbaas.web.calls import decode_json
+
+NUMBERS = (
+    st.integers()
+    | st.integers(-(10**40), 10**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+LEAVES = st.none() | st.booleans() | NUMBERS | st.text(max_size=30)
+VALUES = st.recursive(
+    LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, and of the same types all the way down (1 == 1.0, but not for a body)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+@settings(max_examples=400, deadline=None)
+@given(VALUES, st.sampled_from([(",", ":"), (", ", ": ")]))
+def test_a_body_decodes_as_the_standard_library_reads_it(
+    value: Any, separators: tuple[str, str]
+) -> None:
+    raw = json.dumps(value, separators=separators).encode()
+    assert _same(decode_json(raw), json.loads(raw))
+
+
+def test_integers_around_64_bits_stay_exact() -> None:
+    for number in (
+        2**63 - 1,
+        2**63,
+        2**64 - 1,
+        2**64,
+        -(2**63),
+        -(2**63) - 1,
+        10**18,
+        10**19,
+        10**30,
+    ):
+        for raw in (b"%d" % number, b'{"extra":{"n":%d}}' % number, b"[1,%d]" % number):
+            decoded = decode_json(raw)
+            assert decoded == json.loads(raw)
+            assert json.dumps(decoded) == json.dumps(json.loads(raw))
