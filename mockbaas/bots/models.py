@@ -436,7 +436,8 @@ class BotBackend:
             bot.joined_ms = now if bot.joined_ms is None else bot.joined_ms
         elif bot.joined_ms is not None and bot.exited_ms is None:
             bot.exited_ms = now
-        self._silence_guard(bot)
+        if bot.silence_timer is not None or bot.scenario.silent_from_ms is not None:
+            self._silence_guard(bot)
         bot.history.append(entry)
         self._send_status(bot, entry)
         for listener in self.listeners:

@@ -268,7 +268,7 @@ def endpoint(op: Operation, handler: Handler, contract: Contract | None = None) 
         query = request.query
         if refuse_unknown and query and (unknown := op.unknown_query(query)):
             raise invalid("query", unknown[0], f"unknown parameter; expected {', '.join(declared)}")
-        params = op.coerce_params({"query": query, "path": request.match_info})
+        params = op.coerce_params({"query": query, "path": request.match_info}) if op.params else {}
         # undeclared query names are answered as the real API does and flagged in the
         # traffic log; set even when empty (a missing key costs the log an exception)
         request[IGNORED_PARAMS] = op.unknown_query(query) if query else ()
