@@ -65,6 +65,17 @@ def one_of(sent: str, known: Iterable[str]) -> str:
     return f"{hint}one of {', '.join(names)}"
 
 
+def did_you_mean(given: object, choices: Iterable[object]) -> str:
+    """`; did you mean "x"?` when `given` is a typo of one of `choices` (a different
+    case, or close by `difflib`'s measure), else "": appended to a refusal's message."""
+    if not isinstance(given, str) or not given:
+        return ""
+    names = [c for c in choices if isinstance(c, str)]
+    by_case = [c for c in names if c.lower() == given.lower()]
+    close = by_case or difflib.get_close_matches(given, names, n=1, cutoff=0.75)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
 def bad_input(path: str, message: str) -> MockError:
     """A value the caller gave (`path`: its field, dotted) breaks a rule of the engine.
 

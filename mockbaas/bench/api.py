@@ -66,16 +66,31 @@ class Paired:
     ratios: list[float]
 
 
+Runs = tuple[Callable[[int], LoadResult], Callable[[int], LoadResult]]
+
+
 def _paired(
     pairs: int, mine: Callable[[int], LoadResult], base: Callable[[int], LoadResult]
 ) -> Paired:
-    runs = []
+    return _interleaved(pairs, [(mine, base)])[0]
+
+
+def _interleaved(pairs: int, figures: list[Runs]) -> list[Paired]:
+    """Each figure's pairs, the figures taken in turn within every round: figures that
+    are compared with each other (POST on an empty server and on a full one) then share
+    the machine's drift over the minutes they take, instead of one getting the quiet
+    minutes and the other the busy ones."""
+    runs: list[list[tuple[float, LoadResult, LoadResult]]] = [[] for _ in figures]
     for n in range(pairs):
-        mock, bare = mine(n), base(n)
-        runs.append((mock.rps / bare.rps if bare.rps else 0.0, mock, bare))
-    # the lower median: with an even count the table never shows the better half
-    _, mock, bare = sorted(runs, key=lambda run: run[0])[(len(runs) - 1) // 2]
-    return Paired(mock, bare, [run[0] for run in runs])
+        for got, (mine, base) in zip(runs, figures, strict=True):
+            mock, bare = mine(n), base(n)
+            got.append((mock.rps / bare.rps if bare.rps else 0.0, mock, bare))
+    out = []
+    for got in runs:
+        # the lower median: with an even count the table never shows the better half
+        _, mock, bare = sorted(got, key=lambda run: run[0])[(len(got) - 1) // 2]
+        out.append(Paired(mock, bare, [run[0] for run in got]))
+    return out
 
 
 def _reads(tool: str, url: str, sec: float, conns: int) -> Callable[[int], LoadResult]:
@@ -164,18 +179,11 @@ def run(report: Report, opts: Options, tool: str) -> None:
         )
         report.add(_row("GET /bots/meeting_data, with the transcript", paired, None, len(body)))
 
-        progress("api: POST /bots/ on an empty server")
-
         def post_empty(n: int) -> LoadResult:
+            progress("api: POST /bots/ on an empty server")
             client.reset()  # back to an empty world, without a new process to start
             return measure(tool, mock.url + "/bots/", sec, conns, post_prefix=f"empty{n}")
 
-        paired = _paired(
-            pairs,
-            post_empty,
-            lambda n: measure(tool, bare.url + "/bots/", sec, conns, post_prefix=f"empty{n}"),
-        )
-        empty = report.add(_row("POST /bots/ (empty server)", paired, POST_GOAL))
         preload, present = opts.preload, 0
         fills: list[float] = []  # bots/s of each preload
 
@@ -197,12 +205,16 @@ def run(report: Report, opts: Options, tool: str) -> None:
             present = preload + result.requests  # the listing below reads these
             return result
 
-        paired = _paired(
-            pairs,
-            post_full,
-            lambda n: measure(tool, bare.url + "/bots/", sec, conns, post_prefix=f"full{n}"),
+        def bare_post(kind: str) -> Callable[[int], LoadResult]:
+            url = bare.url + "/bots/"
+            return lambda n: measure(tool, url, sec, conns, post_prefix=f"{kind}{n}")
+
+        # in turn, round by round: the drop between the two compares like with like
+        on_empty, on_full = _interleaved(
+            pairs, [(post_empty, bare_post("empty")), (post_full, bare_post("full"))]
         )
-        full = report.add(_row(f"POST /bots/ ({preload:,} bots present)", paired, POST_GOAL))
+        empty = report.add(_row("POST /bots/ (empty server)", on_empty, POST_GOAL))
+        full = report.add(_row(f"POST /bots/ ({preload:,} bots present)", on_full, POST_GOAL))
         report.notes.append(
             f"POST /bots/ ({preload:,} bots present): each run starts from a reset and "
             f"{preload:,} bots created through {opts.create_concurrency} concurrent "

@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from ..errors import Detail, MockError
+from ..errors import Detail, MockError, did_you_mean
 
 
 def dotted(path: list[str | int]) -> str:
@@ -29,7 +29,7 @@ def dotted(path: list[str | int]) -> str:
 _KIND = jsonschema_rs.ValidationErrorKind
 
 
-def _named_paths(err: Any) -> list[tuple[list[str | int], str, str]]:
+def _named_paths(err: Any) -> list[tuple[list[str | int], str, str, Any]]:
     """Where an error points, down to the field it names, and what is wrong there.
 
     A missing or an unexpected property is reported at its parent object by the schema
@@ -41,11 +41,11 @@ def _named_paths(err: Any) -> list[tuple[list[str | int], str, str]]:
     path = list(err.instance_path)
     kind = err.kind
     if isinstance(kind, _KIND.Required):
-        return [([*path, kind.property], "is required", "required")]
+        return [([*path, kind.property], "is required", "required", err)]
     if isinstance(kind, _KIND.AdditionalProperties):
         unknown = "is not a field of this object (unknown fields are rejected)"
-        named = [([*path, name], unknown, "additionalProperties") for name in kind.unexpected]
-        return named or [(path, err.message, "additionalProperties")]
+        named = [([*path, name], unknown, "additionalProperties", err) for name in kind.unexpected]
+        return named or [(path, err.message, "additionalProperties", err)]
     if isinstance(kind, (_KIND.AnyOf, _KIND.OneOfNotValid)):
         meant = [b for b in kind.context if not _wrong_type_only(b, path)]
         if len(meant) == 1:
@@ -60,8 +60,8 @@ def _named_paths(err: Any) -> list[tuple[list[str | int], str, str]]:
             ]
             allowed = " or ".join(dict.fromkeys(f'"{t}"' for t in types))
             message = f"{err.message.split(' is not ')[0]} is not of type {allowed}"
-            return [(path, message, "type")]
-    return [(path, err.message, _keyword(kind))]
+            return [(path, message, "type", err)]
+    return [(path, err.message, _keyword(kind), err)]
 
 
 def _wrong_type_only(branch: list[Any], path: list[str | int]) -> bool:
@@ -142,6 +142,54 @@ def _no_refs(node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
+def _hint(
+    err: Any,
+    path: list[str | int],
+    keyword: str,
+    schema: dict[str, Any] | None,
+    resolve: Resolve,
+) -> str:
+    """A suggestion for a value or a field name that is one typo away from a right one:
+    an enum's member (`"complet"`), an object's declared field (`bot_nme`)."""
+    if keyword == "enum" and isinstance(err.kind, _KIND.Enum):
+        instance = err.instance if list(err.instance_path) == path else None
+        return did_you_mean(instance, err.kind.options)
+    if keyword == "additionalProperties" and schema is not None and path:
+        node = _schema_at(schema, path[:-1], resolve)
+        properties = node.get("properties") if node is not None else None
+        if isinstance(properties, dict):
+            return did_you_mean(path[-1], properties)
+    return ""
+
+
+def _schema_at(
+    schema: dict[str, Any], path: list[str | int], resolve: Resolve
+) -> dict[str, Any] | None:
+    """The object schema a value at `path` is checked against, through properties,
+    items and the branches of an `anyOf` (the contract's "X or null") that are objects."""
+    node: Any = resolve(schema)
+    for part in path:
+        node = _object_branch(node, resolve)
+        if node is None:
+            return None
+        child = node.get("items") if isinstance(part, int) else node.get("properties", {}).get(part)
+        node = resolve(child) if isinstance(child, dict) else None
+    return _object_branch(node, resolve)
+
+
+def _object_branch(node: Any, resolve: Resolve) -> dict[str, Any] | None:
+    if not isinstance(node, dict):
+        return None
+    if "properties" in node or "items" in node:
+        return node
+    branches: list[Any] = node.get("anyOf") or node.get("oneOf") or []
+    for branch in branches:
+        found = _object_branch(resolve(branch) if isinstance(branch, dict) else None, resolve)
+        if found is not None:
+            return found
+    return None
+
+
 def to_error(
     errors: list[Any],
     locate: Any,
@@ -151,11 +199,12 @@ def to_error(
 ) -> MockError:
     details = []
     for err in errors[:10]:
-        for path, message, keyword in _named_paths(err):
+        for path, message, keyword, cause in _named_paths(err):
+            hint = _hint(cause, path, keyword, schema, resolve)
             worded = _own_message(schema, path, keyword, resolve) if schema else None
             if worded is not None:
                 path, message = worded
-            details.append(Detail(locate(path), dotted(path), message))
+            details.append(Detail(locate(path), dotted(path), message + hint))
     first = details[0]
     where = first.path or what
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

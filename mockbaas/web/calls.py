@@ -20,7 +20,7 @@ from ..accounts.models import API_KEY_HEADER, Account
 from ..contract import Contract, Operation, control_path
 from ..contract.jsonio import dumps
 from ..core import MockBaaS
-from ..errors import Detail, MockError, invalid
+from ..errors import Detail, MockError, did_you_mean, invalid
 from ..streaming.session import target_problem
 from ..v2 import errors as v2_errors
 from ..v2 import is_v2
@@ -267,7 +267,9 @@ def endpoint(op: Operation, handler: Handler, contract: Contract | None = None) 
             )
         query = request.query
         if refuse_unknown and query and (unknown := op.unknown_query(query)):
-            raise invalid("query", unknown[0], f"unknown parameter; expected {', '.join(declared)}")
+            hint = did_you_mean(unknown[0], declared)
+            expected = ", ".join(declared)
+            raise invalid("query", unknown[0], f"unknown parameter; expected {expected}{hint}")
         params = op.coerce_params({"query": query, "path": request.match_info}) if op.params else {}
         # undeclared query names are answered as the real API does and flagged in the
         # traffic log; set even when empty (a missing key costs the log an exception)

@@ -75,7 +75,8 @@ def test_a_misspelled_control_filter_is_a_400_not_everything(api):
     assert detail == {
         "location": "query",
         "path": "violation",
-        "message": "unknown parameter; expected operation_id, violations",
+        "message": "unknown parameter; expected operation_id, violations; "
+        'did you mean "violations"?',
     }
     # an operation without parameters takes what it is sent, as before
     assert api.request("GET", "/_mockbaas/clock", params={"cache": "1"}).status == 200

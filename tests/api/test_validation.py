@@ -262,9 +262,49 @@ def test_unknown_join_field_is_refused_by_name(api, contract):
     )
     assert sorted(d["path"] for d in body["details"]) == ["botName", "meetingUrl"]
     assert detail(body, "body", "botName")["message"] == (
-        "is not a field of this object (unknown fields are rejected)"
+        'is not a field of this object (unknown fields are rejected); did you mean "bot_name"?'
     )
+    assert detail(body, "body", "meetingUrl")["message"].endswith('did you mean "meeting_url"?')
     assert world(api) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("payload", "path", "hint"),
+    [
+        (JOIN | {"recording_mode": "speaker_vew"}, "recording_mode", "speaker_view"),
+        (JOIN | {"recording_mode": "Audio_Only"}, "recording_mode", "audio_only"),
+        (JOIN | {"speech_to_text": {"provider": "gladia"}}, "speech_to_text.provider", "Gladia"),
+        (JOIN | {"webhok_url": "http://127.0.0.1:9/h"}, "webhok_url", "webhook_url"),
+    ],
+)
+def test_a_typo_is_answered_with_the_name_it_was_meant_to_be(api, contract, payload, path, hint):
+    body = error(
+        contract, "join", api.request("POST", "/bots/", json_body=payload), 422, "validation_error"
+    )
+    assert detail(body, "body", path)["message"].endswith(f'; did you mean "{hint}"?')
+    assert body["message"].endswith(f'; did you mean "{hint}"?')
+    assert world(api) == (0, 0)
+
+
+def test_no_guess_for_what_is_nothing_like_a_right_value(api, contract):
+    payload = JOIN | {"recording_mode": "zzz", "qqqqqq": 1}
+    body = error(
+        contract, "join", api.request("POST", "/bots/", json_body=payload), 422, "validation_error"
+    )
+    assert body["details"] and not any("did you mean" in d["message"] for d in body["details"])
+
+
+def test_control_query_typos_are_answered_with_the_name_meant(api):
+    resp = api.request("GET", "/_mockbaas/webhooks", params={"state": "deliverd"})
+    assert resp.status == 400
+    assert resp.json()["details"][0]["message"].endswith('; did you mean "delivered"?')
+    resp = api.request("GET", "/_mockbaas/webhooks", params={"stat": "delivered"})
+    assert resp.status == 400
+    assert resp.json()["details"][0] == {
+        "location": "query",
+        "path": "stat",
+        "message": 'unknown parameter; expected bot_id, event, state; did you mean "state"?',
+    }
 
 
 def test_body_too_large_is_413(contract):
