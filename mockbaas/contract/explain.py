@@ -30,7 +30,8 @@ _KIND = jsonschema_rs.ValidationErrorKind
 
 
 def _named_paths(err: Any) -> list[tuple[list[str | int], str, str, Any]]:
-    """Where an error points, down to the field it names, and what is wrong there.
+    """Where an error points, down to the field it names, what is wrong there, the
+    keyword that failed and the (innermost) error itself, which `_hint` reads.
 
     A missing or an unexpected property is reported at its parent object by the schema
     engine; the caller wants the field itself (`bot_name`, not the whole body). An
