@@ -18,7 +18,7 @@ from aiohttp import web
 
 from ..accounts.models import API_KEY_HEADER, Account
 from ..contract import Contract, Operation, control_path
-from ..contract.jsonio import dumps
+from ..contract.jsonio import dumps, has_long_number
 from ..core import MockBaaS
 from ..errors import Detail, MockError, did_you_mean, invalid
 from ..streaming.session import target_problem
@@ -182,18 +182,13 @@ async def read_body(request: Incoming, op: Operation, limit: int) -> Any:
 
 
 _SLOW: Any = object()
-#: an integer of 19 digits or more may not fit 64 bits: orjson would make it a float.
-#: Found as a run of 19 zeros once every digit reads as a zero: two C passes over the
-#: body, where a regular expression tried a match at every byte (8% of a POST /bots/)
-_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
-_LONG_RUN = b"0" * 19
 
 
 def _fast(raw: bytes) -> Any:
     """orjson's reading of an ordinary body, or `_SLOW` when the careful path below must
     decide (anything orjson refuses, so errors keep their exact wording; long integers;
     bodies deep or escaped enough to need the checks)."""
-    if _LONG_RUN in raw.translate(_DIGITS_AS_ZEROS) or b"\\u" in raw:
+    if has_long_number(raw) or b"\\u" in raw:
         return _SLOW
     if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
         return _SLOW

@@ -74,10 +74,11 @@ class WebhookDispatcher:
         self.default_url = default_url
         self.schedule = tuple(schedule)
         self.timeout = timeout
-        self.faults = faults or Faults()
+        self.faults = faults if faults is not None else Faults()
         self.strict = strict
         self.transport: Transport = transport or Http1Transport()
-        self.journal = journal or Journal()
+        # not `journal or`: an empty journal has no length, and is still the one given
+        self.journal = journal if journal is not None else Journal()
         self.target_check = target_check
         self._queues: dict[str, deque[Delivery]] = {}
         self._held: dict[str, Delivery] = {}  # out-of-order fault: waiting for a partner

@@ -68,6 +68,21 @@ def test_trigger_again_for_a_bot_sends_its_payload_as_a_new_delivery(mockbaas, m
     )
 
 
+def test_integers_beyond_64_bits_stay_exact_in_the_journal_and_when_sent_again(
+    mockbaas, mockbaas_receiver
+):
+    big = {"big": 123456789012345678901234567890, "nested": [{"b": 2**64}]}
+    bot = mockbaas.join(extra=big)
+    mockbaas.run_until_idle()
+    [original] = mockbaas.webhooks(bot_id=bot, event="complete")
+    assert original["payload"]["data"]["extra"] == big  # parsed exactly by the client
+    found = mockbaas.trigger("complete", bot_id=bot, url=mockbaas_receiver.url)
+    assert found["deliveries"][0]["payload"]["data"]["extra"] == big
+    [posted] = mockbaas_receiver.received
+    assert b'"extra":{"big":123456789012345678901234567890,' in posted.body
+    assert posted.json()["data"]["extra"] == big
+
+
 @pytest.mark.parametrize(
     "body, status, message",
     [

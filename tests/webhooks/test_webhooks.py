@@ -431,3 +431,17 @@ def test_a_receiver_that_crashes_answers_500_and_is_retried(api: MockClient, moc
         ("09:00:02", 200),
     ]
     assert calls == ["1", "2"]
+
+
+def test_the_journal_keeps_the_limit_it_is_given():
+    """`--journal-limit` / `Settings.journal_limit`: settled deliveries past it are
+    dropped, oldest first, and the journal says how many."""
+    with BackgroundServer(Settings(port=0, journal_limit=3)) as server:
+        api = MockClient(server.url, api_key=API_KEY)
+        api.join(MEET_URL)
+        api.join(MEET_URL, deduplication_key="2")
+        api.run_until_idle()
+        found = api._control("GET", "/webhooks")
+        assert found["journal"]["limit"] == 3
+        assert found["journal"]["kept"] == 3 and found["journal"]["evicted"] == 7
+        assert [d["seq"] for d in found["deliveries"]] == [8, 9, 10]  # the newest three
