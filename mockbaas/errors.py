@@ -6,7 +6,6 @@ to a status and renders the shared `Error` schema of `openapi.json`.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -57,23 +56,59 @@ def invalid(location: str, path: str, message: str) -> MockError:
 
 
 def one_of(sent: str, known: Iterable[str]) -> str:
-    """A refused name's message: the nearest names first (a typo is the usual cause),
-    then all of them."""
+    """A refused name's message: every name it may be, then the one meant when `sent`
+    is a typo of one (`did_you_mean`)."""
     names = sorted(known)
-    near = difflib.get_close_matches(sent, names, n=3)
-    hint = f"did you mean {' or '.join(near)}? " if near else ""
-    return f"{hint}one of {', '.join(names)}"
+    return f"one of {', '.join(names)}{did_you_mean(sent, names)}"
 
 
 def did_you_mean(given: object, choices: Iterable[object]) -> str:
-    """`; did you mean "x"?` when `given` is a typo of one of `choices` (a different
-    case, or close by `difflib`'s measure), else "": appended to a refusal's message."""
+    """`; did you mean "x"?` when `given` is a typo of one of `choices`, else "": appended
+    to a refusal's message.
+
+    A typo is the same name in another case, or one edit away (two for names over six
+    characters), counting a swap of neighbours as one edit (`jion`, `compelte`). Names
+    whose digits differ are never suggested for each other: `48khz` is no typo of `24khz`.
+    Of several at the same distance the first in `choices` is named."""
     if not isinstance(given, str) or not given:
         return ""
     names = [c for c in choices if isinstance(c, str)]
-    by_case = [c for c in names if c.lower() == given.lower()]
-    close = by_case or difflib.get_close_matches(given, names, n=1, cutoff=0.75)
-    return f'; did you mean "{close[0]}"?' if close else ""
+    lowered = given.lower()
+    for name in names:
+        if name.lower() == lowered:
+            return f'; did you mean "{name}"?'
+    limit = 1 if len(given) <= 6 else 2
+    digits = _digits(given)
+    best, best_distance = None, limit + 1
+    for name in names:
+        if _digits(name) != digits or abs(len(name) - len(given)) > limit:
+            continue
+        distance = _edits(lowered, name.lower(), limit)
+        if distance < best_distance:
+            best, best_distance = name, distance
+    return f'; did you mean "{best}"?' if best is not None else ""
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours that make `a` into
+    `b` (optimal string alignment), or `limit + 1` once it is sure to be more."""
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, row = row, current
+    return row[-1]
 
 
 def bad_input(path: str, message: str) -> MockError:

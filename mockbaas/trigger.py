@@ -23,7 +23,7 @@ from .accounts.models import Account
 from .bots import lifecycle as lc
 from .bots.params import BotParams
 from .core import MockBaaS
-from .errors import conflict, invalid, not_found
+from .errors import conflict, did_you_mean, invalid, not_found
 from .webhooks import Delivery
 
 #: The account a trigger uses when the caller names none (and any key is an account).
@@ -43,7 +43,8 @@ async def trigger(
 ) -> tuple[str, list[Delivery]]:
     """Send `event`; the subject and the deliveries of `event` this made."""
     if event not in (*EVENTS, CALENDAR_EVENT):
-        raise invalid("body", "event", f"one of {', '.join((*EVENTS, CALENDAR_EVENT))}")
+        known = (*EVENTS, CALENDAR_EVENT)
+        raise invalid("body", "event", f"one of {', '.join(known)}{did_you_mean(event, known)}")
     if url:
         refusal = mock.targets.refusal(url)
         if refusal is not None:  # never journal posts that could not be made

@@ -15,7 +15,7 @@ from typing import Any
 from ..accounts.models import Account
 from ..clock import Clock, Timer, iso
 from ..contract.jsonio import Deferred, dumps
-from ..errors import MockError, bad_input, conflict, not_found
+from ..errors import MockError, bad_input, conflict, did_you_mean, not_found, one_of
 from ..events import Outbox
 from ..ids import Ids
 from ..scenarios import SCENARIO_FIELD, Scenario, ScenarioBook, Step
@@ -331,7 +331,7 @@ class BotBackend:
         if not isinstance(status, str) or status not in PUSHABLE:
             raise bad_input(
                 "status",
-                f"unknown status or action {status!r}; one of " + ", ".join(sorted(PUSHABLE)),
+                f"unknown status or action {status!r}; " + one_of(str(status), PUSHABLE),
             )
         status = lc.ACTIONS.get(status, status)
         unknown = set(data) - set(lc.STEP_DATA)
@@ -344,7 +344,9 @@ class BotBackend:
             if not isinstance(value, str) or not value:
                 raise bad_input(name, "must be a non-empty string")
             if name in kinds and value not in kinds[name]:
-                raise bad_input(name, f"one of {', '.join(kinds[name])}")
+                raise bad_input(
+                    name, f"one of {', '.join(kinds[name])}{did_you_mean(value, kinds[name])}"
+                )
         misplaced = lc.misplaced_data(status, data)
         if misplaced is not None:
             raise bad_input(*misplaced)

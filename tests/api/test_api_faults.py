@@ -150,7 +150,7 @@ def test_rules_are_listed_removed_and_cleared(mockbaas):
     [
         ({}, "give status, latency_seconds or reset"),
         ({"operation_id": "nope", "status": 500}, "operation_id: one of"),
-        ({"operation_id": "listbots", "status": 500}, "operation_id: did you mean listBots"),
+        ({"operation_id": "listbots", "status": 500}, 'did you mean "listBots"?'),
         ({"status": 200}, "status: must be an HTTP error status"),
         ({"status": True}, "status: must be a whole number"),
         ({"retry_after": 3, "latency_seconds": 1}, "retry_after: only with a status"),

@@ -495,4 +495,4 @@ def test_the_journal_filters_by_v1_and_v2_event_names(api):
     assert resp.status == 400 and "bot.completed" in resp.json()["message"]
     resp = api.request("GET", "/_mockbaas/webhooks", params={"event": "complet"})
     message = resp.json()["details"][0]["message"]
-    assert message.startswith("did you mean complete") and "'" not in message
+    assert message.startswith("one of ") and message.endswith('; did you mean "complete"?')

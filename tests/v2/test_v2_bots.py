@@ -398,4 +398,5 @@ def test_traffic_filter_and_fault_rules_take_v2_operation_ids(api, v2):
     refused = api.request("GET", "/_mockbaas/requests", params={"operation_id": "createbot"})
     assert refused.status == 400
     message = refused.json()["details"][0]["message"]
-    assert message.startswith("did you mean createBot") and "join" in message
+    assert message.startswith("one of ") and "join" in message
+    assert message.endswith('; did you mean "createBot"?')
