@@ -63,20 +63,26 @@ def one_of(sent: str, known: Iterable[str]) -> str:
 
 
 def did_you_mean(given: object, choices: Iterable[object]) -> str:
-    """`; did you mean "x"?` when `given` is a typo of one of `choices`, else "": appended
-    to a refusal's message.
+    """`; did you mean "x"?` when `given` is a typo of one of `choices` (`closest`), else
+    "": appended to a refusal's message."""
+    meant = closest(given, choices)
+    return f'; did you mean "{meant}"?' if meant is not None else ""
+
+
+def closest(given: object, choices: Iterable[object]) -> str | None:
+    """The one of `choices` that `given` is a typo of, if any.
 
     A typo is the same name in another case, or one edit away (two for names over six
     characters), counting a swap of neighbours as one edit (`jion`, `compelte`). Names
-    whose digits differ are never suggested for each other: `48khz` is no typo of `24khz`.
-    Of several at the same distance the first in `choices` is named."""
+    whose digits differ are never taken for each other: `48khz` is no typo of `24khz`.
+    Of several at the same distance the first in `choices` is the one."""
     if not isinstance(given, str) or not given:
-        return ""
+        return None
     names = [c for c in choices if isinstance(c, str)]
     lowered = given.lower()
     for name in names:
         if name.lower() == lowered:
-            return f'; did you mean "{name}"?'
+            return name
     limit = 1 if len(given) <= 6 else 2
     digits = _digits(given)
     best, best_distance = None, limit + 1
@@ -86,7 +92,7 @@ def did_you_mean(given: object, choices: Iterable[object]) -> str:
         distance = _edits(lowered, name.lower(), limit)
         if distance < best_distance:
             best, best_distance = name, distance
-    return f'; did you mean "{best}"?' if best is not None else ""
+    return best
 
 
 def _digits(text: str) -> str:

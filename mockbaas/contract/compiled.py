@@ -106,7 +106,32 @@ class Operation:
             return
         errors = list(self.body_validator.iter_errors(body))
         if errors:
-            raise to_error(errors, lambda _path: "body", "body", self.body_schema, self.resolve)
+            validator = self.body_validator
+
+            def accepts(path: list[str | int], value: Any) -> bool:
+                changed = _with(body, path, value)
+                return not any(
+                    list(e.instance_path)[: len(path)] == path
+                    for e in validator.iter_errors(changed)
+                )
+
+            raise to_error(
+                errors, lambda _path: "body", "body", self.body_schema, self.resolve, accepts
+            )
+
+
+def _with(document: Any, path: list[str | int], value: Any) -> Any:
+    """`document` with `value` at `path`, copied along the path (the rest shared)."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(document, dict) and isinstance(head, str):
+        return {**document, head: _with(document.get(head), rest, value)}
+    if isinstance(document, list) and isinstance(head, int) and 0 <= head < len(document):
+        copy = list(document)
+        copy[head] = _with(document[head], rest, value)
+        return copy
+    return document
 
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")

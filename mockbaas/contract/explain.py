@@ -5,8 +5,10 @@ A document may word a field's refusal itself with `x-message` on the field's sch
 string (any failure of that value, or its absence when required), or an object keyed by
 the keyword that failed (`{"additionalProperties": "unknown field; expected time"}` on an
 object, `{"minProperties": ...}`); a list worded as a whole answers for its items too.
-`{enum}` in a message lists the schema's `enum`. Only our control document uses it;
-without it the default wording below stands.
+`{enum}` in a message lists the schema's `enum`. A field that is "X or null" (an
+`anyOf`) finds the message on the branch that words it. The control document uses it
+throughout, the API contract for the two rules no plain schema failure explains (a bare
+provider name); without it the default wording below stands.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from ..errors import Detail, MockError, did_you_mean
+from ..errors import Detail, MockError, closest, did_you_mean
 
 
 def dotted(path: list[str | int]) -> str:
@@ -128,6 +130,8 @@ def _own_message(
             break
         own = depth == len(target)
         message = _worded(node, keyword if own else None)
+        if message is None and own:
+            message = _worded_branch(node, keyword, resolve)
         if message is not None:
             keeps_name = stray and own and isinstance(node.get("x-message"), dict)
             found = (path if keeps_name else target[:depth], message)
@@ -143,18 +147,48 @@ def _no_refs(node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
+def _worded_branch(
+    node: dict[str, Any], keyword: str, resolve: Resolve, depth: int = 0
+) -> str | None:
+    """An `x-message` for `keyword` on a branch of the node's `anyOf`/`oneOf` (followed
+    through `$ref`s, two levels down): how "X or null" fields word a rule of X."""
+    if depth > 2:
+        return None
+    branches: list[Any] = node.get("anyOf") or node.get("oneOf") or []
+    for branch in branches:
+        if not isinstance(branch, dict):
+            continue
+        message = _worded(branch, keyword)
+        target = resolve(branch)
+        if message is None and target is not branch:
+            message = _worded(target, keyword)
+        if message is None:
+            message = _worded_branch(target, keyword, resolve, depth + 1)
+        if message is not None:
+            return message
+    return None
+
+
+#: whether a value put at a path would pass where the one sent did not
+Accepts = Callable[[list[str | int], Any], bool]
+
+
 def _hint(
     err: Any,
     path: list[str | int],
     keyword: str,
     schema: dict[str, Any] | None,
     resolve: Resolve,
+    accepts: Accepts | None = None,
 ) -> str:
     """A suggestion for a value or a field name that is one typo away from a right one:
     an enum's member (`"complet"`), an object's declared field (`bot_nme`)."""
     if keyword == "enum" and isinstance(err.kind, _KIND.Enum):
         instance = err.instance if list(err.instance_path) == path else None
-        return did_you_mean(instance, err.kind.options)
+        meant = closest(instance, err.kind.options)
+        if meant is None or (accepts is not None and not accepts(path, meant)):
+            return ""  # no typo, or one whose fix would be refused too (a rule beside the enum)
+        return f'; did you mean "{meant}"?'
     if keyword == "additionalProperties" and schema is not None and path:
         node = _schema_at(schema, path[:-1], resolve)
         properties = node.get("properties") if node is not None else None
@@ -197,11 +231,12 @@ def to_error(
     what: str,
     schema: dict[str, Any] | None = None,
     resolve: Resolve = _no_refs,
+    accepts: Accepts | None = None,
 ) -> MockError:
     details = []
     for err in errors[:10]:
         for path, message, keyword, cause in _named_paths(err):
-            hint = _hint(cause, path, keyword, schema, resolve)
+            hint = _hint(cause, path, keyword, schema, resolve, accepts)
             worded = _own_message(schema, path, keyword, resolve) if schema else None
             if worded is not None:
                 path, message = worded

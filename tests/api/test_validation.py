@@ -653,3 +653,22 @@ def test_arbitrary_bytes(fuzzed, contract, op_id):
     seen: set[int] = set()
     run()
     assert 400 in seen, seen
+
+
+def test_no_hint_that_would_be_refused_too_and_the_bare_name_rule_in_words(api, contract):
+    def refusal(body: dict[str, Any], path: str) -> str:
+        resp = api.request("POST", "/bots/", json_body=JOIN | body)
+        return str(
+            detail(error(contract, "join", resp, 422, "validation_error"), "body", path)["message"]
+        )
+
+    # "Gladia" would be refused as a bare name as well: no suggestion of it
+    assert "did you mean" not in refusal({"speech_to_text": "gladia"}, "speech_to_text")
+    assert refusal({"speech_to_text": "default"}, "speech_to_text").endswith(
+        '; did you mean "Default"?'
+    )
+    assert refusal({"speech_to_text": "Gladia"}, "speech_to_text") == (
+        'a bare provider name carries no API key, so only "Default" is accepted that way; '
+        'send {"provider": ..., "api_key": ...}'
+    )
+    assert world(api) == (0, 0)
