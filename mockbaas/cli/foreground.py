@@ -78,9 +78,10 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
     state); a second one quits at once, listing what was not delivered (exit 130)."""
     settings = mock.settings
     loop = asyncio.get_running_loop()
+    access = log.getChild("access") if settings.log_level == "debug" else None
     runner = web.AppRunner(
         app,
-        access_log=log.getChild("access") if settings.log_level == "debug" else None,
+        access_log=access,
         shutdown_timeout=1.0,  # open requests (an advance waiting on posts) get a second
     )
     await runner.setup()
@@ -88,7 +89,7 @@ async def _serve(app: web.Application, mock: MockBaaS, sock: socket.socket, text
     heap.start()
     mock.reset_listeners.append(heap.after_reset)
     keeping = asyncio.ensure_future(heap.run())
-    listener = await listen(runner, sock=sock)
+    listener = await listen(runner, sock=sock, access_log=access)
     signals: asyncio.Queue[int] = asyncio.Queue()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, signals.put_nowait, number)

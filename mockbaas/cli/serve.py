@@ -365,6 +365,7 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("faker").setLevel(logging.INFO)  # its locale probing is no news
     settings = settings_from(args)
     if settings.clock == MANUAL and args.speed != 1.0:
         print("mockbaas: --speed only applies to the realtime clock", file=sys.stderr)

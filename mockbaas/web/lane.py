@@ -223,6 +223,8 @@ class Lane:
         self.ticks = 0  # sweeps so far: the idle clock of the connections
         self._sweeper: asyncio.TimerHandle | None = None
         self.served = 0  # requests the lane answered (tests check the lane was taken)
+        #: where to log each call the lane answers, as aiohttp's access log does (None: not)
+        self.access_log: logging.Logger | None = None
         self.handed_off = 0  # connections given to aiohttp
 
     def factory(self, server: web.Server) -> Callable[[], LaneProtocol]:
@@ -426,31 +428,33 @@ class LaneProtocol(asyncio.Protocol):
                 try:
                     yielded = coro.send(None)
                 except StopIteration as stop:
-                    self._write(stop.value)
+                    self._write(stop.value, request)
                     continue
                 except BaseException as exc:  # noqa: BLE001 - answered, never raised into asyncio
-                    self._write(_failed(method, path, exc))
+                    self._write(_failed(method, path, exc), request)
                     continue
                 # a handler that awaits: finish it in a task; later requests wait their turn
                 self.busy = True
-                asyncio.ensure_future(self._finish(coro, yielded))
+                asyncio.ensure_future(self._finish(coro, yielded, request))
                 return
         finally:
             if at:
                 del buf[:at]
 
-    async def _finish(self, coro: Coroutine[Any, Any, web.StreamResponse], yielded: Any) -> None:
+    async def _finish(
+        self, coro: Coroutine[Any, Any, web.StreamResponse], yielded: Any, request: LaneRequest
+    ) -> None:
         try:
             response = await _resume(coro, yielded)
         except Exception as exc:  # noqa: BLE001 - answered as JSON, as on the lane itself
             response = _failed("", "", exc)
         self.busy = False
-        self._write(response)
+        self._write(response, request)
         if self.transport is not None:
             self._serve()
             self._close_if_done()
 
-    def _write(self, response: web.StreamResponse) -> None:
+    def _write(self, response: web.StreamResponse, request: LaneRequest) -> None:
         if self.transport is None or self.transport.is_closing():
             return
         data = render(response)
@@ -459,6 +463,32 @@ class LaneProtocol(asyncio.Protocol):
             self.transport.close()
             return
         self.transport.write(data)
+        if self.lane.access_log is not None:
+            self._log_access(self.lane.access_log, request, response)
+
+    def _log_access(
+        self, logger: logging.Logger, request: LaneRequest, response: web.StreamResponse
+    ) -> None:
+        """The line aiohttp's access log writes (its default format), for a call the lane
+        answered: `--log-level debug` shows every request, whichever layer served it."""
+        peer = self.transport.get_extra_info("peername") if self.transport else None
+        remote = peer[0] if isinstance(peer, tuple) and peer else "-"
+        target = request.path + (f"?{request.query_string}" if request.query_string else "")
+        body = response.body if isinstance(response, web.Response) else None
+        size = len(body) if isinstance(body, (bytes, bytearray)) else 0
+        stamp = time.strftime("[%d/%b/%Y:%H:%M:%S +0000]", time.gmtime())
+        headers = request.headers
+        logger.info(
+            '%s %s "%s %s HTTP/1.1" %d %d "%s" "%s"',
+            remote,
+            stamp,
+            request.method,
+            target,
+            response.status,
+            size,
+            headers.get("referer", "-"),
+            headers.get("user-agent", "-"),
+        )
 
     def _parse(
         self, head: bytes
@@ -593,14 +623,22 @@ def close_connections(app: web.Application) -> None:
 
 
 async def listen(
-    runner: web.AppRunner, *, sock: Any = None, host: str | None = None, port: int | None = None
+    runner: web.AppRunner,
+    *,
+    sock: Any = None,
+    host: str | None = None,
+    port: int | None = None,
+    access_log: logging.Logger | None = None,
 ) -> asyncio.Server:
     """Listen with the lane in front of `runner`'s aiohttp server (set up already), or,
-    for an app without a lane, as aiohttp would."""
+    for an app without a lane, as aiohttp would. `access_log`: the logger the runner was
+    given, which the lane then writes its calls to as well."""
     loop = asyncio.get_running_loop()
     server = runner.server
     assert server is not None, "set the runner up first"
     lane = runner.app.get(LANE)
+    if lane is not None:
+        lane.access_log = access_log
     factory: Callable[[], asyncio.BaseProtocol] = server if lane is None else lane.factory(server)
     if sock is not None:
         return await loop.create_server(factory, sock=sock, backlog=128)

@@ -494,3 +494,26 @@ def test_a_client_that_half_closes_still_gets_its_answers(servers):
         while more := sock.recv(65536):
             got += more
     assert got.count(b"HTTP/1.1 200 OK\r\n") == 2  # both answered, then closed
+
+
+def test_the_access_log_has_the_calls_the_lane_answers(caplog):
+    """`--log-level debug` logs every request: the lane writes to the access log it is
+    given, in aiohttp's line format."""
+    import logging
+
+    async def scenario() -> None:
+        async def quick(request: Any) -> web.StreamResponse:
+            return web.json_response({"q": 1})
+
+        lane = Lane(web.Application(), lambda: True, 1000)
+        lane.access_log = logging.getLogger("mockbaas.access")
+        lane.routes.add("GET", "/quick", quick)
+        protocol = lane.factory(web.Server(quick))()
+        protocol.connection_made(_Transport())  # type: ignore[arg-type]
+        protocol.data_received(b"GET /quick?a=1 HTTP/1.1\r\nHost: m\r\nUser-Agent: t/1\r\n\r\n")
+        lane.close()
+
+    with caplog.at_level(logging.INFO, logger="mockbaas.access"):
+        asyncio.run(scenario())
+    [line] = [r.getMessage() for r in caplog.records if r.name == "mockbaas.access"]
+    assert re.fullmatch(r'- \[[^]]+\] "GET /quick\?a=1 HTTP/1\.1" 200 8 "-" "t/1"', line), line
