@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -225,6 +226,11 @@ def decode_json(raw: bytes) -> Any:
             raw.decode("utf-8"), parse_constant=_reject_constant, parse_float=_finite_float
         )
     except (ValueError, UnicodeDecodeError) as exc:
+        if "integer string conversion" in str(exc):  # Python's guard on huge integers
+            limit = sys.get_int_max_str_digits()
+            raise MockError(
+                "invalid_json", f"request body has an integer of more than {limit} digits"
+            ) from None
         raise MockError("invalid_json", f"request body is not valid JSON: {exc}") from None
     except RecursionError:
         body = raw  # nested far too deeply even to parse

@@ -66,3 +66,17 @@ def test_integers_around_64_bits_stay_exact() -> None:
             decoded = decode_json(raw)
             assert decoded == json.loads(raw)
             assert json.dumps(decoded) == json.dumps(json.loads(raw))
+
+
+def test_an_integer_too_long_to_read_is_named_plainly() -> None:
+    import sys
+
+    import pytest
+
+    from mockbaas.errors import MockError
+
+    digits = sys.get_int_max_str_digits() + 1
+    with pytest.raises(MockError) as caught:
+        decode_json(b'{"extra": {"n": 1%s}}' % (b"0" * digits))
+    assert caught.value.code == "invalid_json"
+    assert str(caught.value) == (f"request body has an integer of more than {digits - 1} digits")
