@@ -20,7 +20,7 @@ import jsonschema_rs
 
 from ..errors import Detail, MockError
 from .documents import v1_path
-from .explain import dotted, to_error
+from .explain import dotted, object_schema, to_error
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -59,6 +59,7 @@ class Operation:
     opaque: set[str] = field(default_factory=set)
     resolve: Any = None
     _query_names: frozenset[str] | None = field(default=None, repr=False, compare=False)
+    _open: OpenFields | None | bool = field(default=False, repr=False, compare=False)
 
     def coerce_params(self, raw: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
         """Turn query/path strings into the types the contract declares, then validate.
@@ -101,6 +102,21 @@ class Operation:
                     return param.location
         return "query"
 
+    def ignored_fields(self, body: Any) -> tuple[str, ...]:
+        """Body fields the contract does not declare where it lets an object carry more
+        than its own (`automatic_leave.waiting_room_timout`, a misspelt key one level
+        down): accepted and ignored, as the real API reads JSON, so named for the traffic
+        log as `body.<dotted path>`. Only the objects that can hold such fields are
+        looked at (worked out once per operation): a few set checks per request."""
+        if self._open is False:  # not worked out yet
+            self._open = _open_fields(self.body_schema, self.resolve or _same, 0)
+        plan = self._open
+        if not isinstance(plan, tuple) or not isinstance(body, dict):
+            return ()
+        found: list[str] = []
+        _unknown_fields(plan, body, "body", found)
+        return tuple(found)
+
     def validate_body(self, body: Any) -> None:
         if self.body_validator is None or self.body_validator.is_valid(body):
             return
@@ -118,6 +134,40 @@ class Operation:
             raise to_error(
                 errors, lambda _path: "body", "body", self.body_schema, self.resolve, accepts
             )
+
+
+#: where undeclared fields may hide: an object's declared names when it takes others
+#: too (None: it refuses them, or is free-form), and the same for its fields' objects
+OpenFields = tuple[frozenset[str] | None, dict[str, "OpenFields"]]
+
+
+def _same(node: dict[str, Any]) -> dict[str, Any]:
+    return node
+
+
+def _open_fields(schema: Any, resolve: Any, depth: int) -> OpenFields | None:
+    node = object_schema(resolve(schema), resolve) if isinstance(schema, dict) else None
+    properties = node.get("properties") if node is not None else None
+    if not isinstance(properties, dict) or depth > 8:
+        return None
+    extra = node.get("additionalProperties", True) if node is not None else False
+    declared = frozenset(properties) if extra is True and properties else None
+    children = {
+        name: plan
+        for name, sub in properties.items()
+        if (plan := _open_fields(sub, resolve, depth + 1)) is not None
+    }
+    return None if declared is None and not children else (declared, children)
+
+
+def _unknown_fields(plan: OpenFields, value: dict[str, Any], at: str, found: list[str]) -> None:
+    declared, children = plan
+    if declared is not None and not declared.issuperset(value):
+        found.extend(f"{at}.{name}" for name in value if name not in declared)
+    for name, sub in children.items():
+        inner = value.get(name)
+        if isinstance(inner, dict):
+            _unknown_fields(sub, inner, f"{at}.{name}", found)
 
 
 def _with(document: Any, path: list[str | int], value: Any) -> Any:

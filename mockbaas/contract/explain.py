@@ -204,22 +204,24 @@ def _schema_at(
     items and the branches of an `anyOf` (the contract's "X or null") that are objects."""
     node: Any = resolve(schema)
     for part in path:
-        node = _object_branch(node, resolve)
+        node = object_schema(node, resolve)
         if node is None:
             return None
         child = node.get("items") if isinstance(part, int) else node.get("properties", {}).get(part)
         node = resolve(child) if isinstance(child, dict) else None
-    return _object_branch(node, resolve)
+    return object_schema(node, resolve)
 
 
-def _object_branch(node: Any, resolve: Resolve) -> dict[str, Any] | None:
+def object_schema(node: Any, resolve: Resolve) -> dict[str, Any] | None:
+    """The schema of `node` that describes an object (`properties` or `items`), through
+    the branches of an `anyOf`/`oneOf` ("X or null"); None when none does."""
     if not isinstance(node, dict):
         return None
     if "properties" in node or "items" in node:
         return node
     branches: list[Any] = node.get("anyOf") or node.get("oneOf") or []
     for branch in branches:
-        found = _object_branch(resolve(branch) if isinstance(branch, dict) else None, resolve)
+        found = object_schema(resolve(branch) if isinstance(branch, dict) else None, resolve)
         if found is not None:
             return found
     return None

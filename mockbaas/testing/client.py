@@ -347,7 +347,7 @@ class MockClient:
                 f"{e['method']} {e['path']}{'?' + e['query'] if e['query'] else ''} -> "
                 f"{e['status']}: {(e['error'] or {}).get('message', '')}"
                 + (
-                    f"ignored undeclared query parameter(s): {', '.join(e['ignored_params'])}"
+                    f"ignored what the contract does not declare: {', '.join(e['ignored_params'])}"
                     if e.get("ignored_params")
                     else ""
                 )

@@ -283,6 +283,8 @@ def endpoint(op: Operation, handler: Handler, contract: Contract | None = None) 
             else:
                 op.validate_body(body)
                 check_webhook_target(mock, body)
+                if fields := op.ignored_fields(body):  # flagged beside the query's
+                    request[IGNORED_PARAMS] = (*request.get(IGNORED_PARAMS, ()), *fields)
         call = Call(mock, account, params, body, request)
         outcome = handler(call)
         response: web.StreamResponse

@@ -63,7 +63,7 @@ def test_offset_and_limit_are_flagged_not_silently_ignored(api, contract, calend
     )
     assert flagged["ignored_params"] == ["limit", "offset"]
     with pytest.raises(
-        AssertionError, match=r"ignored undeclared query parameter\(s\): limit, offset"
+        AssertionError, match=r"ignored what the contract does not declare: limit, offset"
     ):
         api.assert_contract_kept()
 

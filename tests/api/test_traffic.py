@@ -101,3 +101,28 @@ def test_a_refused_webhook_target_is_policy_not_a_contract_violation(api):
     logged = [(e["status"], e["violation"]) for e in api.requests()]
     assert logged == [(422, False), (422, True)]
     assert [e["status"] for e in api.requests(violations=True)] == [422]
+
+
+def test_a_field_the_contract_does_not_declare_one_level_down_is_flagged(api):
+    """The contract lets `automatic_leave` and its like carry more than their own
+    fields, so a misspelt one is accepted and ignored, as the real API would: the
+    traffic log names it, and `assert_contract_kept()` fails on it."""
+    leave = {"waiting_room_timout": 10, "noone_joined_timeout": 60}
+    resp = api.request("POST", "/bots/", json_body={**JOIN, "automatic_leave": leave})
+    assert resp.status == 200
+    resp = api.request("POST", "/bots/", json_body={**JOIN, "deduplication_key": "k2"})
+    assert resp.status == 200  # nothing undeclared: no flag
+    [flagged] = api.requests(violations=True)
+    assert flagged["ignored_params"] == ["body.automatic_leave.waiting_room_timout"]
+    assert flagged["status"] == 200
+    with pytest.raises(AssertionError, match=r"body\.automatic_leave\.waiting_room_timout"):
+        api.assert_contract_kept()
+
+
+def test_retranscribe_flags_a_misspelt_top_level_field(api):
+    bot = api.join(MEET_URL)
+    api.run_until_idle()
+    body = {"bot_uuid": bot, "webhok_url": "http://127.0.0.1:9/x"}
+    assert api.request("POST", "/bots/retranscribe", json_body=body).status == 202
+    [flagged] = api.requests(violations=True)
+    assert flagged["ignored_params"] == ["body.webhok_url"]
