@@ -59,7 +59,10 @@ class Operation:
     opaque: set[str] = field(default_factory=set)
     resolve: Any = None
     _query_names: frozenset[str] | None = field(default=None, repr=False, compare=False)
-    _open: OpenFields | None | bool = field(default=False, repr=False, compare=False)
+    _open: OpenFields | None = field(default=None, repr=False, compare=False)
+    _checks: tuple[tuple[str | None, frozenset[str]], ...] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def coerce_params(self, raw: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
         """Turn query/path strings into the types the contract declares, then validate.
@@ -108,13 +111,22 @@ class Operation:
         down): accepted and ignored, as the real API reads JSON, so named for the traffic
         log as `body.<dotted path>`. Only the objects that can hold such fields are
         looked at (worked out once per operation): a few set checks per request."""
-        if self._open is False:  # not worked out yet
+        checks = self._checks
+        if checks is None:  # not worked out yet
             self._open = _open_fields(self.body_schema, self.resolve or _same, 0)
-        plan = self._open
-        if not isinstance(plan, tuple) or not isinstance(body, dict):
+            checks = self._checks = _flat_checks(self._open)
+        if not checks or type(body) is not dict:
             return ()
+        for name, declared in checks:  # the usual case: a few set checks, nothing found
+            part = body if name is None else body.get(name)
+            if type(part) is dict and not declared.issuperset(part):
+                break
+        else:
+            if checks[-1][0] is not _DEEPER:
+                return ()
         found: list[str] = []
-        _unknown_fields(plan, body, "body", found)
+        assert isinstance(self._open, tuple)
+        _unknown_fields(self._open, body, "body", found)
         return tuple(found)
 
     def validate_body(self, body: Any) -> None:
@@ -160,13 +172,40 @@ def _open_fields(schema: Any, resolve: Any, depth: int) -> OpenFields | None:
     return None if declared is None and not children else (declared, children)
 
 
+#: a check that always fails: the plan goes deeper than the flat checks look
+_DEEPER: Any = object()
+
+
+def _flat_checks(plan: OpenFields | None) -> tuple[tuple[str | None, frozenset[str]], ...]:
+    """The plan as (the body's own declared names, or a field's: its name) checks, one
+    level deep; a plan deeper than that ends with an always-failing check (full walk)."""
+    if plan is None:
+        return ()
+    own, children = plan
+    checks: list[tuple[str | None, frozenset[str]]] = []
+    if own is not None:
+        checks.append((None, own))
+    deeper = False
+    for name, (declared, below) in children.items():
+        if declared is not None:
+            checks.append((name, declared))
+        deeper = deeper or bool(below)
+    if deeper:
+        checks.append((_DEEPER, frozenset()))
+    return tuple(checks)
+
+
 def _unknown_fields(plan: OpenFields, value: dict[str, Any], at: str, found: list[str]) -> None:
     declared, children = plan
     if declared is not None and not declared.issuperset(value):
         found.extend(f"{at}.{name}" for name in value if name not in declared)
     for name, sub in children.items():
         inner = value.get(name)
-        if isinstance(inner, dict):
+        if not isinstance(inner, dict):
+            continue
+        own, deeper = sub
+        # the usual case, nothing undeclared and nothing below, names no path
+        if deeper or (own is not None and not own.issuperset(inner)):
             _unknown_fields(sub, inner, f"{at}.{name}", found)
 
 

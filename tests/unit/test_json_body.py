@@ -80,3 +80,29 @@ def test_an_integer_too_long_to_read_is_named_plainly() -> None:
         decode_json(b'{"extra": {"n": 1%s}}' % (b"0" * digits))
     assert caught.value.code == "invalid_json"
     assert str(caught.value) == (f"request body has an integer of more than {digits - 1} digits")
+
+
+def test_undeclared_fields_are_found_at_any_depth_the_schema_leaves_open() -> None:
+    from mockbaas.contract.compiled import Operation
+
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "a": {
+                "anyOf": [
+                    {
+                        "type": "object",
+                        "properties": {"b": {"type": "object", "properties": {"c": {}}}},
+                    },
+                    {"type": "null"},
+                ]
+            },
+            "free": {"type": "object"},
+        },
+    }
+    op = Operation("op", "POST", "/x", False, [], False, "application/json", body_schema=schema)
+    assert op.ignored_fields({"a": {"b": {"c": 1}}, "free": {"anything": 1}}) == ()
+    assert op.ignored_fields({"a": {"b": {"c": 1, "d": 2}, "e": 3}}) == ("body.a.e", "body.a.b.d")
+    assert op.ignored_fields({"a": None}) == ()
+    assert op.ignored_fields([1]) == ()
