@@ -159,10 +159,10 @@ def _same(node: dict[str, Any]) -> dict[str, Any]:
 
 def _open_fields(schema: Any, resolve: Any, depth: int) -> OpenFields | None:
     node = object_schema(resolve(schema), resolve) if isinstance(schema, dict) else None
-    properties = node.get("properties") if node is not None else None
-    if not isinstance(properties, dict) or depth > 8:
+    if node is None or not isinstance(node.get("properties"), dict) or depth > 8:
         return None
-    extra = node.get("additionalProperties", True) if node is not None else False
+    properties: dict[str, Any] = node["properties"]
+    extra = node.get("additionalProperties", True)
     declared = frozenset(properties) if extra is True and properties else None
     children = {
         name: plan
